@@ -1,0 +1,201 @@
+import {readFileSync} from 'node:fs'
+import {Agent, errors as undiciErrors, type Dispatcher} from 'undici'
+import {registerSecret} from '../output/secrets.js'
+import {AdminError} from './errors.js'
+import type {AdminAuth, Credentials, DeploymentType, FlowNode, FlowsState, ReplicaTarget} from './types.js'
+
+export interface AdminClientOptions {
+  auth?: AdminAuth
+  connectTimeoutMs?: number
+  requestTimeoutMs?: number
+  /** Retries for idempotent reads only (GET). Writes are never retried. */
+  retries?: number
+  caFile?: string
+  insecure?: boolean
+}
+
+interface Reply {
+  status: number
+  contentType: string
+  body: string
+}
+
+// The Node-RED admin API, v2 throughout, one connection pool per replica. Errors are AdminError and name
+// the replica; tokens and passwords never appear in them.
+export class AdminClient {
+  readonly replica: ReplicaTarget
+  private readonly dispatcher: Dispatcher
+  private readonly options: Required<Pick<AdminClientOptions, 'connectTimeoutMs' | 'requestTimeoutMs' | 'retries'>>
+  private readonly auth: AdminAuth
+  private token?: string
+
+  constructor(replica: ReplicaTarget, options: AdminClientOptions = {}) {
+    this.replica = {...replica, url: replica.url.endsWith('/') ? replica.url : replica.url + '/'}
+    this.options = {
+      connectTimeoutMs: options.connectTimeoutMs ?? 2000,
+      requestTimeoutMs: options.requestTimeoutMs ?? 15000,
+      retries: options.retries ?? 2,
+    }
+    this.auth = options.auth ?? {}
+    this.token = this.auth.token
+    registerSecret(this.auth.token)
+    registerSecret(this.auth.password)
+    const ca = options.caFile ? readFileSync(options.caFile) : undefined
+    this.dispatcher = new Agent({
+      connect: {timeout: this.options.connectTimeoutMs, ca, rejectUnauthorized: !options.insecure},
+      connections: 4,
+      keepAliveTimeout: 4000,
+    })
+  }
+
+  get name(): string {
+    return this.replica.name
+  }
+
+  async getFlows(): Promise<{flows: FlowNode[]; rev: string}> {
+    const reply = await this.request('GET', 'flows')
+    const body = this.json(reply) as {flows?: unknown; rev?: unknown}
+    if (!Array.isArray(body?.flows) || typeof body.rev !== 'string') this.fail('bad-response', 'GET /flows did not return {flows, rev}')
+    return {flows: body.flows as FlowNode[], rev: body.rev as string}
+  }
+
+  /** POST /flows. Answers before the new flows have started: confirm with getFlowsState() and the rev. */
+  async postFlows(
+    flows: FlowNode[],
+    options: {rev?: string; credentials?: Credentials; type?: DeploymentType} = {},
+  ): Promise<{rev: string}> {
+    const body: Record<string, unknown> = {flows}
+    if (options.rev) body.rev = options.rev
+    if (options.credentials) body.credentials = options.credentials
+    const reply = await this.request('POST', 'flows', body, {'Node-RED-Deployment-Type': options.type ?? 'full'})
+    const out = this.json(reply) as {rev?: unknown}
+    if (typeof out?.rev !== 'string') this.fail('bad-response', 'POST /flows did not return a rev')
+    return {rev: out.rev as string}
+  }
+
+  async getFlowsState(): Promise<FlowsState> {
+    const reply = await this.request('GET', 'flows/state')
+    return this.parseState(reply)
+  }
+
+  /** POST /flows/state; needs runtimeState.enabled in settings (else an HTML 404). */
+  async setFlowsState(state: 'start' | 'stop'): Promise<FlowsState> {
+    const reply = await this.request('POST', 'flows/state', {state})
+    return this.parseState(reply)
+  }
+
+  async getSettings(): Promise<Record<string, unknown>> {
+    return this.json(await this.request('GET', 'settings')) as Record<string, unknown>
+  }
+
+  /** Liveness of the admin HTTP server; GET auth/login needs no auth. */
+  async ping(timeoutMs = this.options.requestTimeoutMs): Promise<boolean> {
+    try {
+      const reply = await this.raw('GET', 'auth/login', undefined, {}, timeoutMs)
+      return reply.status === 200
+    } catch {
+      return false
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close()
+  }
+
+  private parseState(reply: Reply): FlowsState {
+    const state = (this.json(reply) as {state?: unknown})?.state
+    if (state !== 'start' && state !== 'stop' && state !== 'safe') this.fail('bad-response', `unexpected flows state ${JSON.stringify(state)}`)
+    return state as FlowsState
+  }
+
+  private json(reply: Reply): unknown {
+    try {
+      return JSON.parse(reply.body)
+    } catch {
+      return this.fail('bad-response', `expected JSON, got ${reply.contentType || 'no content type'}`)
+    }
+  }
+
+  private fail(kind: ConstructorParameters<typeof AdminError>[1], message: string, status?: number): never {
+    throw new AdminError(this.replica.name, kind, message, status)
+  }
+
+  private async login(): Promise<void> {
+    const {username, password} = this.auth
+    if (!username || !password) return
+    const reply = await this.raw('POST', 'auth/token', {client_id: 'node-red-admin', grant_type: 'password', scope: '*', username, password})
+    if (reply.status === 403 || reply.status === 401) this.fail('unauthorized', `login refused for user "${username}" (HTTP ${reply.status})`, reply.status)
+    if (reply.status >= 500 && /too many/i.test(reply.body)) this.fail('too-many-logins', 'too many login attempts', reply.status)
+    if (reply.status !== 200) this.fail('server-error', `login failed with HTTP ${reply.status}`, reply.status)
+    const token = (this.json(reply) as {access_token?: unknown}).access_token
+    if (typeof token !== 'string') this.fail('bad-response', 'login returned no access_token')
+    registerSecret(token as string)
+    this.token = token as string
+  }
+
+  private async request(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+    if (!this.token && this.auth.username) await this.login()
+    const attempts = method === 'GET' ? this.options.retries + 1 : 1
+    let lastError: unknown
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      if (attempt > 0) await new Promise(r => setTimeout(r, 100 * 2 ** (attempt - 1)))
+      try {
+        const reply = await this.raw(method, path, body, headers)
+        return this.check(method, path, reply)
+      } catch (err) {
+        lastError = err
+        // Retry only what a retry can mend: the network and 5xx. Never a 4xx.
+        if (err instanceof AdminError && !['unreachable', 'timeout', 'server-error'].includes(err.kind)) throw err
+      }
+    }
+    throw lastError
+  }
+
+  private check(method: string, path: string, reply: Reply): Reply {
+    const what = `${method} /${path}`
+    if (reply.status >= 200 && reply.status < 300) return reply
+    if (reply.status === 401 || reply.status === 403) this.fail('unauthorized', `${what}: not authorized (HTTP ${reply.status})`, reply.status)
+    if (reply.status === 409) this.fail('conflict', `${what}: version_mismatch, the replica's flows changed since they were read`, 409)
+    if (reply.status === 404 && path === 'flows/state' && method === 'POST') {
+      this.fail('state-api-disabled', 'the runtime state API is disabled (POST /flows/state is 404)', 404)
+    }
+    if (reply.status >= 500) this.fail('server-error', `${what}: HTTP ${reply.status}${briefBody(reply)}`, reply.status)
+    return this.fail('bad-response', `${what}: HTTP ${reply.status}${briefBody(reply)}`, reply.status)
+  }
+
+  private async raw(method: 'GET' | 'POST', path: string, body: unknown, headers: Record<string, string> = {}, timeoutMs = this.options.requestTimeoutMs): Promise<Reply> {
+    const url = new URL(path, this.replica.url)
+    const allHeaders: Record<string, string> = {'Node-RED-API-Version': 'v2', accept: 'application/json', ...headers}
+    if (this.token && path !== 'auth/token') allHeaders.authorization = `Bearer ${this.token}`
+    if (body !== undefined) allHeaders['content-type'] = 'application/json'
+    try {
+      const res = await this.dispatcher.request({
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method,
+        headers: allHeaders,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      })
+      const text = await res.body.text()
+      return {status: res.statusCode, contentType: String(res.headers['content-type'] ?? ''), body: text}
+    } catch (err) {
+      if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || err instanceof undiciErrors.ConnectTimeoutError) {
+        this.fail('timeout', `${method} /${path}: no answer within ${timeoutMs} ms`)
+      }
+      const code = (err as {code?: string}).code ?? (err as {cause?: {code?: string}}).cause?.code
+      this.fail('unreachable', `cannot reach ${url.origin} (${code ?? (err as Error).message})`)
+    }
+  }
+}
+
+function briefBody(reply: Reply): string {
+  if (!reply.contentType.includes('json')) return ''
+  try {
+    const parsed = JSON.parse(reply.body) as {code?: string; message?: string}
+    return parsed.message ? `: ${parsed.code ? parsed.code + ' ' : ''}${parsed.message}`.slice(0, 200) : ''
+  } catch {
+    return ''
+  }
+}

@@ -1,0 +1,64 @@
+import {Command, Flags, Errors} from '@oclif/core'
+import {FfHaError, type ExitCode} from './errors.js'
+import {colour} from './output/colour.js'
+import {redact} from './output/secrets.js'
+
+/** What a command's core call produced: the data for --json and stdout, and the exit code it earns. */
+export interface CommandResult<T = unknown> {
+  /** The documented --json shape. */
+  json: T
+  /** Human output for stdout when --json is off (data tables, reports). Omit to print nothing. */
+  text?: string
+  /** 0 ok, 1 findings or a failed check. Input errors are thrown, not returned. */
+  exitCode: 0 | 1
+}
+
+// One base command for all: --json, exit codes, errors without stack traces (FF_HA_DEBUG=1 shows them).
+// We declare --json ourselves instead of oclif's enableJsonFlag: @oclif/core 4 drops this.error's exit
+// code when --json is on, and we want the JSON error object and the right code both.
+export abstract class BaseCommand extends Command {
+  static override baseFlags = {
+    json: Flags.boolean({description: 'Print the result as JSON on stdout (a documented shape).', default: false}),
+  }
+
+  protected jsonMode = false
+
+  /** Parse flags and args, call one core function, return its result. */
+  protected abstract execute(): Promise<CommandResult>
+
+  async run(): Promise<void> {
+    this.jsonMode = this.argv.includes('--json')
+    const result = await this.execute()
+    if (this.jsonMode) process.stdout.write(JSON.stringify(result.json, null, 2) + '\n')
+    else if (result.text) process.stdout.write(redact(result.text).replace(/\n?$/, '\n'))
+    setExitCode(result.exitCode)
+  }
+
+  protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<void> {
+    const {message, code, hint} = describeError(err)
+    if (process.env.FF_HA_DEBUG === '1' && err.stack) process.stderr.write(redact(err.stack) + '\n')
+    if (this.jsonMode) {
+      process.stdout.write(JSON.stringify({error: {message, exitCode: code, ...(hint ? {hint} : {})}}, null, 2) + '\n')
+    }
+    process.stderr.write(`${colour.red('error')} ${message}\n`)
+    if (hint) process.stderr.write(`${colour.dim('hint')}  ${redact(hint)}\n`)
+    setExitCode(code)
+  }
+}
+
+function setExitCode(code: ExitCode): void {
+  // The only place that decides the process's exit status. Never process.exit: let stdout drain.
+  process.exitCode = code
+}
+
+export function describeError(err: Error & {oclif?: {exit?: number}}): {message: string; code: ExitCode; hint?: string} {
+  if (err instanceof FfHaError) return {message: redact(err.message), code: err.exitCode, hint: err.hint}
+  // oclif's own parse errors (unknown flag, missing arg, bad option): a usage error, exit 2, one line.
+  if (err instanceof Errors.CLIError || err.oclif?.exit !== undefined) {
+    const first = redact(err.message).split('\n').map(s => s.trim()).filter(Boolean)
+    return {message: first.join(' '), code: 2, hint: 'run with --help to see the flags'}
+  }
+  const code = (err as {code?: string}).code
+  if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') return {message: redact(err.message), code: 2}
+  return {message: `internal error: ${redact(err.message)}`, code: 1, hint: 'set FF_HA_DEBUG=1 to see the stack, and please report it'}
+}

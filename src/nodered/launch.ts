@@ -1,0 +1,105 @@
+import {spawn, type ChildProcess} from 'node:child_process'
+import {mkdirSync, openSync, writeFileSync, closeSync} from 'node:fs'
+import {join} from 'node:path'
+import {AdminClient} from '../admin/client.js'
+import type {AdminAuth} from '../admin/types.js'
+import {renderSettings, type SettingsValues, DEFAULT_SETTINGS_VALUES} from '../render/settings.js'
+import {resolveNodeRed, type NodeRedMajor} from './runtime.js'
+import {ensureBootsStopped} from './userdir.js'
+
+export interface NodeRedLaunchOptions {
+  userDir: string
+  port: number
+  host?: string
+  /** Environment for Node-RED: must carry the admin token and credential secret that settings.js reads. */
+  env: Record<string, string>
+  major?: NodeRedMajor
+  settings?: SettingsValues
+  /** Write settings.js into the userDir (default true). */
+  writeSettings?: boolean
+  /** Make the runtime boot with flows stopped (default true). */
+  bootStopped?: boolean
+  /** Extra arguments for red.js. */
+  args?: string[]
+}
+
+/** Spawn Node-RED with the ff-ha settings; output goes to userDir/node-red.log. Does not wait. */
+export function spawnNodeRed(options: NodeRedLaunchOptions): ChildProcess {
+  const runtime = resolveNodeRed(options.major ?? 4)
+  mkdirSync(options.userDir, {recursive: true})
+  const settingsFile = join(options.userDir, 'settings.js')
+  if (options.writeSettings !== false) writeFileSync(settingsFile, renderSettings(options.settings ?? DEFAULT_SETTINGS_VALUES))
+  if (options.bootStopped !== false) ensureBootsStopped(options.userDir)
+  const log = openSync(join(options.userDir, 'node-red.log'), 'a')
+  const child = spawn(runtime.node, [runtime.redJs, '--userDir', options.userDir, '--settings', settingsFile, ...(options.args ?? [])], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? options.userDir,
+      ...options.env,
+      FF_HA_NODE_RED_PORT: String(options.port),
+      FF_HA_NODE_RED_HOST: options.host ?? '127.0.0.1',
+    },
+    stdio: ['ignore', log, log],
+  })
+  closeSync(log)
+  return child
+}
+
+/**
+ * Wait until the runtime has loaded its flows: v2 GET /flows returns a rev. HTTP answering is not flows
+ * loaded: right after boot POST /flows/state can fail with 500 and GET /flows/state can misreport.
+ */
+export async function waitForFlowsLoaded(client: AdminClient, options: {timeoutMs?: number; child?: ChildProcess} = {}): Promise<string> {
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000)
+  let last: unknown
+  while (Date.now() < deadline) {
+    if (options.child && options.child.exitCode !== null) {
+      throw new Error(`Node-RED exited with code ${options.child.exitCode} before it loaded its flows`)
+    }
+    try {
+      const {rev} = await client.getFlows()
+      return rev
+    } catch (err) {
+      last = err
+    }
+    await new Promise(r => setTimeout(r, 25))
+  }
+  throw new Error(`Node-RED did not load its flows within ${options.timeoutMs ?? 30_000} ms (${(last as Error)?.message ?? 'no answer'})`)
+}
+
+export interface LaunchedNodeRed {
+  child: ChildProcess
+  url: string
+  client: AdminClient
+  /** SIGTERM and wait for exit (SIGKILL after the grace period). */
+  stop(graceMs?: number): Promise<void>
+}
+
+/** Spawn Node-RED and wait until it serves its flows. */
+export async function launchNodeRed(options: NodeRedLaunchOptions & {auth: AdminAuth; name?: string; timeoutMs?: number}): Promise<LaunchedNodeRed> {
+  const child = spawnNodeRed(options)
+  const url = `http://${options.host ?? '127.0.0.1'}:${options.port}/`
+  const client = new AdminClient({name: options.name ?? `node-red:${options.port}`, url}, {auth: options.auth, retries: 0})
+  const stop = (graceMs = 5000) => stopChild(child, graceMs)
+  try {
+    await waitForFlowsLoaded(client, {timeoutMs: options.timeoutMs, child})
+  } catch (err) {
+    await stop(1000)
+    await client.close()
+    throw err
+  }
+  return {child, url, client, stop}
+}
+
+export function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise(resolve => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+    child.once('exit', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+    child.kill('SIGCONT')
+    child.kill('SIGTERM')
+  })
+}

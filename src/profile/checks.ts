@@ -1,0 +1,59 @@
+import type {Profile} from './schema.js'
+
+/** A cross-field problem, at the path of the field that should change. */
+export interface ProfileIssue {
+  path: (string | number)[]
+  message: string
+}
+
+// Rules that one field's schema cannot see. Each says why, so the user knows which side to change.
+export function crossFieldIssues(p: Profile): ProfileIssue[] {
+  const issues: ProfileIssue[] = []
+  const f = p.failover
+  if (p.mode === 'hot-spare' && p.target === 'kubernetes' && f.lease === 'sqlite') {
+    issues.push({
+      path: ['failover', 'lease'],
+      message: 'sqlite cannot be the lease on kubernetes: a file lease cannot span nodes, so two pods could both hold it; use "kubernetes"',
+    })
+  }
+  if (p.mode === 'hot-spare' && p.target === 'compose' && f.lease === 'kubernetes') {
+    issues.push({path: ['failover', 'lease'], message: 'a kubernetes lease needs a cluster; on compose use "sqlite"'})
+  }
+  if (!(f.leaseDurationMs > f.renewDeadlineMs)) {
+    issues.push({
+      path: ['failover', 'leaseDurationMs'],
+      message: `must be greater than renewDeadlineMs (${f.renewDeadlineMs}): the holder must give up before others may take over`,
+    })
+  }
+  if (!(f.renewDeadlineMs > f.retryPeriodMs * 1.2)) {
+    issues.push({
+      path: ['failover', 'renewDeadlineMs'],
+      message: `must be greater than 1.2 x retryPeriodMs (${f.retryPeriodMs * 1.2}): a renew needs time for at least one retry`,
+    })
+  }
+  if (!(f.healthTimeoutMs <= f.healthIntervalMs)) {
+    issues.push({
+      path: ['failover', 'healthTimeoutMs'],
+      message: `must be at most healthIntervalMs (${f.healthIntervalMs}): checks would overlap`,
+    })
+  }
+  if (f.statusPort === p.http.port) {
+    issues.push({path: ['failover', 'statusPort'], message: `must differ from http.port (${p.http.port})`})
+  }
+  if (p.mode === 'load-balanced' && p.http.editor && !p.http.sticky) {
+    issues.push({
+      path: ['http', 'sticky'],
+      message: 'the editor needs sticky sessions when load-balanced (its comms websocket and session live on one replica); set sticky: true or editor: false',
+    })
+  }
+  if (p.kubernetes.ingress.tlsSecret && !p.kubernetes.ingress.host) {
+    issues.push({path: ['kubernetes', 'ingress', 'tlsSecret'], message: 'needs kubernetes.ingress.host: TLS is for a host'})
+  }
+  if (p.mqtt.bundled && p.target === 'kubernetes') {
+    issues.push({path: ['mqtt', 'bundled'], message: 'a bundled broker is rendered for compose only; on kubernetes set mqtt.broker to your broker'})
+  }
+  if (p.deploy.discovery === 'static' && !p.deploy.replicas?.length) {
+    issues.push({path: ['deploy', 'replicas'], message: 'static discovery needs a list of replicas ({name, url})'})
+  }
+  return issues
+}

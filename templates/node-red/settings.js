@@ -1,0 +1,53 @@
+// Node-RED settings for every ff-ha replica. One file for all replicas: what differs between them
+// (port, host) comes from the environment. The line marked ff-ha:profile is the only hole; ff-ha render
+// fills it from ff-ha.yaml.
+'use strict'
+const crypto = require('crypto')
+
+const profile = {"flowFile":"flows.json","adminRoot":"/","contextStorage":"memory","editor":true,"port":1880,"adminTokenEnv":"FF_HA_ADMIN_TOKEN","credentialSecretEnv":"FF_HA_CREDENTIAL_SECRET","extra":{}} // ff-ha:profile
+
+const adminToken = process.env[profile.adminTokenEnv]
+const credentialSecret = process.env[profile.credentialSecretEnv]
+// Replicas must share credentialSecret: without it each one generates its own key and cannot read the
+// credentials that a deploy sends to all. Refuse to start rather than run with a private key.
+if (!credentialSecret) throw new Error('ff-ha: ' + profile.credentialSecretEnv + ' is not set; every replica needs the same credential secret')
+// Tokens from /auth/token live in one replica's .sessions.json; a deploy to many replicas uses one shared
+// token, accepted here by every replica.
+if (!adminToken) throw new Error('ff-ha: ' + profile.adminTokenEnv + ' is not set; the admin API must not run without auth')
+
+function sameSecret(given, expected) {
+  const a = Buffer.from(String(given))
+  const b = Buffer.from(String(expected))
+  return a.length === b.length && crypto.timingSafeEqual(a, b)
+}
+
+// Optional editor login (username and bcrypt hash, e.g. from `node-red admin hash-pw`).
+const users = process.env.FF_HA_ADMIN_USER && process.env.FF_HA_ADMIN_PASSWORD_HASH
+  ? [{username: process.env.FF_HA_ADMIN_USER, password: process.env.FF_HA_ADMIN_PASSWORD_HASH, permissions: '*'}]
+  : []
+
+module.exports = {
+  uiPort: Number(process.env.FF_HA_NODE_RED_PORT || profile.port),
+  uiHost: process.env.FF_HA_NODE_RED_HOST || '0.0.0.0',
+  // Explicit, else Node-RED uses flows_<hostname>.json, a different file in every pod.
+  flowFile: profile.flowFile,
+  flowFilePretty: true,
+  credentialSecret,
+  // The agent stops and starts flows through POST /flows/state; the stop state is persisted and honoured
+  // at boot, which is what keeps a spare's flows stopped. No button in the editor: only the agent decides.
+  runtimeState: {enabled: true, ui: false},
+  diagnostics: {enabled: true, ui: false},
+  httpAdminRoot: profile.adminRoot,
+  disableEditor: !profile.editor,
+  adminAuth: {
+    type: 'credentials',
+    users,
+    tokens: function (token) {
+      return Promise.resolve(sameSecret(token, adminToken) ? {username: 'ff-ha', permissions: '*'} : null)
+    },
+  },
+  contextStorage: {default: {module: profile.contextStorage}},
+  logging: {console: {level: process.env.FF_HA_NODE_RED_LOG_LEVEL || 'info', metrics: false, audit: false}},
+  editorTheme: {tours: false, projects: {enabled: false}},
+  ...profile.extra,
+}

@@ -40,6 +40,12 @@ export const failoverSchema = z.strictObject({
   healthFailureThreshold: z.number().int().min(1).optional(),
   /** Where the sqlite lease file lives (inside the replicas). */
   leaseFile: z.string().min(1).default('/data/ff-ha/lease.db'),
+  /**
+   * host:port that the active replica must reach to keep its lease (the proxy, the broker, a gateway).
+   * A file lease on one host is still reachable from a replica cut off the network; without a witness such
+   * a replica would hold the lease while nobody can reach it. Unset: no witness check.
+   */
+  witness: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').optional(),
   /** Port of the agent's status server (/healthz, /active, /status, /metrics). */
   statusPort: z.number().int().min(1).max(65535).default(9880),
 })

@@ -1,0 +1,140 @@
+// Read a Node-RED flows file into typed values once, with errors that point at the place.
+// JSON.parse gives the values; one extra scan (scan.ts) gives each node's position in the text.
+import {readFileSync} from 'node:fs'
+import type {FlowNode} from '../admin/types.js'
+import {InputError} from '../errors.js'
+import {locateJsonError} from './json-error.js'
+import {LineIndex, type Position} from './lines.js'
+import {scanNodeOffsets} from './scan.js'
+
+export type {Position} from './lines.js'
+
+export interface FlowsFile {
+  /** As given by the user ('-' for stdin, or the label the caller chose). */
+  path: string
+  /** A top-level array (flows.json, editor exports), or the admin API v2 object {flows, rev}. */
+  format: 'array' | 'v2'
+  rev?: string
+  nodes: FlowNode[]
+  /** Line and column (1-based) of the `{` that opens nodes[index] in the text. */
+  positionOf(index: number): Position
+  /** Line and column of any offset in the text. */
+  positionAt(offset: number): Position
+  /** Offset of the `{` that opens nodes[index] in text. */
+  offsetOf(index: number): number
+  /** The indentation unit of the file: '    ', '  ', '\t', or '' when minified. */
+  indent: string
+  /** Whether the text ends with a line break (so that a rewrite keeps it). */
+  finalNewline: boolean
+  /** Line break style, for rewrites. */
+  eol: '\n' | '\r\n'
+  /** The text as read (without a BOM). */
+  text: string
+}
+
+const HINT = 'a flows file is a JSON array of nodes (flows.json, an editor export) or {"flows": [...], "rev": "..."}'
+
+export function readFlowsFile(path: string): FlowsFile {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    const code = (err as {code?: string}).code
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a flows file' : code === 'EACCES' ? 'permission denied' : 'cannot read it'
+    throw new InputError(`${path}: ${why}`, code === 'ENOENT' ? 'check the path (globs are expanded by ff-ha when quoted)' : undefined)
+  }
+  return parseFlowsText(text, path)
+}
+
+export function parseFlowsText(text: string, path: string): FlowsFile {
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
+  const lines = new LineIndex(text)
+  const at = (offset: number) => {
+    const p = lines.positionAt(offset)
+    return `${path}:${p.line}:${p.column}`
+  }
+  if (text.trim() === '') throw new InputError(`${path}:1:1 the file is empty, not a flows file`, HINT)
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (err) {
+    const problem = locateJsonError(text, err as Error)
+    throw new InputError(`${at(problem.offset)} not JSON: ${problem.what}`, 'fix the JSON syntax (was the file cut short or edited by hand?)')
+  }
+  const start = firstNonSpace(text)
+  let format: 'array' | 'v2'
+  let nodes: unknown[]
+  let rev: string | undefined
+  if (Array.isArray(value)) {
+    format = 'array'
+    nodes = value
+  } else if (value !== null && typeof value === 'object') {
+    const flows = (value as {flows?: unknown}).flows
+    if (!Array.isArray(flows)) {
+      const why = flows === undefined ? 'the top-level object has no "flows" array' : `"flows" is ${kindOf(flows)}, not an array`
+      throw new InputError(`${at(start)} not a flows file: ${why}`, HINT)
+    }
+    format = 'v2'
+    nodes = flows
+    const r = (value as {rev?: unknown}).rev
+    if (typeof r === 'string') rev = r
+  } else {
+    throw new InputError(`${at(start)} not a flows file: the top-level value is ${kindOf(value)}`, HINT)
+  }
+  const offsets = scanNodeOffsets(text, start, format)
+  // The scan and JSON.parse must agree; if they ever do not, positions fall back to the file start.
+  const offsetOf = (index: number) => (offsets.length === nodes.length ? offsets[index] ?? start : start)
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i] as {id?: unknown; type?: unknown} | null
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) {
+      throw new InputError(`${at(offsetOf(i))} not a flows file: node ${i} is ${kindOf(node)}, not an object`, HINT)
+    }
+    if (typeof node.id !== 'string' || node.id === '') {
+      const why = node.id === undefined ? 'has no id' : `has an id that is ${kindOf(node.id)}, not a string`
+      throw new InputError(`${at(offsetOf(i))} not a flows file: node ${i} ${why}`, HINT)
+    }
+    if (typeof node.type !== 'string' || node.type === '') {
+      const why = node.type === undefined ? 'has no type' : `has a type that is ${kindOf(node.type)}, not a string`
+      throw new InputError(`${at(offsetOf(i))} not a flows file: node ${i} (id ${node.id}) ${why}`, HINT)
+    }
+  }
+  const style = detectStyle(text)
+  return {
+    path,
+    format,
+    ...(rev === undefined ? {} : {rev}),
+    nodes: nodes as FlowNode[],
+    positionOf: index => lines.positionAt(offsetOf(index)),
+    positionAt: offset => lines.positionAt(offset),
+    offsetOf,
+    ...style,
+    text,
+  }
+}
+
+function firstNonSpace(text: string): number {
+  const m = /\S/.exec(text)
+  return m ? m.index : 0
+}
+
+function kindOf(v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'an array'
+  if (typeof v === 'string') return 'a string'
+  if (typeof v === 'number') return 'a number'
+  if (typeof v === 'boolean') return 'a boolean'
+  return typeof v === 'object' ? 'an object' : typeof v
+}
+
+/** Indentation unit (from the first indented line), line break style and final newline. */
+export function detectStyle(text: string): {indent: string; finalNewline: boolean; eol: '\n' | '\r\n'} {
+  const nl = text.indexOf('\n')
+  const eol = nl > 0 && text.charCodeAt(nl - 1) === 0x0d ? '\r\n' : '\n'
+  const finalNewline = text.endsWith('\n')
+  let indent = ''
+  if (nl !== -1 && nl < text.length - 1) {
+    const m = /^[ \t]+/.exec(text.slice(nl + 1, nl + 200))
+    if (m) indent = m[0]
+  }
+  return {indent, finalNewline, eol}
+}

@@ -1,0 +1,116 @@
+import {dualActiveIntervals, overlapMs, runningIntervals} from './running.js'
+import type {HttpRecord, IterationMetrics, IterationTimeline, MqttRecord} from './types.js'
+
+// Per-iteration figures from a recorded timeline. Pure: the same timeline always gives the same figures,
+// and unit tests feed it synthetic timelines.
+
+export interface MetricOptions {
+  /** A success slower than this counts as part of the outage for MTTR (a client that waited that long was not served). */
+  slowMs?: number
+}
+
+export function iterationMetrics(timeline: IterationTimeline, iteration: number, options: MetricOptions = {}): IterationMetrics {
+  const notes: string[] = []
+  const http = httpOutage(timeline.http, timeline.fault.at, timeline.end, options.slowMs ?? 1000)
+  if (http.neverRecovered) notes.push('HTTP never recovered before the iteration ended')
+  const mqtt = timeline.mqtt ? mqttLoss(timeline.mqtt) : {sent: 0, lost: 0, duplicated: 0}
+  const dual = timeline.mode === 'hot-spare' ? dualActiveMs(timeline) : 0
+  const detection = detectionMs(timeline)
+  if (detection === null && timeline.fault.scenario !== 'deploy') notes.push('no agent was seen to give up or take over the lease')
+  const newActive = newActiveReplica(timeline)
+  if (timeline.mode === 'hot-spare' && newActive === null) notes.push('no replica was seen active after the fault')
+  return {
+    iteration,
+    faulted: timeline.fault.replica,
+    detectionMs: detection === null ? null : round1(detection),
+    mttrMs: round1(http.mttrMs),
+    unavailableMs: round1(http.unavailableMs),
+    httpSent: timeline.http.length,
+    httpFailed: http.failed,
+    mqttSent: mqtt.sent,
+    mqttLost: mqtt.lost,
+    mqttDuplicated: mqtt.duplicated,
+    dualActiveMs: round1(dual),
+    newActive,
+    notes,
+  }
+}
+
+export interface HttpOutage {
+  mttrMs: number
+  unavailableMs: number
+  failed: number
+  neverRecovered: boolean
+}
+
+/**
+ * MTTR as a client sees it: from the fault to the completion of the first good request sent after the
+ * last bad one (failed, or slower than slowMs). Requests still in flight at the fault count.
+ */
+export function httpOutage(records: HttpRecord[], faultAt: number, end: number, slowMs: number): HttpOutage {
+  const after = records.filter(r => r.t + r.latencyMs >= faultAt).sort((a, b) => a.t - b.t)
+  const failed = after.filter(r => !r.ok).length
+  const bad = after.filter(r => !r.ok || r.latencyMs > slowMs)
+  if (bad.length === 0) return {mttrMs: 0, unavailableMs: 0, failed, neverRecovered: false}
+  const lastBad = bad[bad.length - 1].t
+  const recovery = after.find(r => r.t > lastBad && r.ok && r.latencyMs <= slowMs)
+  const recoveredAt = recovery ? recovery.t + recovery.latencyMs : end
+  return {
+    mttrMs: Math.max(0, recoveredAt - faultAt),
+    unavailableMs: Math.max(0, recoveredAt - bad[0].t),
+    failed,
+    neverRecovered: !recovery,
+  }
+}
+
+/** QoS 1: a message the broker acknowledged and nobody echoed is lost; every echo beyond the first is a duplicate. */
+export function mqttLoss(records: MqttRecord[]): {sent: number; lost: number; duplicated: number} {
+  const acked = records.filter(r => r.pubackAt !== undefined)
+  return {
+    sent: acked.length,
+    lost: acked.filter(r => r.echoes.length === 0).length,
+    duplicated: acked.reduce((n, r) => n + Math.max(0, r.echoes.length - 1), 0),
+  }
+}
+
+export function dualActiveMs(timeline: IterationTimeline): number {
+  return overlapMs(timeline.replicas.map(r => runningIntervals(timeline, r)))
+}
+
+export function dualActiveWindows(timeline: IterationTimeline) {
+  return dualActiveIntervals(timeline.replicas.map(r => runningIntervals(timeline, r)))
+}
+
+/**
+ * Detection, as the agents tell it: the first moment after the fault at which the faulted replica's agent
+ * stopped claiming to be active, or another agent saw the lease free or held by someone else, or took it.
+ */
+export function detectionMs(timeline: IterationTimeline): number | null {
+  const {fault} = timeline
+  let first = Infinity
+  for (const s of timeline.samples) {
+    if (s.t <= fault.at || s.t >= first) continue
+    if (s.replica === fault.replica && s.role !== undefined && s.role !== 'active') first = s.t
+    else if (timeline.mode === 'hot-spare' && s.replica !== fault.replica && s.role !== undefined && (s.role === 'active' || (s.leaseHolder !== undefined && s.leaseHolder !== fault.replica))) first = s.t
+  }
+  for (const e of timeline.roleEvents) {
+    if (e.t <= fault.at || e.t >= first) continue
+    if (e.replica === fault.replica && e.role !== 'active') first = e.t
+    else if (timeline.mode === 'hot-spare' && e.replica !== fault.replica && e.role === 'active') first = e.t
+  }
+  return Number.isFinite(first) ? first - fault.at : null
+}
+
+/** Hot-spare: the replica seen active after the fault (the last one seen, if it changed more than once). */
+export function newActiveReplica(timeline: IterationTimeline): string | null {
+  if (timeline.mode !== 'hot-spare') return null
+  let who: string | null = null
+  let when = -Infinity
+  for (const s of timeline.samples) if (s.t > timeline.fault.at && s.role === 'active' && s.flowsState === 'start' && s.t >= when) (who = s.replica), (when = s.t)
+  for (const e of timeline.roleEvents) if (e.t > timeline.fault.at && e.role === 'active' && e.t >= when && who === null) (who = e.replica), (when = e.t)
+  return who
+}
+
+function round1(v: number): number {
+  return Math.round(v * 10) / 10
+}

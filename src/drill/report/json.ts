@@ -1,0 +1,14 @@
+import type {DrillReport} from '../types.js'
+
+/**
+ * The documented --json shape: {target, mode, proxy, broker, baseline: {coldStartMs}, slo, scenarios:
+ * [{name, iterations: [...], mttrMs: {p50, p95, max}, detectionMs: {...}, httpFailed, mqttLost,
+ * mqttDuplicated, dualActiveMs, ratioToColdStart, passed, failures, skipped?}], passed, startedAt,
+ * durationMs}. The raw timelines are left out (they go to the HTML report).
+ */
+export function drillJson(report: DrillReport): unknown {
+  return {
+    ...report,
+    scenarios: report.scenarios.map(({timelines: _timelines, ...s}) => s),
+  }
+}

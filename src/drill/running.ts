@@ -1,0 +1,79 @@
+import type {IterationTimeline, RoleEvent, Sample} from './types.js'
+
+// Who was running flows when. The observer's /flows/state samples are the primary source; where a
+// replica did not answer, its agent's logged role decides (a partitioned replica cannot be polled but its
+// agent's stdout still reaches us). A replica that the fault froze, hung or killed runs nothing while the
+// fault holds, whatever its last log line said. Pure.
+
+export interface Interval {
+  from: number
+  to: number
+}
+
+export function runningIntervals(timeline: IterationTimeline, replica: string): Interval[] {
+  const samples = timeline.samples.filter(s => s.replica === replica).sort((a, b) => a.t - b.t)
+  const events = timeline.roleEvents.filter(e => e.replica === replica).sort((a, b) => a.t - b.t)
+  const out: Interval[] = []
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i]
+    const to = i + 1 < samples.length ? samples[i + 1].t : timeline.end
+    if (to <= s.t) continue
+    if (isRunning(s, events, timeline, replica)) push(out, {from: s.t, to})
+  }
+  return out
+}
+
+function isRunning(s: Sample, events: RoleEvent[], timeline: IterationTimeline, replica: string): boolean {
+  if (s.flowsState !== undefined) return s.flowsState === 'start'
+  const f = timeline.fault
+  const suspends = f.scenario === 'crash' || f.scenario === 'hang' || f.scenario === 'freeze'
+  if (suspends && f.replica === replica && s.t >= f.at && (f.healedAt === undefined || s.t < f.healedAt)) return false
+  return lastRole(events, s.t) === 'active'
+}
+
+export function lastRole(events: RoleEvent[], t: number): RoleEvent['role'] | undefined {
+  let role: RoleEvent['role'] | undefined
+  for (const e of events) {
+    if (e.t > t) break
+    role = e.role
+  }
+  return role
+}
+
+function push(out: Interval[], iv: Interval): void {
+  const last = out[out.length - 1]
+  if (last && last.to >= iv.from) last.to = Math.max(last.to, iv.to)
+  else out.push({...iv})
+}
+
+/** Total time covered by at least two of the interval lists. */
+export function overlapMs(lists: Interval[][]): number {
+  const points: {t: number; d: number}[] = []
+  for (const list of lists) for (const iv of list) points.push({t: iv.from, d: 1}, {t: iv.to, d: -1})
+  points.sort((a, b) => a.t - b.t || a.d - b.d)
+  let depth = 0
+  let since = 0
+  let total = 0
+  for (const p of points) {
+    if (depth >= 2) total += p.t - since
+    depth += p.d
+    since = p.t
+  }
+  return total
+}
+
+/** The intervals during which more than one replica ran flows. */
+export function dualActiveIntervals(lists: Interval[][]): Interval[] {
+  const points: {t: number; d: number}[] = []
+  for (const list of lists) for (const iv of list) points.push({t: iv.from, d: 1}, {t: iv.to, d: -1})
+  points.sort((a, b) => a.t - b.t || a.d - b.d)
+  const out: Interval[] = []
+  let depth = 0
+  for (const p of points) {
+    const before = depth
+    depth += p.d
+    if (before < 2 && depth >= 2) out.push({from: p.t, to: p.t})
+    if (before >= 2 && depth < 2) out[out.length - 1].to = p.t
+  }
+  return out
+}

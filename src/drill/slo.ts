@@ -1,0 +1,60 @@
+import {round, summarize} from './stats.js'
+import type {IterationMetrics, IterationTimeline, ScenarioName, ScenarioResult} from './types.js'
+
+export interface Slo {
+  maxMttrMs: number
+  maxLostMessages: number
+  maxDualActiveMs: number
+}
+
+/**
+ * The freeze drill cannot reach zero overlap by construction: the frozen agent and its Node-RED wake at
+ * the same instant, and the flows run until the agent has stopped them. It is judged against this
+ * allowance (or the profile's limit, if larger).
+ */
+export const FREEZE_WAKE_ALLOWANCE_MS = 50
+
+/** A scenario's figures and verdict from its iterations. Pure. */
+export function scenarioResult(
+  name: ScenarioName,
+  mode: 'hot-spare' | 'load-balanced',
+  iterations: IterationMetrics[],
+  slo: Slo,
+  coldStartMs: number | null,
+  timelines?: IterationTimeline[],
+): ScenarioResult {
+  const mttr = summarize(iterations.map(i => i.mttrMs))
+  const failures: string[] = []
+  const dualLimit = name === 'freeze' ? Math.max(slo.maxDualActiveMs, FREEZE_WAKE_ALLOWANCE_MS) : slo.maxDualActiveMs
+  for (const it of iterations) {
+    const at = `iteration ${it.iteration}`
+    if (it.mttrMs > slo.maxMttrMs) failures.push(`${at}: MTTR ${it.mttrMs} ms > slo.maxMttrMs ${slo.maxMttrMs} ms`)
+    if (it.mqttLost > slo.maxLostMessages) failures.push(`${at}: ${it.mqttLost} MQTT messages lost > slo.maxLostMessages ${slo.maxLostMessages}`)
+    if (it.dualActiveMs > dualLimit) failures.push(`${at}: two replicas ran flows for ${it.dualActiveMs} ms > ${name === 'freeze' ? 'the wake-up allowance' : 'slo.maxDualActiveMs'} ${dualLimit} ms`)
+    if (name === 'deploy' && mode === 'load-balanced' && it.httpFailed > 0) failures.push(`${at}: a rolling deploy failed ${it.httpFailed} requests (must be 0)`)
+    if (it.notes.some(n => n.startsWith('HTTP never recovered'))) failures.push(`${at}: HTTP never recovered`)
+  }
+  return {
+    name,
+    iterations,
+    mttrMs: mttr,
+    detectionMs: summarize(iterations.map(i => i.detectionMs)),
+    httpFailed: sum(iterations.map(i => i.httpFailed)),
+    mqttLost: sum(iterations.map(i => i.mqttLost)),
+    mqttDuplicated: sum(iterations.map(i => i.mqttDuplicated)),
+    dualActiveMs: round(sum(iterations.map(i => i.dualActiveMs))) ?? 0,
+    ratioToColdStart: mttr.p50 !== null && coldStartMs ? round(mttr.p50 / coldStartMs, 3) : null,
+    passed: failures.length === 0,
+    failures,
+    timelines,
+  }
+}
+
+export function skippedScenario(name: ScenarioName, reason: string): ScenarioResult {
+  const none = {p50: null, p95: null, max: null}
+  return {name, iterations: [], mttrMs: none, detectionMs: none, httpFailed: 0, mqttLost: 0, mqttDuplicated: 0, dualActiveMs: 0, ratioToColdStart: null, passed: true, skipped: reason, failures: []}
+}
+
+function sum(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0)
+}

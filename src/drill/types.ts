@@ -1,0 +1,136 @@
+// The data that a drill records and reports. Times are epoch milliseconds with sub-ms precision
+// (performance.timeOrigin + performance.now()), so that every source shares one clock.
+
+export type ScenarioName = 'crash' | 'hang' | 'freeze' | 'partition' | 'graceful' | 'deploy'
+export const ALL_SCENARIOS: ScenarioName[] = ['crash', 'hang', 'freeze', 'partition', 'graceful', 'deploy']
+
+export type Role = 'starting' | 'spare' | 'active' | 'fenced' | 'stopping'
+
+/** One observation of one replica by the observer (every 20 ms). */
+export interface Sample {
+  t: number
+  replica: string
+  /** The agent's /status role; undefined when the agent did not answer. */
+  role?: Role
+  leaseHolder?: string | null
+  fencingToken?: number
+  /** Node-RED's GET /flows/state; undefined when Node-RED did not answer. */
+  flowsState?: 'start' | 'stop' | 'safe'
+}
+
+/** A role change that an agent logged on stdout (its own clock, the same host). */
+export interface RoleEvent {
+  t: number
+  replica: string
+  role: Role
+}
+
+export interface HttpRecord {
+  /** When the request was sent. */
+  t: number
+  latencyMs: number
+  /** HTTP status; 0 when no answer (refused, reset, timeout). */
+  status: number
+  ok: boolean
+  /** The replica that answered (from the probe's body). */
+  replica?: string
+  seq?: number
+  error?: string
+}
+
+export interface MqttRecord {
+  seq: number
+  /** When it was published (broker acked at pubackAt). */
+  t: number
+  pubackAt?: number
+  /** Every echo of it: time and the replica that echoed. */
+  echoes: {t: number; replica: string}[]
+}
+
+export interface FaultMark {
+  scenario: ScenarioName
+  /** The replica the fault hit. */
+  replica: string
+  /** When the fault was applied. */
+  at: number
+  /** When it was lifted (SIGCONT, link up), if it was. */
+  healedAt?: number
+}
+
+/** Everything recorded in one iteration: what metrics and reports are computed from. */
+export interface IterationTimeline {
+  mode: 'hot-spare' | 'load-balanced'
+  replicas: string[]
+  start: number
+  end: number
+  fault: FaultMark
+  samples: Sample[]
+  roleEvents: RoleEvent[]
+  http: HttpRecord[]
+  /** Undefined when MQTT traffic was off. */
+  mqtt?: MqttRecord[]
+}
+
+export interface IterationMetrics {
+  iteration: number
+  /** The replica the fault hit. */
+  faulted: string
+  /** Fault to the lease being released or seen expired (hot-spare); to the faulted replica leaving service (load-balanced). */
+  detectionMs: number | null
+  /** Fault to the first success after the last failure, as a client sees it; 0 when nothing failed. */
+  mttrMs: number
+  /** First failed request to the first success after the last failure. */
+  unavailableMs: number
+  httpSent: number
+  httpFailed: number
+  mqttSent: number
+  mqttLost: number
+  mqttDuplicated: number
+  /** Time with more than one replica running flows (hot-spare only; load-balanced: 0). */
+  dualActiveMs: number
+  /** The replica that was active after the fault (hot-spare), or null. */
+  newActive: string | null
+  /** Problems that make this iteration's figures doubtful (never silently dropped). */
+  notes: string[]
+}
+
+export interface Summary {
+  p50: number | null
+  p95: number | null
+  max: number | null
+}
+
+export interface ScenarioResult {
+  name: ScenarioName
+  iterations: IterationMetrics[]
+  mttrMs: Summary
+  detectionMs: Summary
+  httpFailed: number
+  mqttLost: number
+  mqttDuplicated: number
+  dualActiveMs: number
+  /** mttr p50 / cold start. */
+  ratioToColdStart: number | null
+  passed: boolean
+  /** Why this scenario did not run (not root, not supported by the target). */
+  skipped?: string
+  /** SLO misses, each naming the figure and the limit. */
+  failures: string[]
+  /** The timelines, for the HTML report (left out of --json). */
+  timelines?: IterationTimeline[]
+}
+
+export interface DrillReport {
+  target: 'local' | 'compose' | 'kubernetes'
+  mode: 'hot-spare' | 'load-balanced'
+  /** Which proxy routed the traffic: haproxy (with its version), builtin, or external (attached targets). */
+  proxy: string
+  /** The broker: mosquitto on a port, the profile's URL, or "off: <reason>". */
+  broker: string
+  baseline: {coldStartMs: number | null}
+  slo: {maxMttrMs: number; maxLostMessages: number; maxDualActiveMs: number}
+  scenarios: ScenarioResult[]
+  passed: boolean
+  startedAt: string
+  durationMs: number
+}

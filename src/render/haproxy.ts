@@ -1,0 +1,146 @@
+import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {templatesDir} from '../paths.js'
+import type {Profile} from '../profile/schema.js'
+
+export interface HaproxyServer {
+  name: string
+  /** Host name (resolved at run time when `resolvers` is on) or IP address. */
+  address: string
+  /** Node-RED's port on that replica. */
+  port: number
+  /** The agent's status port on that replica: /active (hot-spare) or /healthz (load-balanced). */
+  checkPort: number
+}
+
+export interface HaproxyOptions {
+  servers: HaproxyServer[]
+  bindPort: number
+  /** Default: every address. */
+  bindAddress?: string
+  /** A stats page (/) and Prometheus metrics (/metrics) on this port. */
+  statsPort?: number
+  /** Resolve server names through Docker's DNS at run time (Compose), so HAProxy starts while a replica is down. */
+  resolvers?: boolean
+}
+
+const MARKER = /^# ff-ha:sections.*$/m
+
+// With `inter 100ms fall 1 rise 1` on /active, HAProxy followed a change of active in 11-64 ms here
+// (DESIGN.md). The check interval scales with the MTTR the profile asks for, never below 100 ms (each check is
+// an HTTP request to every replica) nor above 2 s (HAProxy's own default).
+export function checkIntervalMs(profile: Profile): number {
+  return Math.min(2000, Math.max(100, Math.floor(profile.slo.maxMttrMs / 50)))
+}
+
+/** haproxy.cfg for the profile's mode: the template's global and defaults, then frontend and backends. */
+export function renderHaproxyConfig(profile: Profile, options: HaproxyOptions): string {
+  const template = readFileSync(join(templatesDir, 'haproxy', 'haproxy.cfg'), 'utf8')
+  const match = MARKER.exec(template)
+  if (!match) throw new Error('templates/haproxy/haproxy.cfg lost its "# ff-ha:sections" marker')
+  if (options.servers.length === 0) throw new Error('renderHaproxyConfig needs at least one server')
+  const head = template.slice(0, match.index)
+  const sections = [
+    ...(options.resolvers ? [resolversSection()] : []),
+    profile.mode === 'hot-spare' ? hotSpare(profile, options) : loadBalanced(profile, options),
+    ...(options.statsPort ? [statsSection(options)] : []),
+  ]
+  return head + sections.join('\n')
+}
+
+function bind(address: string | undefined, port: number): string {
+  return `    bind ${address ?? ''}:${port}`
+}
+
+function defaultServer(profile: Profile, options: HaproxyOptions, fall: number): string {
+  const inter = checkIntervalMs(profile)
+  // on-marked-down: cut the sessions (keep-alive, websockets) to a replica that stopped being active or
+  // healthy, so clients reconnect to the one that is. init-addr none: start even when a name does not resolve.
+  const resolve = options.resolvers ? ' resolvers docker resolve-prefer ipv4 init-addr none' : ''
+  return `    default-server inter ${inter}ms fastinter ${inter}ms downinter ${inter}ms fall ${fall} rise 1 on-marked-down shutdown-sessions${resolve}`
+}
+
+function serverLines(options: HaproxyOptions, extra: (s: HaproxyServer) => string = () => ''): string[] {
+  return options.servers.map(s => `    server ${s.name} ${s.address}:${s.port} check port ${s.checkPort}${extra(s)}`)
+}
+
+function hotSpare(profile: Profile, options: HaproxyOptions): string {
+  return [
+    'frontend http',
+    bind(options.bindAddress, options.bindPort),
+    '    default_backend active',
+    '',
+    '# Hot-spare: only the replica whose agent holds the lease and runs flows answers 200 on /active.',
+    'backend active',
+    '    option httpchk',
+    '    http-check send meth GET uri /active',
+    '    http-check expect status 200',
+    `    timeout check ${checkIntervalMs(profile)}ms`,
+    defaultServer(profile, options, 1),
+    ...serverLines(options),
+    '',
+  ].join('\n')
+}
+
+// With adminRoot "/" the editor shares the root with http-in endpoints: match the editor's own paths.
+const EDITOR_PATHS = ['/comms', '/flows', '/flow/', '/settings', '/red/', '/vendor/', '/locales/', '/nodes', '/icons/', '/auth/', '/theme', '/plugins', '/library/', '/context/', '/inject/', '/debug/', '/diagnostics', '/credentials/', '/favicon.ico']
+const DASHBOARD_PATHS = ['/dashboard', '/ui', '/socket.io']
+
+function loadBalanced(profile: Profile, options: HaproxyOptions): string {
+  const lines = ['frontend http', bind(options.bindAddress, options.bindPort)]
+  if (profile.http.sticky) {
+    const admin = profile.nodeRed.adminRoot
+    lines.push('    # The editor (session, comms websocket) and Dashboard keep state in one replica: pin each browser to one.')
+    if (profile.http.editor) {
+      if (admin === '/') lines.push('    acl editor path /', `    acl editor path_beg ${EDITOR_PATHS.join(' ')}`)
+      else lines.push(`    acl editor path_beg ${admin.replace(/\/$/, '')}`)
+    }
+    lines.push(`    acl dashboard path_beg ${DASHBOARD_PATHS.join(' ')}`, '    acl websocket hdr(upgrade) -i websocket')
+    lines.push(`    use_backend sticky if ${profile.http.editor ? 'editor || ' : ''}dashboard || websocket`)
+  }
+  lines.push('    default_backend replicas', '')
+  const checks = ['    option httpchk', '    http-check send meth GET uri /healthz', '    http-check expect status 200', `    timeout check ${checkIntervalMs(profile)}ms`]
+  lines.push('# Load-balanced: every healthy replica runs flows; spread requests round-robin.', 'backend replicas', '    balance roundrobin', ...checks, defaultServer(profile, options, 2), ...serverLines(options), '')
+  if (profile.http.sticky) {
+    lines.push(
+      'backend sticky',
+      '    balance roundrobin',
+      '    cookie FFHA_REPLICA insert indirect nocache httponly',
+      ...(options.resolvers ? ['    default-server on-marked-down shutdown-sessions resolvers docker resolve-prefer ipv4 init-addr none'] : ['    default-server on-marked-down shutdown-sessions']),
+      // Track the health of the same servers in `replicas` instead of checking every replica twice.
+      ...serverLines(options, s => ` cookie ${s.name} track replicas/${s.name}`).map(l => l.replace(/ check port \d+/, '')),
+      '',
+    )
+  }
+  return lines.join('\n')
+}
+
+function resolversSection(): string {
+  return [
+    "# Docker's embedded DNS: replicas are resolved at run time, so HAProxy starts and keeps running while one is down.",
+    'resolvers docker',
+    '    nameserver dns 127.0.0.11:53',
+    '    resolve_retries 3',
+    '    timeout resolve 1s',
+    '    timeout retry 1s',
+    '    hold valid 1s',
+    '    hold other 1s',
+    '    hold refused 1s',
+    '    hold nx 1s',
+    '    hold timeout 1s',
+    '    hold obsolete 1s',
+    '',
+  ].join('\n')
+}
+
+function statsSection(options: HaproxyOptions): string {
+  return [
+    'frontend stats',
+    bind(options.bindAddress, options.statsPort!),
+    '    http-request use-service prometheus-exporter if { path /metrics }',
+    '    stats enable',
+    '    stats uri /',
+    '    stats refresh 5s',
+    '',
+  ].join('\n')
+}

@@ -1,0 +1,111 @@
+import {createServer, type Server} from 'node:http'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {execa, type ResultPromise} from 'execa'
+import {afterEach, describe, expect, it} from 'vitest'
+import {freePorts} from '../../../src/net/free-port.js'
+import {parseProfileText} from '../../../src/profile/load.js'
+import {renderHaproxyConfig} from '../../../src/render/haproxy.js'
+
+// Real HAProxy with the rendered config (resolvers off, 127.0.0.1, as the failover test runs it). The
+// replicas are small HTTP servers that stand in for Node-RED (the app port) and the agent (the status port).
+const servers: Server[] = []
+let proxy: ResultPromise | undefined
+let dir: string | undefined
+
+afterEach(async () => {
+  proxy?.kill('SIGKILL')
+  await proxy?.catch(() => undefined)
+  proxy = undefined
+  await Promise.all(servers.splice(0).map(s => new Promise(r => s.close(r))))
+  if (dir) rmSync(dir, {recursive: true, force: true})
+})
+
+function listen(port: number, handler: (path: string) => [number, string]): Promise<void> {
+  const server = createServer((req, res) => {
+    const [status, body] = handler(req.url ?? '/')
+    res.writeHead(status, {'content-type': 'text/plain'}).end(body)
+  })
+  servers.push(server)
+  return new Promise(resolve => server.listen(port, '127.0.0.1', resolve))
+}
+
+async function get(url: string): Promise<{status: number; body: string; cookie?: string}> {
+  try {
+    const r = await fetch(url)
+    return {status: r.status, body: await r.text(), cookie: r.headers.get('set-cookie') ?? undefined}
+  } catch {
+    return {status: 0, body: ''}
+  }
+}
+
+async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<{value: T; ms: number}> {
+  const start = Date.now()
+  for (;;) {
+    const value = await fn()
+    if (ok(value)) return {value, ms: Date.now() - start}
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out; last ${JSON.stringify(value)}`)
+    await new Promise(r => setTimeout(r, 5))
+  }
+}
+
+async function startProxy(profileText: string, replicas: number): Promise<{url: string; state: {active: number; healthy: boolean[]}}> {
+  const ports = await freePorts(1 + replicas * 2)
+  const state = {active: 0, healthy: Array(replicas).fill(true)}
+  const list = []
+  for (let i = 0; i < replicas; i++) {
+    const [app, status] = [ports[1 + i * 2], ports[2 + i * 2]]
+    await listen(app, () => [200, `r${i}`])
+    await listen(status, path => {
+      if (path === '/active') return state.active === i ? [200, 'active'] : [503, 'spare']
+      if (path === '/healthz') return state.healthy[i] ? [200, 'ok'] : [503, 'down']
+      return [404, '']
+    })
+    list.push({name: `r${i}`, address: '127.0.0.1', port: app, checkPort: status})
+  }
+  dir = mkdtempSync(join(tmpdir(), 'ff-ha-haproxy-run-'))
+  const file = join(dir, 'haproxy.cfg')
+  writeFileSync(file, renderHaproxyConfig(parseProfileText(profileText), {servers: list, bindPort: ports[0], bindAddress: '127.0.0.1', resolvers: false}))
+  proxy = execa('haproxy', ['-db', '-f', file], {reject: false, stdio: 'ignore'})
+  const url = `http://127.0.0.1:${ports[0]}`
+  await until(() => get(`${url}/x`), r => r.status === 200)
+  // HAProxy 2.6 counts every server as up until its first check: wait a few check intervals (100 ms each).
+  await new Promise(r => setTimeout(r, 400))
+  return {url, state}
+}
+
+describe('the rendered haproxy.cfg under real HAProxy', () => {
+  it('hot-spare: sends every request to the active replica and follows a change of active quickly', async () => {
+    const {url, state} = await startProxy('name: app\nmode: hot-spare\n', 2)
+    for (let i = 0; i < 10; i++) expect((await get(`${url}/x`)).body).toBe('r0')
+    // As the agents hand over: the old active stops (its /active fails) before the new one acquires the lease.
+    state.active = -1
+    await until(() => get(`${url}/x`), r => r.status === 503)
+    state.active = 1
+    const {ms} = await until(() => get(`${url}/x`), r => r.body === 'r1')
+    // Loose bound (2 cores, other tests running); bench/failover measures the real figure.
+    expect(ms).toBeLessThan(3000)
+    for (let i = 0; i < 10; i++) expect((await get(`${url}/x`)).body).toBe('r1')
+  })
+
+  it('load-balanced: round-robin over healthy replicas, sticky for the editor, and a failed replica is skipped', async () => {
+    const {url, state} = await startProxy('name: app\nmode: load-balanced\n', 2)
+    const seen = new Set<string>()
+    for (let i = 0; i < 10; i++) seen.add((await get(`${url}/api/x`)).body)
+    expect([...seen].sort()).toEqual(['r0', 'r1'])
+
+    const first = await get(`${url}/settings`)
+    expect(first.cookie).toMatch(/FFHA_REPLICA=r\d/)
+    const cookie = first.cookie!.split(';')[0]
+    for (let i = 0; i < 6; i++) {
+      const r = await fetch(`${url}/settings`, {headers: {cookie}})
+      expect(await r.text()).toBe(first.body)
+    }
+
+    state.healthy[1] = false
+    await until(() => get(`${url}/api/x`), r => r.body === 'r0')
+    await new Promise(r => setTimeout(r, 300))
+    for (let i = 0; i < 10; i++) expect((await get(`${url}/api/x`)).body).toBe('r0')
+  })
+})

@@ -28,6 +28,7 @@ export class AdminClient {
   private readonly options: Required<Pick<AdminClientOptions, 'connectTimeoutMs' | 'requestTimeoutMs' | 'retries'>>
   private readonly auth: AdminAuth
   private token?: string
+  private loggingIn?: Promise<void>
 
   constructor(replica: ReplicaTarget, options: AdminClientOptions = {}) {
     this.replica = {...replica, url: replica.url.endsWith('/') ? replica.url : replica.url + '/'}
@@ -84,6 +85,17 @@ export class AdminClient {
     return this.parseState(reply)
   }
 
+  /** Whether POST /flows/state exists (settings runtimeState.enabled), read without changing anything. */
+  async runtimeStateEnabled(): Promise<boolean> {
+    const settings = await this.getSettings()
+    return (settings.runtimeState as {enabled?: unknown} | undefined)?.enabled === true
+  }
+
+  /** GET /credentials/<type>/<id>: the editor's view (secrets as has_<name>: true, never their values). */
+  async getNodeCredentials(type: string, id: string): Promise<Record<string, unknown>> {
+    return this.json(await this.request('GET', `credentials/${encodeURIComponent(type)}/${encodeURIComponent(id)}`)) as Record<string, unknown>
+  }
+
   async getSettings(): Promise<Record<string, unknown>> {
     return this.json(await this.request('GET', 'settings')) as Record<string, unknown>
   }
@@ -120,7 +132,15 @@ export class AdminClient {
     throw new AdminError(this.replica.name, kind, message, status)
   }
 
-  private async login(): Promise<void> {
+  private login(): Promise<void> {
+    // One login at a time per replica: parallel reads must not each log in (5 logins in 10 min is the limit).
+    this.loggingIn ??= this.loginOnce().finally(() => {
+      this.loggingIn = undefined
+    })
+    return this.loggingIn
+  }
+
+  private async loginOnce(): Promise<void> {
     const {username, password} = this.auth
     if (!username || !password) return
     const reply = await this.raw('POST', 'auth/token', {client_id: 'node-red-admin', grant_type: 'password', scope: '*', username, password})
@@ -135,6 +155,21 @@ export class AdminClient {
 
   private async request(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
     if (!this.token && this.auth.username) await this.login()
+    try {
+      return await this.requestWithRetries(method, path, body, headers)
+    } catch (err) {
+      // A login token expires (Node-RED's sessionExpiryTime): log in again once. A 401 cannot have
+      // changed anything, so even a POST may be sent again.
+      if (err instanceof AdminError && err.status === 401 && this.auth.username && this.auth.password) {
+        this.token = undefined
+        await this.login()
+        return this.requestWithRetries(method, path, body, headers)
+      }
+      throw err
+    }
+  }
+
+  private async requestWithRetries(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
     const attempts = method === 'GET' ? this.options.retries + 1 : 1
     let lastError: unknown
     for (let attempt = 0; attempt < attempts; attempt++) {
@@ -184,8 +219,9 @@ export class AdminClient {
       if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || err instanceof undiciErrors.ConnectTimeoutError) {
         this.fail('timeout', `${method} /${path}: no answer within ${timeoutMs} ms`)
       }
+      if (err instanceof AdminError) throw err
       const code = (err as {code?: string}).code ?? (err as {cause?: {code?: string}}).cause?.code
-      this.fail('unreachable', `cannot reach ${url.origin} (${code ?? (err as Error).message})`)
+      this.fail('unreachable', `${method} /${path}: ${describeNetworkError(url.origin, code, err as Error)}`)
     }
   }
 }
@@ -197,5 +233,33 @@ function briefBody(reply: Reply): string {
     return parsed.message ? `: ${parsed.code ? parsed.code + ' ' : ''}${parsed.message}`.slice(0, 200) : ''
   } catch {
     return ''
+  }
+}
+
+// What a network failure means, in words (the error code alone tells a user little).
+export function describeNetworkError(origin: string, code: string | undefined, err: Error): string {
+  switch (code) {
+    case 'ECONNREFUSED':
+      return `connection refused by ${origin} (nothing listens there: is the replica running?)`
+    case 'ECONNRESET':
+      return `connection to ${origin} reset (the replica closed it: did it crash or restart?)`
+    case 'UND_ERR_SOCKET':
+    case 'UND_ERR_CLOSED':
+      return `connection to ${origin} closed before an answer (the replica may have died mid-request)`
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `host of ${origin} not found (DNS)`
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `no route to ${origin}`
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'CERT_HAS_EXPIRED':
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return `TLS certificate of ${origin} not trusted (${code}): pass --ca-file, or --insecure to skip the check`
+    default:
+      return `cannot reach ${origin} (${code ?? err.message})`
   }
 }

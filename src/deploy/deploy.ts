@@ -1,0 +1,260 @@
+// deployFlows: one flows file to every replica, proven converged. Preflight all (nothing changes if any
+// replica is not fit), deploy in waves (hot-spare: spares first, the active last; load-balanced: rolling or
+// parallel), confirm each replica's rev and state, and roll back the replicas already changed when one fails.
+// Never throws for a replica's failure: the report says what every replica runs now, and ok=false.
+import {performance} from 'node:perf_hooks'
+import {AdminClient} from '../admin/client.js'
+import type {FlowsState, ReplicaTarget} from '../admin/types.js'
+import {errorMessage, InputError} from '../errors.js'
+import type {Progress} from '../output/progress.js'
+import {checkCredentials, checkCredentialsMatchFlows} from './credentials.js'
+import {diffFlows} from './diff.js'
+import {activesProblem, expectedStates, preflightProblem, preflightReplica, roleOf, type Preflight} from './preflight.js'
+import {flowsRev, shortRev} from './rev.js'
+import {defaultStrategy, planWaves} from './strategy.js'
+import type {DeployOptions, DeployReport, DeployRole, ReplicaReport} from './types.js'
+import {observe, SpareStartedError, waitForRevAndState} from './verify.js'
+
+export type {DeployOptions, DeployReport, ReplicaReport, DeployStatus, Strategy, DeployRole} from './types.js'
+export {flowsRev} from './rev.js'
+
+interface Run {
+  name: string
+  client: AdminClient
+  report: ReplicaReport
+  pre?: Preflight
+  role: DeployRole
+  states: FlowsState[]
+  /** A POST /flows was sent: it may have applied even if the answer was lost. */
+  attempted: boolean
+}
+
+const silent: Progress = {start() {}, succeed() {}, fail() {}, info() {}}
+
+export async function deployFlows(options: DeployOptions): Promise<DeployReport> {
+  const t0 = performance.now()
+  checkOptions(options)
+  const {mode, flows} = options
+  const strategy = options.strategy ?? defaultStrategy(mode)
+  const progress = options.progress ?? silent
+  const rev = flowsRev(flows)
+  const runs: Run[] = options.replicas.map(target => newRun(target, options))
+  const finish = (error?: string): DeployReport => ({
+    rev,
+    replicas: runs.map(r => r.report),
+    durationMs: since(t0),
+    ok: !error,
+    ...(error ? {error} : {}),
+    mode,
+    strategy,
+    dryRun: Boolean(options.dryRun),
+  })
+
+  try {
+    const refusal = await preflightAll(runs, mode, progress)
+    if (refusal) return {...finish(refusal.message), ...(refusal.hint ? {hint: refusal.hint} : {})}
+    if (options.dryRun) {
+      for (const run of runs) {
+        run.report.changes = run.pre!.rev === rev ? {added: [], removed: [], changed: []} : diffFlows(run.pre!.flows, flows)
+        const c = run.report.changes
+        progress.info(`${run.name}: would ${run.pre!.rev === rev ? 'change nothing' : `add ${c.added.length}, remove ${c.removed.length}, change ${c.changed.length} nodes`} (dry run, nothing posted)`)
+      }
+      return finish()
+    }
+    await options.hooks?.afterPreflight?.()
+
+    let failed: Run[] = []
+    for (const wave of planWaves(runs, mode, strategy, options.maxUnavailable)) {
+      await Promise.all(wave.map(run => deployOne(run, rev, options, strategy, progress)))
+      failed = wave.filter(r => r.report.status === 'failed')
+      if (failed.length > 0) break
+    }
+
+    const rolledBack = failed.length > 0 && options.rollback !== false ? await rollbackAll(runs, rev, options, progress) : []
+    await Promise.all(runs.map(async run => {
+      const now = await observe(run.client)
+      run.report.after = {rev: now.rev, state: now.state}
+      if (now.error && !run.report.error) run.report.error = `after the deploy: ${now.error}`
+    }))
+    if (failed.length > 0) return finish(failureMessage(runs, failed, rolledBack, options.rollback !== false))
+    return finish(convergenceProblem(runs, rev))
+  } finally {
+    await Promise.all(runs.map(r => r.client.close().catch(() => {})))
+  }
+}
+
+function newRun(target: ReplicaTarget, options: DeployOptions): Run {
+  return {
+    name: target.name,
+    client: new AdminClient(target, {...options.clientOptions, auth: options.auth}),
+    report: {name: target.name, url: target.url, before: {rev: null, state: null}, after: {rev: null, state: null}, status: 'unchanged', durationMs: 0},
+    role: 'member',
+    states: [],
+    attempted: false,
+  }
+}
+
+function checkOptions(options: DeployOptions): void {
+  if (options.replicas.length === 0) throw new InputError('no replicas to deploy to', 'pass --target URL, or list them in the profile (deploy.replicas)')
+  const names = options.replicas.map(r => r.name)
+  const dup = names.find((n, i) => names.indexOf(n) !== i)
+  if (dup) throw new InputError(`replica "${dup}" is listed twice`, 'give each --target a distinct name (--target name=URL)')
+  if (options.maxUnavailable !== undefined && !(options.maxUnavailable >= 1)) throw new InputError('--max-unavailable must be at least 1')
+  const ids = new Set<string>()
+  for (const node of options.flows) {
+    if (ids.has(node.id)) throw new InputError(`the flows have two nodes with id "${node.id}"`, 'node ids must be unique')
+    ids.add(node.id)
+  }
+  if (options.credentials) {
+    checkCredentials(options.credentials)
+    checkCredentialsMatchFlows(options.credentials, options.flows)
+  }
+}
+
+/** Read every replica at once; return why the deploy must not go ahead, or undefined. */
+async function preflightAll(runs: Run[], mode: DeployOptions['mode'], progress: Progress): Promise<{message: string; hint?: string} | undefined> {
+  const problems: Array<{name: string; message: string; hint?: string}> = []
+  await Promise.all(runs.map(async run => {
+    const t = performance.now()
+    progress.start(run.name, `${run.name}: preflight`)
+    try {
+      const pre = await preflightReplica(run.client)
+      run.pre = pre
+      run.role = roleOf(mode, pre)
+      run.states = expectedStates(run.role, pre)
+      run.report.before = {rev: pre.rev, state: pre.state}
+      run.report.after = {...run.report.before}
+      run.report.role = run.role
+      const problem = preflightProblem(mode, run.role, pre)
+      if (problem) throw new Error(`${run.name}: ${problem}`)
+      progress.succeed(run.name, `${run.name}: rev ${shortRev(pre.rev)}, flows ${pre.state}${mode === 'hot-spare' ? `, ${run.role}` : ''}`)
+    } catch (err) {
+      run.report.status = 'failed'
+      run.report.error = errorMessage(err)
+      problems.push({name: run.name, message: withoutName(run.name, run.report.error), hint: (err as {hint?: string}).hint})
+      progress.fail(run.name, run.report.error)
+    } finally {
+      run.report.durationMs = since(t)
+    }
+  }))
+  const actives = runs.filter(r => r.pre && r.role === 'active').map(r => r.name)
+  const dual = activesProblem(mode, actives)
+  if (dual) problems.push({name: '', message: dual})
+  if (problems.length === 0) return undefined
+  // The same problem on every replica (a wrong token) reads best as one line naming them all.
+  const grouped = new Map<string, string[]>()
+  for (const p of problems) grouped.set(p.message, [...(grouped.get(p.message) ?? []), p.name])
+  const lines = [...grouped].map(([message, names]) => (names.filter(Boolean).length ? `${names.join(', ')}: ${message}` : message))
+  const more = lines.length > 3 ? ` (and ${lines.length - 3} more)` : ''
+  return {message: `refused before any change: ${lines.slice(0, 3).join('; ')}${more}`, hint: problems.find(p => p.hint)?.hint}
+}
+
+function withoutName(name: string, message: string): string {
+  return message.startsWith(`${name}: `) ? message.slice(name.length + 2) : message
+}
+
+async function deployOne(run: Run, rev: string, options: DeployOptions, strategy: string, progress: Progress): Promise<void> {
+  const t = performance.now()
+  const pre = run.pre!
+  try {
+    if (pre.rev === rev && !options.credentials) {
+      run.report.status = 'unchanged'
+      progress.succeed(run.name, `${run.name}: already runs rev ${shortRev(rev)}`)
+      return
+    }
+    progress.start(run.name, `${run.name}: deploying rev ${shortRev(rev)}${options.mode === 'hot-spare' ? ` (${run.role})` : ''}`)
+    run.attempted = true
+    const posted = await run.client.postFlows(options.flows, {rev: options.force ? undefined : pre.rev, credentials: options.credentials, type: options.type ?? 'full'})
+    // POST /flows answers before the flows started: confirm the rev and the state.
+    run.report.after = await waitForRevAndState(run.client, posted.rev, run.states, {
+      timeoutMs: options.verifyTimeoutMs ?? 30_000,
+      health: strategy === 'rolling',
+      failOnStart: run.role === 'spare',
+    })
+    run.report.status = 'deployed'
+    progress.succeed(run.name, `${run.name}: runs rev ${shortRev(posted.rev)}, flows ${run.report.after.state}`)
+  } catch (err) {
+    run.report.status = 'failed'
+    run.report.error = errorMessage(err)
+    if (err instanceof SpareStartedError) {
+      // Two replicas running flows is the one thing hot-spare must never allow: stop it first, report after.
+      try {
+        await run.client.setFlowsState('stop')
+        run.report.error += '; ff-ha stopped its flows again'
+      } catch (stopErr) {
+        run.report.error += `; stopping its flows failed too: ${errorMessage(stopErr)}`
+      }
+    }
+    progress.fail(run.name, run.report.error)
+  } finally {
+    run.report.durationMs = since(t)
+    await options.hooks?.afterReplica?.(run.name, run.report.status)
+  }
+}
+
+/** Put back the flows each changed replica had. Only replicas that run our rev are touched. */
+async function rollbackAll(runs: Run[], rev: string, options: DeployOptions, progress: Progress): Promise<string[]> {
+  const rolled: string[] = []
+  await Promise.all(runs.filter(r => r.attempted && r.pre!.rev !== rev).map(async run => {
+    const t = performance.now()
+    const pre = run.pre!
+    const now = await observe(run.client)
+    const wasFailed = run.report.status === 'failed'
+    if (now.rev !== rev) {
+      // Ours never applied (or someone deployed after us): nothing of ours to undo here.
+      if (!wasFailed) {
+        run.report.status = 'failed'
+        run.report.error = now.rev === null ? `cannot roll back: ${now.error}` : `changed by someone else during the deploy (now rev ${shortRev(now.rev)}); not rolled back`
+      }
+      return
+    }
+    progress.start(run.name, `${run.name}: rolling back to rev ${shortRev(pre.rev)}`)
+    try {
+      // With our rev as the guard: a deploy made by someone else since then is a 409, not overwritten.
+      const posted = await run.client.postFlows(pre.flows, {rev, type: 'full'})
+      await waitForRevAndState(run.client, posted.rev, run.states, {timeoutMs: options.verifyTimeoutMs ?? 30_000, failOnStart: run.role === 'spare'})
+      rolled.push(run.name)
+      if (wasFailed) run.report.error += ` (rolled back to rev ${shortRev(pre.rev)})`
+      else run.report.status = 'rolled-back'
+      progress.succeed(run.name, `${run.name}: rolled back to rev ${shortRev(pre.rev)}`)
+    } catch (err) {
+      run.report.status = 'failed'
+      run.report.error = `${wasFailed ? run.report.error + '; ' : ''}rollback failed: ${errorMessage(err)}`
+      progress.fail(run.name, run.report.error)
+    } finally {
+      run.report.durationMs += since(t)
+    }
+  }))
+  return rolled
+}
+
+function failureMessage(runs: Run[], failed: Run[], rolledBack: string[], rollback: boolean): string {
+  const first = failed[0].report.error ?? `${failed[0].name} failed`
+  const parts = [`deploy failed: ${first}${failed.length > 1 ? ` (and ${failed.length - 1} more)` : ''}`]
+  if (rollback) parts.push(rolledBack.length > 0 ? `rolled back ${rolledBack.join(', ')}` : 'nothing to roll back')
+  else parts.push('not rolled back (--no-rollback)')
+  const split = revisionSplit(runs)
+  if (split) parts.push(`replicas now run different revisions: ${split}`)
+  return parts.join('; ')
+}
+
+/** Every replica must run the new rev, a spare stopped. Returns the problem, or undefined. */
+function convergenceProblem(runs: Run[], rev: string): string | undefined {
+  const off = runs.filter(r => r.report.after.rev !== rev || (r.report.after.state !== null && !r.states.includes(r.report.after.state)))
+  if (off.length === 0) return undefined
+  return `not converged: ${off.map(r => `${r.name} runs rev ${shortRev(r.report.after.rev)} (${r.report.after.state ?? 'unknown'})`).join(', ')}; expected rev ${shortRev(rev)}`
+}
+
+function revisionSplit(runs: Run[]): string | undefined {
+  const byRev = new Map<string, string[]>()
+  for (const r of runs) {
+    const key = r.report.after.rev === null ? 'unknown' : shortRev(r.report.after.rev)
+    byRev.set(key, [...(byRev.get(key) ?? []), r.name])
+  }
+  if (byRev.size <= 1) return undefined
+  return [...byRev].map(([k, names]) => `${names.join(', ')} on ${k}`).join('; ')
+}
+
+function since(t: number): number {
+  return Math.round(performance.now() - t)
+}

@@ -1,0 +1,32 @@
+import type {HaMode} from '../profile/schema.js'
+import type {DeployRole, Strategy} from './types.js'
+
+export interface Planned {
+  name: string
+  role: DeployRole
+}
+
+/** Load-balanced deploys roll by default (one at a time keeps N-1 serving); hot-spare spares go together. */
+export function defaultStrategy(mode: HaMode): Strategy {
+  return mode === 'load-balanced' ? 'rolling' : 'parallel'
+}
+
+/**
+ * The order of a deploy as waves: every replica of a wave deploys at once, and the next wave starts only when
+ * the last one is confirmed. Hot-spare: the spares first, the active last (it serves until then). Rolling:
+ * waves of maxUnavailable replicas.
+ */
+export function planWaves<T extends Planned>(replicas: T[], mode: HaMode, strategy: Strategy, maxUnavailable = 1): T[][] {
+  const size = Math.max(1, Math.floor(maxUnavailable))
+  const chunk = (list: T[]): T[][] => {
+    if (list.length === 0) return []
+    if (strategy === 'parallel') return [list]
+    const waves: T[][] = []
+    for (let i = 0; i < list.length; i += size) waves.push(list.slice(i, i + size))
+    return waves
+  }
+  if (mode === 'hot-spare') {
+    return [...chunk(replicas.filter(r => r.role !== 'active')), ...replicas.filter(r => r.role === 'active').map(r => [r])]
+  }
+  return chunk(replicas)
+}

@@ -1,0 +1,58 @@
+import {agentHealthy} from '../admin/agent.js'
+import type {AdminClient} from '../admin/client.js'
+import type {FlowsState} from '../admin/types.js'
+import {errorMessage} from '../errors.js'
+import type {RevState} from './types.js'
+
+export interface WaitOptions {
+  timeoutMs: number
+  intervalMs?: number
+  /** Also require a health check to pass (rolling deploys). */
+  health?: boolean
+  /** A spare that shows `start` is a failure at once, not something to wait out. */
+  failOnStart?: boolean
+}
+
+/**
+ * POST /flows answers before the new flows have started, so confirm: poll GET /flows (the rev) and
+ * GET /flows/state until the replica runs `rev` in one of `states`, within a bound.
+ */
+export async function waitForRevAndState(client: AdminClient, rev: string, states: FlowsState[], options: WaitOptions): Promise<RevState> {
+  const deadline = Date.now() + options.timeoutMs
+  const interval = options.intervalMs ?? 50
+  let seen: RevState = {rev: null, state: null}
+  let lastError: unknown
+  for (;;) {
+    try {
+      const [flows, state] = await Promise.all([client.getFlows(), client.getFlowsState()])
+      seen = {rev: flows.rev, state}
+      if (options.failOnStart && state === 'start') throw new SpareStartedError(`${client.name}: a spare started its flows`)
+      if (seen.rev === rev && states.includes(state) && (!options.health || (await healthy(client)))) return seen
+      lastError = undefined
+    } catch (err) {
+      if (err instanceof SpareStartedError) throw err
+      lastError = err
+    }
+    if (Date.now() >= deadline) {
+      if (lastError) throw lastError
+      throw new Error(`${client.name}: did not report rev ${rev.slice(0, 8)} in state ${states.join('|')} within ${options.timeoutMs} ms (it reports rev ${seen.rev?.slice(0, 8) ?? '-'}, ${seen.state ?? '-'}${options.health ? ', or failed its health check' : ''})`)
+    }
+    await new Promise(r => setTimeout(r, interval))
+  }
+}
+
+export class SpareStartedError extends Error {}
+
+async function healthy(client: AdminClient): Promise<boolean> {
+  return client.replica.agentUrl ? agentHealthy(client.replica.agentUrl) : client.ping(2000)
+}
+
+/** What a replica runs now, or nulls and the reason when it cannot be asked. */
+export async function observe(client: AdminClient): Promise<RevState & {error?: string}> {
+  try {
+    const [flows, state] = await Promise.all([client.getFlows(), client.getFlowsState()])
+    return {rev: flows.rev, state}
+  } catch (err) {
+    return {rev: null, state: null, error: errorMessage(err)}
+  }
+}

@@ -1,0 +1,126 @@
+// Where a node's messages come from, so that a stateful node is judged by what feeds it:
+// a source the load balancer spreads over replicas (http in, shared MQTT, tcp/websocket/udp listeners,
+// Dashboard inputs) splits the node's state, an unshared MQTT subscription hands every replica a full copy,
+// an inject keeps the stream on its own replica, and a `split` makes a sequence that stays on the replica
+// of the message it came from. One forward propagation of bit masks over the wires graph: O(edges).
+import type {FlowNode} from '../admin/types.js'
+import type {FlowsModel} from '../flows/model.js'
+
+export const SPREAD = 1
+export const BROADCAST = 2
+export const LOCAL = 4
+export const OTHER = 8
+const ORIGINS = SPREAD | BROADCAST | LOCAL | OTHER
+/** Arrives as parts of a sequence that a split on this replica made from one message. */
+export const SEQ = 16
+/** Arrives (on some path) not as such a sequence. */
+export const NOSEQ = 32
+const ORIGIN_BITS = [SPREAD, BROADCAST, LOCAL, OTHER] as const
+
+export interface Feeding {
+  /** Bit mask of SPREAD | BROADCAST | LOCAL | OTHER | SEQ | NOSEQ for each node's input. */
+  mask: Uint8Array
+  /** A source node that gives `index` the origin `bit`, or -1. */
+  originOf(index: number, bit: number): number
+}
+
+export function isSharedTopic(topic: unknown): boolean {
+  return typeof topic === 'string' && (topic.startsWith('$share/') || topic.startsWith('$queue/'))
+}
+
+/** What kind of source a node is on its own, or 0 when it only passes messages on. */
+export function sourceKind(node: FlowNode, model: FlowsModel): number {
+  switch (node.type) {
+    case 'http in':
+    case 'udp in':
+      return SPREAD
+    case 'mqtt in':
+      return isSharedTopic(node.topic) ? SPREAD : BROADCAST
+    case 'tcp in':
+      return node.server === 'client' ? BROADCAST : SPREAD
+    case 'websocket in': {
+      const server = model.indexOf.get(String(node.server ?? ''))
+      if (server !== undefined && model.nodes[server].type === 'websocket-listener') return SPREAD
+      return node.client ? BROADCAST : SPREAD
+    }
+    case 'inject':
+      return LOCAL
+    default:
+      // Dashboard widgets are fed by users, and users are spread over replicas (sticky per session).
+      if (node.type.startsWith('ui_') || node.type.startsWith('ui-')) return SPREAD
+      return 0
+  }
+}
+
+/** Nodes after which the sequence made by a split is complete again (the message is whole). */
+function endsSequence(node: FlowNode): boolean {
+  return node.type === 'join' && (node.mode === 'auto' || node.mode === 'reduce' || node.mode === undefined)
+}
+
+export function computeFeeding(model: FlowsModel, includeDisabled: boolean): Feeding {
+  const {nodes, next, prev} = model
+  const n = nodes.length
+  const mask = new Uint8Array(n)
+  const origin = ORIGIN_BITS.map(() => new Int32Array(n).fill(-1))
+  const active = (i: number) => includeDisabled || !model.isDisabled(i)
+  const queue: number[] = []
+  for (let i = 0; i < n; i++) {
+    const type = nodes[i].type
+    if (!active(i) || model.isConfig(i) || type === 'tab' || type === 'subflow' || type === 'group') continue
+    let kind = sourceKind(nodes[i], model)
+    // Anything else with nothing wired in starts messages of its own (status, catch, a poller, a reader).
+    if (kind === 0 && !prev[i].some(active)) kind = OTHER
+    if (kind === 0) continue
+    mask[i] = kind | NOSEQ
+    origin[ORIGIN_BITS.indexOf(kind as (typeof ORIGIN_BITS)[number])][i] = i
+    queue.push(i)
+  }
+  for (let q = 0; q < queue.length; q++) {
+    const i = queue[q]
+    const node = nodes[i]
+    const m = mask[i]
+    const out = node.type === 'split' ? (m & ORIGINS) | SEQ : endsSequence(node) ? (m & ORIGINS) | NOSEQ : m
+    for (const j of next[i]) {
+      if (!active(j)) continue
+      const before = mask[j]
+      const after = before | out
+      if (after === before) continue
+      mask[j] = after
+      for (let b = 0; b < ORIGIN_BITS.length; b++) {
+        if (after & ~before & ORIGIN_BITS[b]) origin[b][j] = origin[b][i]
+      }
+      queue.push(j)
+    }
+  }
+  return {mask, originOf: (index, bit) => origin[ORIGIN_BITS.indexOf(bit as (typeof ORIGIN_BITS)[number])]?.[index] ?? -1}
+}
+
+/** `http in "GET /api" (line 12)`: how messages name a node. */
+export function describeNode(model: FlowsModel, index: number): string {
+  const node = model.nodes[index]
+  const name = typeof node.name === 'string' && node.name ? node.name : node.type === 'http in' && typeof node.url === 'string' ? node.url : node.type === 'mqtt in' && typeof node.topic === 'string' ? node.topic : ''
+  const line = model.file.positionOf(index).line
+  return `${node.type}${name ? ` "${name}"` : ''} (line ${line})`
+}
+
+export type FeedVerdict =
+  | {kind: 'spread'; source: number}
+  | {kind: 'broadcast'; source: number}
+  | {kind: 'other'; source: number}
+  | {kind: 'local'; source: number}
+  | {kind: 'sequence'}
+  | {kind: 'none'}
+
+/**
+ * How a stateful node is fed. `sequenceOnly`: the node's state spans one msg.parts sequence (join auto,
+ * sort of a sequence), so a sequence made by a split on the same replica keeps it replica-local.
+ */
+export function feedVerdict(feeding: Feeding, index: number, sequenceOnly: boolean): FeedVerdict {
+  const m = feeding.mask[index]
+  if (m === 0) return {kind: 'none'}
+  if (sequenceOnly && m & SEQ && !(m & NOSEQ)) return {kind: 'sequence'}
+  if (m & SPREAD) return {kind: 'spread', source: feeding.originOf(index, SPREAD)}
+  if (m & BROADCAST) return {kind: 'broadcast', source: feeding.originOf(index, BROADCAST)}
+  if (m & OTHER) return {kind: 'other', source: feeding.originOf(index, OTHER)}
+  return {kind: 'local', source: feeding.originOf(index, LOCAL)}
+}

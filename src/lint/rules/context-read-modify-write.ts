@@ -1,0 +1,82 @@
+import type {FlowNode} from '../../admin/types.js'
+import {arrayOf} from '../../flows/model.js'
+import {describeNode, feedVerdict} from '../feeding.js'
+import type {Rule, RuleContext, Severity} from '../types.js'
+
+type Scope = 'context' | 'flow' | 'global'
+
+// context.get('k'), flow.get("k", "store"), global.set(`k`, v), context.flow.get(k), node.context().get(...)
+const ACCESS = /\b(?:(?:node\.)?context\(\)\s*\.\s*|context\s*\.\s*)?(context|flow|global)\s*\.\s*(get|set)\s*\(\s*(?:(['"`])((?:\\.|(?!\3)[^\\])*)\3|([A-Za-z_$][\w$.]*))/g
+
+/** Keys a function node's code reads and writes, as `scope:key`. Dynamic keys count by their expression. */
+export function functionAccesses(code: string): {reads: Set<string>; writes: Set<string>} {
+  const reads = new Set<string>()
+  const writes = new Set<string>()
+  if (!code.includes('get') || !code.includes('set')) return {reads, writes}
+  for (const m of code.matchAll(ACCESS)) {
+    const key = `${m[1] as Scope}:${m[4] ?? `(${m[5]})`}`
+    // A dotted key ("a.b") is a property of "a": reading a.b and writing a still races.
+    ;(m[2] === 'get' ? reads : writes).add(key.replace(/^(\w+:[^.([]+).*$/, '$1'))
+  }
+  return {reads, writes}
+}
+
+/** `#:(store)::key` -> key; `a.b` -> a. */
+function normaliseKey(key: string): string {
+  return key.replace(/^#:\([^)]*\)::/, '').replace(/^([^.[]+).*$/, '$1')
+}
+
+/** Keys a change node reads and writes. */
+export function changeAccesses(rules: unknown[]): {reads: Set<string>; writes: Set<string>} {
+  const reads = new Set<string>()
+  const writes = new Set<string>()
+  for (const r of rules as Array<Record<string, unknown>>) {
+    if (!r || typeof r !== 'object') continue
+    const scope = r.pt === 'flow' || r.pt === 'global' ? r.pt : undefined
+    if (scope && typeof r.p === 'string') {
+      const key = `${scope}:${normaliseKey(r.p)}`
+      writes.add(key)
+      if (r.t === 'change') reads.add(key)
+    }
+    if ((r.tot === 'flow' || r.tot === 'global') && typeof r.to === 'string') reads.add(`${r.tot}:${normaliseKey(r.to)}`)
+    if (r.t === 'move' && (r.pt === 'flow' || r.pt === 'global') && typeof r.p === 'string') reads.add(`${r.pt}:${normaliseKey(r.p)}`)
+    const expr = [r.to, r.from].filter(v => typeof v === 'string').join(' ')
+    for (const m of expr.matchAll(/\$(flow|global)Context\(\s*(['"])([^'"]+)\2/g)) reads.add(`${m[1]}:${normaliseKey(m[3])}`)
+  }
+  return {reads, writes}
+}
+
+function check(node: FlowNode, index: number, ctx: RuleContext): void {
+  const {reads, writes} = node.type === 'function' ? functionAccesses(typeof node.func === 'string' ? node.func : '') : changeAccesses(arrayOf(node.rules))
+  const both = [...writes].filter(k => reads.has(k))
+  if (both.length === 0) return
+  const keys = both.map(k => k.replace(/^(\w+):\((.*)\)$/, '$1[$2]').replace(/^(\w+):/, '$1.')).join(', ')
+  let severity: Severity | undefined
+  let message: string
+  if (ctx.mode === 'hot-spare') {
+    message = `Reads then writes ${keys}: with the default in-memory context store a failover loses the value, and the spare starts from empty. Use a persistent context store the spare can read, or accept the reset.`
+  } else {
+    const verdict = feedVerdict(ctx.feeding, index, false)
+    message = `Reads then writes ${keys}, and context get/set is not atomic: replicas running this at the same time overwrite each other's updates (with a shared store), or each keeps its own diverging value (with the in-memory store). Keep the counter in one place that updates atomically (a database, Redis INCR), or route this flow to one replica.`
+    if (verdict.kind === 'spread') {
+      severity = 'error'
+      message += ` It is fed by ${describeNode(ctx.model, verdict.source)}, which the load balancer spreads.`
+    } else if (verdict.kind === 'local') {
+      severity = 'info'
+      message += ` It is fed only by ${describeNode(ctx.model, verdict.source)} on the same replica, so each replica only races with itself; the values still differ between replicas.`
+    } else severity = 'warning'
+  }
+  ctx.report({index, message, severity})
+}
+
+export const contextReadModifyWrite: Rule = {
+  meta: {
+    id: 'context-read-modify-write',
+    summary: 'function and change nodes that read and then write the same context, flow or global key.',
+    severity: {'load-balanced': 'error', 'hot-spare': 'warning'},
+    docs:
+      'Node-RED context get and set are separate calls with no atomic update. Load-balanced: a read-modify-write (a counter, a list, a last value) on several replicas loses updates with a shared store, and diverges per replica with the in-memory store; an error when a spread source (http in, shared MQTT, listeners) feeds the node, a warning otherwise, info when only a local inject does. Hot-spare: the value lives in the active replica\'s memory and is lost at failover. Reading only is not a hazard. Fix: keep such state in a store with atomic updates, or route the flow to one replica.',
+  },
+  types: ['function', 'change'],
+  check,
+}

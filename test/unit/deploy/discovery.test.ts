@@ -1,0 +1,169 @@
+// Discovery runs the real docker / kubectl command lines through execa. No Docker engine or Kubernetes
+// cluster runs here, so these tests put FAKE `docker` and `kubectl` executables (test/fixtures/deploy/fake-bin)
+// first on PATH: they record the argv that ff-ha runs and answer with canned JSON.
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {discoverReplicas} from '../../../src/deploy/discovery/index.js'
+import {parseComposePs} from '../../../src/deploy/discovery/compose.js'
+import {parseTarget} from '../../../src/deploy/discovery/targets.js'
+import {explainToolFailure} from '../../../src/deploy/discovery/tool.js'
+import {InputError, RemoteError} from '../../../src/errors.js'
+import {parseProfileText} from '../../../src/profile/load.js'
+
+const fakeBin = join(import.meta.dirname, '../../fixtures/deploy/fake-bin')
+let dir: string
+let log: string
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ff-ha-discovery-'))
+  log = join(dir, 'argv.log')
+  writeFileSync(log, '')
+})
+afterEach(() => rmSync(dir, {recursive: true, force: true}))
+
+function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {PATH: `${fakeBin}:${process.env.PATH}`, FAKE_LOG: log, ...extra}
+}
+function calls(): string[][] {
+  return readFileSync(log, 'utf8').split('\n').filter(Boolean).map(l => JSON.parse(l))
+}
+function canned(name: string, text: string): string {
+  const file = join(dir, name)
+  writeFileSync(file, text)
+  return file
+}
+
+const composeProfile = parseProfileText('name: shop\ntarget: compose\nhttp: {port: 1880}\nfailover: {statusPort: 9880}\n')
+const container = (service: string, ports: Array<[number, number]>, labels = '') => ({
+  Name: `shop-${service}-1`,
+  Service: service,
+  State: 'running',
+  Labels: labels,
+  Publishers: ports.map(([target, published]) => ({URL: '0.0.0.0', TargetPort: target, PublishedPort: published, Protocol: 'tcp'})),
+})
+
+describe('compose discovery', () => {
+  it('runs `docker compose -p <project> ps --format json` and reads one JSON object per line (Compose >= 2.21)', async () => {
+    const out = [
+      container('replica-0', [[1880, 31880], [9880, 39880]], 'ff-ha.role=replica,com.docker.compose.project=shop'),
+      container('replica-1', [[1880, 31881], [9880, 39881]], 'ff-ha.role=replica,com.docker.compose.project=shop'),
+      container('haproxy', [[1880, 1880]], 'com.docker.compose.project=shop'),
+    ].map(c => JSON.stringify(c)).join('\n')
+    const found = await discoverReplicas({profile: composeProfile, env: env({FAKE_DOCKER_OUT: canned('ps.ndjson', out + '\n')})})
+    expect(calls()).toEqual([['docker', 'compose', '-p', 'shop', 'ps', '--format', 'json']])
+    expect(found.source).toBe('compose')
+    expect(found.replicas).toEqual([
+      {name: 'replica-0', url: 'http://127.0.0.1:31880/', agentUrl: 'http://127.0.0.1:39880/'},
+      {name: 'replica-1', url: 'http://127.0.0.1:31881/', agentUrl: 'http://127.0.0.1:39881/'},
+    ])
+  })
+
+  it('reads the single JSON array that earlier Compose v2 releases print, selecting replicas by service name', async () => {
+    const out = JSON.stringify([container('node-red-0', [[1880, 31890]]), container('node-red-1', [[1880, 31891]]), container('mosquitto', [[1883, 1883]])])
+    const found = await discoverReplicas({profile: composeProfile, env: env({FAKE_DOCKER_OUT: canned('ps.json', out)})})
+    expect(found.replicas.map(r => r.url)).toEqual(['http://127.0.0.1:31890/', 'http://127.0.0.1:31891/'])
+    expect(found.replicas[0].agentUrl).toBeUndefined()
+    expect(parseComposePs('')).toEqual([])
+  })
+
+  it('says so when the project has no running replicas, or a replica publishes no admin port', async () => {
+    await expect(discoverReplicas({profile: composeProfile, env: env({FAKE_DOCKER_OUT: canned('empty', '')})})).rejects.toThrow(/project "shop": no running replica containers \(0 containers in all\)/)
+    const unpublished = JSON.stringify(container('replica-0', [], 'ff-ha.role=replica'))
+    await expect(discoverReplicas({profile: composeProfile, env: env({FAKE_DOCKER_OUT: canned('np', unpublished)})})).rejects.toThrow(/"replica-0" publishes no host port for Node-RED's port 1880/)
+  })
+
+  it('explains a docker that fails: the exit code and the first line of stderr', async () => {
+    const err = await discoverReplicas({profile: composeProfile, env: env({FAKE_EXIT: '1', FAKE_STDERR: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock.\nIs the docker daemon running?\n'})}).catch(e => e)
+    expect(err).toBeInstanceOf(RemoteError)
+    expect(err.message).toBe('`docker compose -p shop` failed with exit code 1: Cannot connect to the Docker daemon at unix:///var/run/docker.sock.')
+    expect(err.hint).toMatch(/docker compose ls/)
+  })
+
+  it('explains a docker that is not installed (ENOENT): command not found, not a stack trace', async () => {
+    const err = await discoverReplicas({profile: composeProfile, env: {PATH: dir}}).catch(e => e)
+    expect(err).toBeInstanceOf(RemoteError)
+    expect(err.message).toBe('`docker` not found (exit 127: command not found): is it installed and on PATH?')
+    expect(err.hint).toMatch(/install Docker/)
+  })
+})
+
+describe('kubernetes discovery', () => {
+  const k8sProfile = parseProfileText('name: shop\ntarget: kubernetes\nkubernetes: {namespace: prod}\nfailover: {lease: kubernetes}\n')
+  const pod = (name: string, phase = 'Running', deleting = false) => ({metadata: {name, ...(deleting ? {deletionTimestamp: '2026-01-01T00:00:00Z'} : {})}, status: {phase}})
+  const pods = (list: unknown[]) => canned('pods.json', JSON.stringify({kind: 'List', items: list}))
+
+  it('lists the pods by the recommended labels and port-forwards each pod for the duration, then stops the forwards', async () => {
+    const found = await discoverReplicas({profile: k8sProfile, env: env({FAKE_KUBECTL_PODS: pods([pod('shop-0'), pod('shop-1'), pod('shop-2', 'Pending'), pod('shop-3', 'Running', true)])})})
+    try {
+      expect(found.source).toBe('kubernetes')
+      expect(found.replicas.map(r => r.name)).toEqual(['shop-0', 'shop-1'])
+      for (const r of found.replicas) {
+        expect(r.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
+        expect(r.agentUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
+        expect(r.url).not.toBe(r.agentUrl)
+      }
+      expect(calls()).toEqual([
+        ['kubectl', 'get', 'pods', '-n', 'prod', '-l', 'app.kubernetes.io/name=shop,app.kubernetes.io/instance=shop', '-o', 'json'],
+        ['kubectl', 'port-forward', '-n', 'prod', 'pod/shop-0', '--address', '127.0.0.1', ':1880', ':9880'],
+        ['kubectl', 'port-forward', '-n', 'prod', 'pod/shop-1', '--address', '127.0.0.1', ':1880', ':9880'],
+      ])
+    } finally {
+      await found.close()
+    }
+    const killed = calls().filter(c => c[1] === 'SIGTERM').map(c => c[2]).sort()
+    expect(killed).toEqual(['pod/shop-0', 'pod/shop-1'])
+  })
+
+  it('stops the forwards already made when one fails, and says why in words', async () => {
+    const err = await discoverReplicas({profile: k8sProfile, env: env({FAKE_KUBECTL_PODS: pods([pod('shop-0'), pod('shop-1')]), FAKE_FORWARD_FAIL: 'shop-1'})}).catch(e => e)
+    expect(err).toBeInstanceOf(RemoteError)
+    expect(err.message).toBe('`kubectl port-forward -n prod` failed with exit code 1: error: unable to forward port because pod is not running. Current status=Pending')
+    expect(calls().filter(c => c[1] === 'SIGTERM').map(c => c[2])).toEqual(['pod/shop-0'])
+  })
+
+  it('says so when no pod runs, and when kubectl is missing', async () => {
+    await expect(discoverReplicas({profile: k8sProfile, env: env({FAKE_KUBECTL_PODS: pods([pod('shop-0', 'Pending')])})})).rejects.toThrow(
+      'kubectl: no running pods with app.kubernetes.io/name=shop,app.kubernetes.io/instance=shop in namespace prod (1 in all)',
+    )
+    await expect(discoverReplicas({profile: k8sProfile, env: {PATH: dir}})).rejects.toThrow('`kubectl` not found (exit 127: command not found)')
+  })
+})
+
+describe('targets, static lists and the local cluster file', () => {
+  it('names a --target by host:port, or by name=URL', () => {
+    expect(parseTarget('http://127.0.0.1:1880')).toEqual({name: '127.0.0.1:1880', url: 'http://127.0.0.1:1880/'})
+    expect(parseTarget('a=https://nr.example.com/admin/')).toEqual({name: 'a', url: 'https://nr.example.com/admin/'})
+    expect(() => parseTarget('127.0.0.1:1880')).toThrow(InputError)
+    expect(() => parseTarget('ftp://x/')).toThrow(/must be an http/)
+    expect(() => parseTarget('http://u:pw@x/')).toThrow(/do not put credentials in the URL/)
+  })
+
+  it('--target wins over the profile; the profile static list is used as is', async () => {
+    const profile = parseProfileText('name: shop\ndeploy:\n  replicas:\n    - {name: a, url: "http://10.0.0.1:1880/", agentUrl: "http://10.0.0.1:9880/"}\n')
+    expect((await discoverReplicas({profile, targets: ['http://h:1/']})).replicas).toEqual([{name: 'h:1', url: 'http://h:1/'}])
+    const found = await discoverReplicas({profile})
+    expect(found.source).toBe('static')
+    expect(found.replicas).toEqual([{name: 'a', url: 'http://10.0.0.1:1880/', agentUrl: 'http://10.0.0.1:9880/'}])
+  })
+
+  it('reads the local cluster file that failover-test writes, and explains a missing or bad one', async () => {
+    const file = join(dir, 'local-cluster.json')
+    writeFileSync(file, JSON.stringify({replicas: [{name: 'r0', url: 'http://127.0.0.1:5000/', agentUrl: 'http://127.0.0.1:5001/', pid: 1}]}))
+    const found = await discoverReplicas({source: 'local', clusterFile: file})
+    expect(found.replicas).toEqual([{name: 'r0', url: 'http://127.0.0.1:5000/', agentUrl: 'http://127.0.0.1:5001/'}])
+    await expect(discoverReplicas({source: 'local', clusterFile: join(dir, 'nope.json')})).rejects.toThrow(/nope.json: no local cluster file/)
+    writeFileSync(file, JSON.stringify({replicas: [{name: 'r0'}]}))
+    await expect(discoverReplicas({source: 'local', clusterFile: file})).rejects.toThrow(/replicas\.0\.url/)
+    await expect(discoverReplicas({})).rejects.toThrow(/no replicas to deploy to/)
+  })
+})
+
+describe('explainToolFailure', () => {
+  it('names signals and timeouts in words', () => {
+    expect(explainToolFailure('kubectl', ['get', 'pods'], {signal: 'SIGKILL', stderr: ''})).toBe('`kubectl get pods` was killed by SIGKILL')
+    expect(explainToolFailure('docker', ['compose'], {timedOut: true})).toBe('`docker compose` did not finish in time and was stopped')
+    expect(explainToolFailure('docker', [], {exitCode: 126})).toMatch(/not executable/)
+  })
+})

@@ -1,0 +1,26 @@
+import {connect} from 'node:net'
+import {sleep} from './clock.js'
+
+/** Wait until host:port accepts a TCP connection. */
+export async function waitForPort(host: string, port: number, timeoutMs: number, gaveUp: () => boolean = () => false): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (gaveUp()) throw new Error('the process exited')
+    if (await canConnect(host, port)) return
+    await sleep(25)
+  }
+  throw new Error(`${host}:${port} did not accept connections within ${timeoutMs} ms`)
+}
+
+export function canConnect(host: string, port: number, timeoutMs = 500): Promise<boolean> {
+  return new Promise(resolve => {
+    const socket = connect({host, port})
+    const done = (ok: boolean) => {
+      socket.destroy()
+      resolve(ok)
+    }
+    socket.setTimeout(timeoutMs, () => done(false))
+    socket.once('connect', () => done(true))
+    socket.once('error', () => done(false))
+  })
+}

@@ -1,0 +1,139 @@
+import type {FlowNode} from '../admin/types.js'
+
+// The probe tab that ff-ha adds to the user's flows for a drill: an HTTP endpoint that answers with the
+// replica's name and a sequence number, and an MQTT subscription that echoes every message (its sequence
+// number, the replica's name) to a reply topic. The replica's name comes from FF_HA_REPLICA, which the
+// drill sets in each agent's environment and the agent passes on to Node-RED.
+//
+// MQTT, by mode (DESIGN.md):
+// - hot-spare: one fixed client id and a persistent session (clean start off, session expiry 1 h,
+//   autoUnsubscribe off so that stopping flows does not drop the subscription). Only the active connects;
+//   the broker queues QoS 1 messages while nobody is connected and hands them to the next active, and a
+//   new connection with the same id drops a stale one (the broker is a fence).
+// - load-balanced: every replica has its own random client id with a clean session and subscribes to
+//   $share/<group>/<topic>, so the broker spreads messages over the replicas. A fixed id there would make
+//   the replicas knock each other off the broker.
+
+export const PROBE_TAB_ID = 'ff_ha_probe_tab'
+export const PROBE_PATH = '/ff-ha/probe'
+
+export interface ProbeOptions {
+  mode: 'hot-spare' | 'load-balanced'
+  /** Unique per drill run: keeps topics (and the hot-spare session) of two runs apart. */
+  runId: string
+  /** Broker host and port as the replicas reach it; undefined: no MQTT part. */
+  broker?: {host: string; port: number}
+  shareGroup: string
+  /** Changes a label, so that a deploy of the probe has a new rev but restarts nothing that serves. */
+  generation?: number
+}
+
+export function probeTopics(runId: string): {request: string; reply: string} {
+  return {request: `ff-ha/probe/${runId}/req`, reply: `ff-ha/probe/${runId}/res`}
+}
+
+export function probeFlows(options: ProbeOptions): FlowNode[] {
+  const z = PROBE_TAB_ID
+  const nodes: FlowNode[] = [
+    {id: z, type: 'tab', label: 'ff-ha probe', disabled: false, info: 'Added by ff-ha failover-test for the drill; not part of your flows.'},
+    {id: 'ff_ha_probe_http_in', type: 'http in', z, name: 'probe', url: PROBE_PATH, method: 'get', upload: false, swaggerDoc: '', x: 140, y: 60, wires: [['ff_ha_probe_answer']]},
+    {
+      id: 'ff_ha_probe_answer',
+      type: 'function',
+      z,
+      name: 'replica and sequence',
+      func: "const seq = (context.get('seq') || 0) + 1\ncontext.set('seq', seq)\nmsg.payload = {replica: env.get('FF_HA_REPLICA') || 'unknown', seq}\nreturn msg",
+      outputs: 1,
+      timeout: 0,
+      noerr: 0,
+      initialize: '',
+      finalize: '',
+      libs: [],
+      x: 360,
+      y: 60,
+      wires: [['ff_ha_probe_http_out']],
+    },
+    {id: 'ff_ha_probe_http_out', type: 'http response', z, name: '', statusCode: '200', headers: {'cache-control': 'no-store'}, x: 570, y: 60, wires: []},
+    // A node whose label changes with the generation: a deploy of the next generation is a real change
+    // of this tab, but the HTTP and MQTT parts are untouched by a "flows"/"nodes" deploy.
+    {id: 'ff_ha_probe_generation', type: 'comment', z, name: `probe generation ${options.generation ?? 1}`, info: '', x: 140, y: 20, wires: []},
+  ]
+  if (options.broker) {
+    const {request, reply} = probeTopics(options.runId)
+    const hotSpare = options.mode === 'hot-spare'
+    nodes.push(
+      {
+        id: 'ff_ha_probe_broker',
+        type: 'mqtt-broker',
+        name: 'ff-ha probe broker',
+        broker: options.broker.host,
+        port: String(options.broker.port),
+        clientid: hotSpare ? `ff-ha-probe-${options.runId}` : '',
+        autoConnect: true,
+        usetls: false,
+        protocolVersion: '5',
+        keepalive: '5',
+        cleansession: !hotSpare,
+        autoUnsubscribe: !hotSpare,
+        sessionExpiry: hotSpare ? '3600' : '',
+        birthTopic: '',
+        birthQos: '0',
+        birthRetain: 'false',
+        birthPayload: '',
+        birthMsg: {},
+        closeTopic: '',
+        closeQos: '0',
+        closeRetain: 'false',
+        closePayload: '',
+        closeMsg: {},
+        willTopic: '',
+        willQos: '0',
+        willRetain: 'false',
+        willPayload: '',
+        willMsg: {},
+        userProps: '',
+      },
+      {
+        id: 'ff_ha_probe_mqtt_in',
+        type: 'mqtt in',
+        z,
+        name: 'probe requests',
+        topic: hotSpare ? request : `$share/${options.shareGroup}/${request}`,
+        qos: '1',
+        datatype: 'json',
+        broker: 'ff_ha_probe_broker',
+        nl: false,
+        rap: true,
+        rh: 0,
+        inputs: 0,
+        x: 150,
+        y: 140,
+        wires: [['ff_ha_probe_echo']],
+      },
+      {
+        id: 'ff_ha_probe_echo',
+        type: 'function',
+        z,
+        name: 'echo with replica',
+        func: `const n = (context.get('n') || 0) + 1\ncontext.set('n', n)\nconst seq = msg.payload && msg.payload.seq\nmsg = {topic: ${JSON.stringify(reply)}, qos: 1, payload: {seq, replica: env.get('FF_HA_REPLICA') || 'unknown', n}}\nreturn msg`,
+        outputs: 1,
+        timeout: 0,
+        noerr: 0,
+        initialize: '',
+        finalize: '',
+        libs: [],
+        x: 360,
+        y: 140,
+        wires: [['ff_ha_probe_mqtt_out']],
+      },
+      {id: 'ff_ha_probe_mqtt_out', type: 'mqtt out', z, name: 'probe replies', topic: '', qos: '1', retain: 'false', respTopic: '', contentType: '', userProps: '', correl: '', expiry: '', broker: 'ff_ha_probe_broker', x: 570, y: 140, wires: []},
+    )
+  }
+  return nodes
+}
+
+/** The user's flows with the probe tab added (any earlier probe nodes replaced). */
+export function withProbe(userFlows: FlowNode[], options: ProbeOptions): FlowNode[] {
+  const kept = userFlows.filter(n => !n.id.startsWith('ff_ha_probe_'))
+  return [...kept, ...probeFlows(options)]
+}

@@ -7,6 +7,7 @@ import {AdminClient} from '../admin/client.js'
 import type {FlowsState, ReplicaTarget} from '../admin/types.js'
 import {errorMessage, InputError} from '../errors.js'
 import type {Progress} from '../output/progress.js'
+import {redact} from '../output/secrets.js'
 import {checkCredentials, checkCredentialsMatchFlows} from './credentials.js'
 import {diffFlows} from './diff.js'
 import {activesProblem, expectedStates, preflightProblem, preflightReplica, roleOf, type Preflight} from './preflight.js'
@@ -41,10 +42,11 @@ export async function deployFlows(options: DeployOptions): Promise<DeployReport>
   const runs: Run[] = options.replicas.map(target => newRun(target, options))
   const finish = (error?: string): DeployReport => ({
     rev,
-    replicas: runs.map(r => r.report),
+    // Errors never carry secrets by construction; redact anyway, as this report goes to --json as is.
+    replicas: runs.map(r => (r.report.error ? {...r.report, error: redact(r.report.error)} : r.report)),
     durationMs: since(t0),
     ok: !error,
-    ...(error ? {error} : {}),
+    ...(error ? {error: redact(error)} : {}),
     mode,
     strategy,
     dryRun: Boolean(options.dryRun),

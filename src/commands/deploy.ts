@@ -1,0 +1,88 @@
+import {Args, Flags} from '@oclif/core'
+import {BaseCommand, type CommandResult} from '../base-command.js'
+import {runDeploy} from '../deploy/run.js'
+import {formatDeployReport} from '../deploy/summary.js'
+import {colour} from '../output/colour.js'
+import {makeProgress} from '../output/progress.js'
+import {redact} from '../output/secrets.js'
+
+export default class Deploy extends BaseCommand {
+  static override summary = 'Deploy a flows file to every replica through the admin API and prove they all run it.'
+
+  static override description = `Reads and lints the flows file (refusing on errors unless --no-lint), preflights every replica (reachable,
+authorized, runtime state API on, current rev and state) and changes nothing unless all pass. Hot-spare:
+the spares first, then the active; a spare stays stopped. Load-balanced: rolling (one at a time, the next
+only when the last runs the new rev and is healthy) or parallel. Each POST carries the rev read in
+preflight, so a deploy made by someone else in between is a conflict (--force deploys over it). When a
+replica fails part-way the replicas already changed are rolled back (--no-rollback keeps them).
+
+Replicas come from --target, or from the profile: deploy.replicas, Compose (docker compose ps), Kubernetes
+(kubectl, with a port-forward per pod), or the local cluster of \`ff-ha failover-test\` (--discovery local).
+The admin token comes from the environment (FF_HA_ADMIN_TOKEN, or --token-env); with --username the
+password comes from FF_HA_ADMIN_PASSWORD. Secrets never appear in any output.`
+
+  static override examples = [
+    '<%= config.bin %> deploy flows.json --target http://127.0.0.1:1880/ --target http://127.0.0.1:1881/',
+    '<%= config.bin %> deploy --profile ff-ha.yaml --strategy rolling --max-unavailable 1',
+    '<%= config.bin %> deploy flows.json --discovery local --dry-run',
+    '<%= config.bin %> deploy flows.json --profile ff-ha.yaml --credentials creds.json --json',
+  ]
+
+  static override args = {
+    flows: Args.string({description: 'Flows file (default: the profile\'s nodeRed.flows).', required: false}),
+  }
+
+  static override flags = {
+    profile: Flags.string({char: 'p', description: 'HA profile (default: ./ff-ha.yaml when it exists).'}),
+    target: Flags.string({char: 't', description: 'Replica admin URL, or name=URL (repeatable). Overrides the profile\'s discovery.', multiple: true}),
+    discovery: Flags.string({description: 'Where to find the replicas (default: the profile\'s deploy.discovery or target).', options: ['static', 'compose', 'kubernetes', 'local']}),
+    'cluster-file': Flags.string({description: 'Local cluster file written by failover-test (--discovery local).', default: '.ff-ha/local-cluster.json'}),
+    mode: Flags.string({description: 'HA mode (default: the profile\'s, else hot-spare).', options: ['hot-spare', 'load-balanced']}),
+    strategy: Flags.string({description: 'Order of the deploy (default: rolling for load-balanced; hot-spare deploys the spares in parallel, then the active).', options: ['parallel', 'rolling']}),
+    type: Flags.string({description: 'Node-RED deployment type.', options: ['full', 'flows', 'nodes'], default: 'full'}),
+    'max-unavailable': Flags.integer({description: 'Rolling: replicas deploying at once.', min: 1, default: 1}),
+    credentials: Flags.string({description: 'Node credentials: plaintext JSON by node id (never logged; an encrypted {"$": ...} blob is refused).'}),
+    force: Flags.boolean({description: 'Deploy over changes made since preflight (no rev guard, no 409).', default: false}),
+    rollback: Flags.boolean({description: 'Roll back the replicas already changed when one fails.', default: true, allowNo: true}),
+    lint: Flags.boolean({description: 'Lint the flows for the mode first and refuse on errors.', default: true, allowNo: true}),
+    'dry-run': Flags.boolean({description: 'Show, per replica, the nodes that would be added, removed and changed; post nothing.', default: false}),
+    'token-env': Flags.string({description: 'Environment variable holding the shared admin token (default: the profile\'s secrets.adminTokenEnv, FF_HA_ADMIN_TOKEN).'}),
+    username: Flags.string({description: 'Log in at /auth/token on each replica as this user (password from FF_HA_ADMIN_PASSWORD).', env: 'FF_HA_ADMIN_USER'}),
+    'password-env': Flags.string({description: 'Environment variable holding the password for --username.', default: 'FF_HA_ADMIN_PASSWORD'}),
+    'ca-file': Flags.string({description: 'CA certificate (PEM) to trust for https:// replicas.'}),
+    insecure: Flags.boolean({description: 'Do not verify TLS certificates (explicit opt-in).', default: false}),
+    timeout: Flags.integer({description: 'Per-request timeout in ms.', default: 15000, min: 100}),
+    'verify-timeout': Flags.integer({description: 'How long to wait for each replica to report the new rev and its state, in ms.', default: 30000, min: 100}),
+  }
+
+  protected async execute(): Promise<CommandResult> {
+    const {args, flags} = await this.parse(Deploy)
+    const report = await runDeploy({
+      flowsFile: args.flows,
+      profileFile: flags.profile,
+      targets: flags.target,
+      discovery: flags.discovery as 'static' | 'compose' | 'kubernetes' | 'local' | undefined,
+      clusterFile: flags['cluster-file'],
+      mode: flags.mode as 'hot-spare' | 'load-balanced' | undefined,
+      strategy: flags.strategy as 'parallel' | 'rolling' | undefined,
+      type: flags.type as 'full' | 'flows' | 'nodes',
+      maxUnavailable: flags['max-unavailable'],
+      credentialsFile: flags.credentials,
+      force: flags.force,
+      rollback: flags.rollback,
+      lint: flags.lint,
+      dryRun: flags['dry-run'],
+      tokenEnv: flags['token-env'],
+      username: flags.username,
+      passwordEnv: flags['password-env'],
+      client: {caFile: flags['ca-file'], insecure: flags.insecure, requestTimeoutMs: flags.timeout},
+      verifyTimeoutMs: flags['verify-timeout'],
+      progress: makeProgress(),
+    })
+    if (!report.ok) {
+      process.stderr.write(`${colour.red('error')} ${redact(report.error ?? 'deploy failed')}\n`)
+      if (report.hint) process.stderr.write(`${colour.dim('hint')}  ${redact(report.hint)}\n`)
+    }
+    return {json: report, text: formatDeployReport(report), exitCode: report.ok ? 0 : 1}
+  }
+}

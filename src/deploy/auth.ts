@@ -1,0 +1,34 @@
+import type {AdminAuth} from '../admin/types.js'
+import {InputError} from '../errors.js'
+import {registerSecret} from '../output/secrets.js'
+
+export const DEFAULT_TOKEN_ENV = 'FF_HA_ADMIN_TOKEN'
+export const DEFAULT_PASSWORD_ENV = 'FF_HA_ADMIN_PASSWORD'
+
+export interface AuthInput {
+  /** Environment variable with the shared admin token (default FF_HA_ADMIN_TOKEN, or the profile's). */
+  tokenEnv?: string
+  /** Log in at /auth/token on each replica instead; the password comes from passwordEnv, never a flag. */
+  username?: string
+  passwordEnv?: string
+  env?: NodeJS.ProcessEnv
+}
+
+/** The admin API credentials, from the environment only (a flag value would show in `ps`). */
+export function resolveAuth(input: AuthInput): AdminAuth {
+  const env = input.env ?? process.env
+  if (input.username) {
+    const passwordEnv = input.passwordEnv ?? DEFAULT_PASSWORD_ENV
+    const password = env[passwordEnv]
+    if (!password) throw new InputError(`--username ${input.username}: ${passwordEnv} is not set`, `export ${passwordEnv} with the password (it is never read from a flag)`)
+    registerSecret(password)
+    return {username: input.username, password}
+  }
+  const tokenEnv = input.tokenEnv ?? DEFAULT_TOKEN_ENV
+  const token = env[tokenEnv]
+  if (!token) {
+    throw new InputError(`${tokenEnv} is not set: the admin API needs the shared admin token`, `export ${tokenEnv} (the token every replica's settings accept), or pass --token-env NAME, or --username with ${DEFAULT_PASSWORD_ENV}`)
+  }
+  registerSecret(token)
+  return {token}
+}

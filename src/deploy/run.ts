@@ -1,0 +1,96 @@
+// What `ff-ha deploy` does, as one call: read the flows (the lint parser), lint them for the mode, read the
+// credentials and the auth from the environment, find the replicas, deploy, release what discovery holds.
+import {existsSync} from 'node:fs'
+import {dirname, join, resolve} from 'node:path'
+import type {AdminClientOptions} from '../admin/client.js'
+import {InputError} from '../errors.js'
+import {readFlowsFile} from '../flows/parse.js'
+import type {Progress} from '../output/progress.js'
+import {DEFAULT_PROFILE_FILE, loadProfile} from '../profile/load.js'
+import type {HaMode, Profile} from '../profile/schema.js'
+import {resolveAuth} from './auth.js'
+import {readCredentialsFile} from './credentials.js'
+import {deployFlows} from './deploy.js'
+import {discoverReplicas, type DiscoveryOptions} from './discovery/index.js'
+import {lintGate} from './lint-gate.js'
+import type {DeployReport, Strategy} from './types.js'
+
+export interface RunDeployInput {
+  flowsFile?: string
+  /** Explicit --profile; else ./ff-ha.yaml when it exists. */
+  profileFile?: string
+  targets?: string[]
+  discovery?: DiscoveryOptions['source']
+  clusterFile?: string
+  mode?: HaMode
+  strategy?: Strategy
+  type?: 'full' | 'flows' | 'nodes'
+  maxUnavailable?: number
+  credentialsFile?: string
+  force?: boolean
+  rollback?: boolean
+  /** Lint first (default true). */
+  lint?: boolean
+  dryRun?: boolean
+  tokenEnv?: string
+  username?: string
+  passwordEnv?: string
+  client?: Omit<AdminClientOptions, 'auth'>
+  verifyTimeoutMs?: number
+  progress?: Progress
+  env?: NodeJS.ProcessEnv
+  cwd?: string
+}
+
+export async function runDeploy(input: RunDeployInput): Promise<DeployReport> {
+  const cwd = input.cwd ?? process.cwd()
+  const {profile, profileFile} = findProfile(input.profileFile, cwd)
+  const flowsFile = input.flowsFile ?? (profile && profileFile ? resolve(dirname(profileFile), profile.nodeRed.flows) : undefined)
+  if (!flowsFile) throw new InputError('which flows file? pass it as the first argument', 'e.g. ff-ha deploy flows.json --target http://127.0.0.1:1880/')
+  const mode = input.mode ?? profile?.mode ?? 'hot-spare'
+
+  // Paths as the user gave them, so that errors read `flows.json:3:5 ...`, not an absolute path.
+  const file = readFlowsFile(input.cwd ? resolve(cwd, flowsFile) : flowsFile)
+  if (input.lint !== false) lintGate(file, mode)
+  const credentials = input.credentialsFile ? readCredentialsFile(input.cwd ? resolve(cwd, input.credentialsFile) : input.credentialsFile) : undefined
+  const auth = resolveAuth({tokenEnv: input.tokenEnv ?? profile?.secrets.adminTokenEnv, username: input.username, passwordEnv: input.passwordEnv, env: input.env})
+
+  const found = await discoverReplicas({
+    targets: input.targets,
+    profile,
+    source: input.discovery,
+    clusterFile: resolve(cwd, input.clusterFile ?? join('.ff-ha', 'local-cluster.json')),
+    env: input.env,
+    cwd,
+  })
+  try {
+    input.progress?.info(`deploying ${file.path} (${file.nodes.length} nodes) to ${found.replicas.length} replica${found.replicas.length === 1 ? '' : 's'} from ${found.source}${input.dryRun ? ' (dry run)' : ''}`)
+    return await deployFlows({
+      flows: file.nodes,
+      replicas: found.replicas,
+      auth,
+      mode,
+      strategy: input.strategy,
+      type: input.type,
+      maxUnavailable: input.maxUnavailable,
+      credentials,
+      force: input.force,
+      rollback: input.rollback,
+      dryRun: input.dryRun,
+      progress: input.progress,
+      clientOptions: input.client,
+      verifyTimeoutMs: input.verifyTimeoutMs,
+    })
+  } finally {
+    await found.close()
+  }
+}
+
+function findProfile(explicit: string | undefined, cwd: string): {profile?: Profile; profileFile?: string} {
+  if (explicit) {
+    const file = cwd === process.cwd() ? explicit : resolve(cwd, explicit)
+    return {profile: loadProfile(file), profileFile: file}
+  }
+  const file = join(cwd, DEFAULT_PROFILE_FILE)
+  return existsSync(file) ? {profile: loadProfile(file), profileFile: file} : {}
+}

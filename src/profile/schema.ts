@@ -38,8 +38,11 @@ export const failoverSchema = z.strictObject({
   healthIntervalMs: positiveMs.optional(),
   healthTimeoutMs: positiveMs.optional(),
   healthFailureThreshold: z.number().int().min(1).optional(),
-  /** Where the sqlite lease file lives (inside the replicas). */
-  leaseFile: z.string().min(1).default('/data/ff-ha/lease.db'),
+  /**
+   * Where the sqlite lease file lives inside the replicas. Its directory is the volume that all replicas
+   * share, so it must not be under the per-replica userDir (/data).
+   */
+  leaseFile: z.string().regex(/^\/.+\/[^/]+$/, 'must be an absolute file path like /var/lib/ff-ha/lease.db').default('/var/lib/ff-ha/lease.db'),
   /**
    * host:port that the active replica must reach to keep its lease (the proxy, the broker, a gateway).
    * A file lease on one host is still reachable from a replica cut off the network; without a witness such

@@ -1,0 +1,39 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand, type CommandResult} from '../base-command.js'
+import {DEFAULT_PROFILE_FILE} from '../profile/load.js'
+import {renderFromProfile, type RenderResult} from '../render/run.js'
+
+export default class Render extends BaseCommand {
+  static override summary = 'Render Compose or Kubernetes manifests from the HA profile.'
+  static override description = `Reads ff-ha.yaml and writes every file the profile's target needs into --out: compose.yaml, the
+replica Dockerfile, haproxy.cfg and settings.js for compose; a StatefulSet, Services, RBAC, a PDB, an
+Ingress and kustomization.yaml for kubernetes. The output is deterministic, written atomically, and every
+file carries a generated-by header; stale files with that header are removed, other files are left alone.
+--check writes nothing and exits 1 when the files on disk differ from what the profile renders.`
+  static override examples = [
+    '<%= config.bin %> render',
+    '<%= config.bin %> render --profile ff-ha.yaml --out deploy',
+    '<%= config.bin %> render --check',
+  ]
+  static override flags = {
+    profile: Flags.string({char: 'p', description: 'The HA profile.', default: DEFAULT_PROFILE_FILE}),
+    out: Flags.string({char: 'o', description: 'The directory to render into (a directory of its own).', default: 'deploy'}),
+    check: Flags.boolean({description: 'Write nothing; exit 1 listing the files that differ (a drift check for CI).', default: false}),
+  }
+
+  protected async execute(): Promise<CommandResult<RenderResult>> {
+    const {flags} = await this.parse(Render)
+    const result = renderFromProfile({profileFile: flags.profile, outDir: flags.out, check: flags.check})
+    const differing = result.files.filter(f => f.status !== 'unchanged')
+    if (flags.check) {
+      const text = differing.length
+        ? [`${differing.length} file(s) in ${result.out} differ from what ${result.profile} renders; run \`ff-ha render\`:`, ...differing.map(f => `  ${f.status.padEnd(8)} ${f.path}`)].join('\n')
+        : `${result.out} is up to date with ${result.profile} (${result.files.length} files)`
+      return {json: result, text, exitCode: differing.length ? 1 : 0}
+    }
+    const text = differing.length
+      ? [`rendered ${result.target} ${result.mode} into ${result.out}:`, ...differing.map(f => `  ${f.status.padEnd(8)} ${f.path}`)].join('\n')
+      : `${result.out} already up to date (${result.files.length} files)`
+    return {json: result, text, exitCode: 0}
+  }
+}

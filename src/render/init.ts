@@ -1,0 +1,69 @@
+import {existsSync, readdirSync, renameSync, writeFileSync} from 'node:fs'
+import {dirname, join, relative} from 'node:path'
+import {InputError} from '../errors.js'
+import {parseProfileText} from '../profile/load.js'
+import type {Profile} from '../profile/schema.js'
+import {profileYaml, type InitChoices} from '../profile/template.js'
+import {cliVersion, replicaImage} from './names.js'
+import {renderFromProfile, type RenderResult} from './run.js'
+import {SECRET_KEYS} from './kubernetes.js'
+
+export interface InitOptions {
+  choices: InitChoices
+  profileFile: string
+  outDir: string
+  force?: boolean
+}
+
+/** The documented --json shape of `ff-ha init`. */
+export interface InitResult {
+  profile: string
+  out: string
+  files: RenderResult['files']
+  nextSteps: string[]
+}
+
+/** Write ff-ha.yaml from the choices, render it, and say what to run next. */
+export function initProject(options: InitOptions): InitResult {
+  const {profileFile, outDir, force} = options
+  if (existsSync(profileFile) && !force) {
+    throw new InputError(`${profileFile} exists`, 'pass --force to overwrite it, or run `ff-ha render` to render the profile you have')
+  }
+  if (existsSync(outDir) && readdirSync(outDir).length > 0 && !force) {
+    throw new InputError(`${outDir} exists and is not empty`, 'pass --force to render over it, or choose another --out')
+  }
+  if (options.choices.broker === 'bundled' && options.choices.target !== 'compose') {
+    throw new InputError('--broker bundled: a bundled broker is rendered for compose only', 'pass the URL of your broker with --broker')
+  }
+  const text = profileYaml(options.choices, cliVersion())
+  // Check what we are about to write with the same loader that reads it later: init never writes a bad profile.
+  const profile = parseProfileText(text, profileFile)
+  const tmp = join(dirname(profileFile), `.${Date.now()}.${process.pid}.ff-ha.yaml`)
+  writeFileSync(tmp, text)
+  renameSync(tmp, profileFile)
+  const rendered = renderFromProfile({profileFile, outDir, force})
+  return {profile: profileFile, out: outDir, files: rendered.files, nextSteps: nextSteps(profile, profileFile, outDir)}
+}
+
+export function nextSteps(profile: Profile, profileFile: string, outDir: string): string[] {
+  const flows = join(relative('.', dirname(profileFile)) || '.', profile.nodeRed.flows)
+  const {adminTokenEnv, credentialSecretEnv} = profile.secrets
+  const deploy = `${adminTokenEnv}=<the admin token> ff-ha deploy ${flows} --profile ${profileFile}`
+  if (profile.target === 'compose') {
+    return [
+      `printf '${adminTokenEnv}=%s\\n${credentialSecretEnv}=%s\\n' "$(openssl rand -hex 32)" "$(openssl rand -hex 32)" > ${join(outDir, '.env')}`,
+      `docker compose -f ${join(outDir, 'compose.yaml')} up -d --build`,
+      deploy,
+      `ff-ha failover-test --profile ${profileFile} --target compose`,
+    ]
+  }
+  const image = replicaImage(profile)
+  const ns = profile.kubernetes.namespace
+  return [
+    ...(profile.nodeRed.image ? [] : [`docker build -t <registry>/${image} ${outDir} && docker push <registry>/${image}   (then set nodeRed.image and render again)`]),
+    `kubectl -n ${ns} create secret generic ${profile.secrets.kubernetesSecret} --from-literal=${SECRET_KEYS.adminToken}="$(openssl rand -hex 32)" --from-literal=${SECRET_KEYS.credentialSecret}="$(openssl rand -hex 32)"`,
+    `kubectl apply -k ${outDir}`,
+    deploy,
+    `ff-ha failover-test --profile ${profileFile} --target kubernetes`,
+  ]
+}

@@ -1,0 +1,563 @@
+import type {ChildProcess} from 'node:child_process'
+import type {Server} from 'node:http'
+import {AdminClient} from '../admin/client.js'
+import {AdminError} from '../admin/errors.js'
+import type {FlowsState} from '../admin/types.js'
+import {RemoteError, errorMessage} from '../errors.js'
+import {stopChild} from '../nodered/launch.js'
+import {systemClock, toEpoch, type Clock} from './clock.js'
+import {prepareSettings, type AgentConfig} from './config.js'
+import {LeaseElector} from './lease/elector.js'
+import {openLeaseStore} from './lease/open.js'
+import type {LeaseStore} from './lease/store.js'
+import {jsonLog, type AgentLog} from './log.js'
+import {AgentMetrics} from './metrics.js'
+import {NodeRedLauncher} from './node-red-child.js'
+import {RestartPolicy, describeExit} from './restart-policy.js'
+import {startStatusServer} from './status-server.js'
+import type {AgentStatus, Health, Role} from './status.js'
+import {Witness} from './witness.js'
+
+export interface AgentHandle {
+  readonly statusUrl: string
+  status(): AgentStatus
+  /** Graceful stop (what SIGTERM does): stop flows, release the lease, stop Node-RED. */
+  stop(reason?: string): Promise<void>
+  /** Resolves when the agent has stopped. */
+  readonly done: Promise<{reason: string}>
+}
+
+export interface AgentDeps {
+  clock?: Clock
+  log?: AgentLog
+  /** A lease store to use instead of the profile's (tests). */
+  store?: LeaseStore
+}
+
+function killAndWait(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise(resolve => {
+    child.once('exit', () => resolve())
+    child.kill('SIGKILL')
+  })
+}
+
+/** Start an agent in this process. The CLI command wires signals to handle.stop(). */
+export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Promise<AgentHandle> {
+  const agent = new Agent(config, deps)
+  await agent.start()
+  return agent
+}
+
+const WATCHDOG_MS = 20
+const PAUSE_GAP_MS = 250
+const POLL_LOADED_MS = 25
+const REV_REFRESH_MS = 5000
+
+// The supervisor. Rules that keep it safe, in order of importance:
+// - Flows start only after a lease write succeeded, and only while the renew deadline has not passed.
+// - On any doubt (lease lost, renew deadline missed, a pause, the witness gone) flows are stopped BEFORE
+//   the lease is released; if Node-RED does not confirm the stop within stopBoundMs, it is killed.
+// - A dead Node-RED runs no flows, so its lease is released at once for a fast takeover.
+class Agent implements AgentHandle {
+  readonly statusUrl: string
+  readonly done: Promise<{reason: string}>
+  private resolveDone!: (v: {reason: string}) => void
+  private readonly clock: Clock
+  private readonly log: AgentLog
+  private readonly counters = new AgentMetrics()
+  private readonly hotSpare: boolean
+  private readonly launcher: NodeRedLauncher
+  private readonly restartPolicy: RestartPolicy
+  private readonly control: AdminClient
+  private readonly healthClient: AdminClient
+  private readonly stopClient: AdminClient
+  private store: LeaseStore | null = null
+  private elector: LeaseElector | null = null
+  private witness: Witness | null = null
+  private server: Server | null = null
+
+  private role: Role = 'starting'
+  private since: number
+  private child: ChildProcess | null = null
+  private childGen = 0
+  private childStartedAt = 0
+  private ready = false
+  private flowsState: FlowsState | null = null
+  /** Bumped at every start/stop we confirm, so that an older health answer does not overwrite it. */
+  private stateSeq = 0
+  private rev: string | null = null
+  private restarts = 0
+  private healthFailuresInRow = 0
+  private lastRevAt = 0
+  private startRequest: Promise<unknown> | null = null
+  private fencing: Promise<void> | null = null
+  private stopping: Promise<void> | null = null
+  private lastWatch = 0
+  private lastPauseAt = -Infinity
+  private lastStoreError = ''
+  private timers = new Set<NodeJS.Timeout>()
+  private watchdog: NodeJS.Timeout | null = null
+
+  constructor(private readonly config: AgentConfig, deps: AgentDeps) {
+    this.clock = deps.clock ?? systemClock
+    this.log = deps.log ?? jsonLog(config.replica)
+    this.store = deps.store ?? null
+    this.since = this.clock.wall()
+    this.hotSpare = config.mode === 'hot-spare'
+    this.launcher = new NodeRedLauncher(config)
+    this.restartPolicy = new RestartPolicy(config.restartPolicy)
+    const target = {name: config.replica, url: `http://127.0.0.1:${config.nodeRedPort}${config.profile.nodeRed.adminRoot}`}
+    const auth = {token: config.adminToken}
+    this.control = new AdminClient(target, {auth, retries: 0, requestTimeoutMs: 2000, connectTimeoutMs: 1000})
+    this.healthClient = new AdminClient(target, {auth, retries: 0, requestTimeoutMs: config.timings.healthTimeoutMs, connectTimeoutMs: config.timings.healthTimeoutMs})
+    this.stopClient = new AdminClient(target, {auth, retries: 0, requestTimeoutMs: config.stopBoundMs, connectTimeoutMs: config.stopBoundMs})
+    this.statusUrl = `http://${config.statusHost === '0.0.0.0' ? '127.0.0.1' : config.statusHost}:${config.statusPort}/`
+    this.done = new Promise(resolve => (this.resolveDone = resolve))
+  }
+
+  async start(): Promise<void> {
+    const c = this.config
+    const {rendered} = prepareSettings(c)
+    if (this.hotSpare) {
+      this.store ??= await openLeaseStore(c)
+      this.elector = new LeaseElector(this.store, c.replica, c.timings, this.clock, {
+        onAcquired: (token, previousHolder) => this.onAcquired(token, previousHolder),
+        onLost: reason => void this.fence(reason === 'lost' ? 'lease-lost' : this.clock.now() - this.lastPauseAt < 1000 ? 'pause' : 'renew-deadline'),
+        onStoreError: err => this.onStoreError(err),
+      })
+      if (c.witness) this.witness = new Witness(c.witness, this.clock, c.timings.renewDeadlineMs, c.timings.retryPeriodMs)
+    }
+    try {
+      this.server = await startStatusServer(this, c.statusHost, c.statusPort)
+    } catch (err) {
+      await this.store?.close()
+      throw new RemoteError(`${c.replica}: cannot serve the status endpoints on ${c.statusHost}:${c.statusPort} (${(err as {code?: string}).code ?? errorMessage(err)})`, {
+        replica: c.replica,
+        hint: 'choose a free --status-port',
+      })
+    }
+    this.log('start', {
+      mode: c.mode,
+      profile: c.profileSource,
+      lease: this.store?.describe ?? null,
+      witness: c.witness ?? null,
+      userDir: c.userDir,
+      nodeRedPort: c.nodeRedPort,
+      statusPort: c.statusPort,
+      settings: c.settingsFile,
+      settingsRendered: rendered,
+      command: c.command.length ? c.command : null,
+      timings: c.timings,
+      stopBoundMs: c.stopBoundMs,
+    })
+    this.witness?.start()
+    this.lastWatch = this.clock.now()
+    this.watchdog = setInterval(() => this.watch(), WATCHDOG_MS)
+    this.spawnChild()
+    if (this.hotSpare) this.leaseLoop()
+    this.healthLoop()
+  }
+
+  // ---- the status surface ----
+
+  status(): AgentStatus {
+    const view = this.elector?.view()
+    return {
+      replica: this.config.replica,
+      mode: this.config.mode,
+      role: this.role,
+      leaseHolder: view?.holder ?? null,
+      fencingToken: view?.token ?? null,
+      leaseExpiresAt: view?.expiresAtMono != null ? toEpoch(this.clock, view.expiresAtMono) : null,
+      nodeRedPid: this.child?.pid ?? null,
+      flowsState: this.flowsState,
+      rev: this.rev,
+      restarts: this.restarts,
+      since: this.since,
+    }
+  }
+
+  health(): Health {
+    if (this.stopping) return {ok: false, reason: 'stopping'}
+    if (this.restartPolicy.crashLooping) return {ok: false, reason: `crash loop: ${this.crashReason}`}
+    if (!this.child) return {ok: false, reason: 'Node-RED is not running (restarting)'}
+    if (!this.ready) return {ok: false, reason: 'Node-RED is starting (flows not loaded yet)'}
+    if (this.healthFailuresInRow > 0) return {ok: false, reason: `Node-RED failed ${this.healthFailuresInRow} health check(s) in a row`}
+    return {ok: true}
+  }
+
+  active(): boolean {
+    if (this.role !== 'active' || this.flowsState !== 'start' || !this.ready) return false
+    return this.hotSpare ? this.elector!.leading : true
+  }
+
+  metrics(): string {
+    const e = this.elector
+    if (e) {
+      this.counters.leaseAcquisitions = e.acquisitions
+      this.counters.leaseLosses = e.losses
+    }
+    return this.counters.render(this.config.replica, this.role, e?.view().token ?? null)
+  }
+
+  // ---- roles ----
+
+  private setRole(role: Role, fields: Record<string, unknown> = {}): void {
+    if (role === this.role) return
+    const from = this.role
+    this.role = role
+    this.since = this.clock.wall()
+    this.log('role', {role, from, fencingToken: this.elector?.token ?? this.elector?.view().token ?? null, ...fields})
+  }
+
+  // ---- Node-RED, the child ----
+
+  private crashReason = ''
+
+  private spawnChild(): void {
+    if (this.stopping) return
+    const gen = ++this.childGen
+    this.ready = false
+    this.flowsState = null
+    this.rev = null
+    this.healthFailuresInRow = 0
+    if (!this.fencing) this.setRole('starting')
+    let child: ChildProcess
+    try {
+      child = this.launcher.spawn()
+    } catch (err) {
+      this.onChildGone(gen, null, null, errorMessage(err))
+      return
+    }
+    this.child = child
+    this.childStartedAt = this.clock.now()
+    let gone = false
+    const onGone = (code: number | null, signal: NodeJS.Signals | null, error?: string) => {
+      if (gone) return
+      gone = true
+      this.onChildGone(gen, code, signal, error)
+    }
+    child.once('error', err => onGone(null, null, err.message))
+    child.once('exit', (code, signal) => onGone(code, signal))
+    this.log('node-red-spawn', {pid: child.pid ?? null, command: this.config.command.length ? this.config.command[0] : 'node-red'})
+    void this.waitLoaded(gen, child)
+  }
+
+  /** HTTP answering is not flows loaded: wait until v2 GET /flows returns a rev. */
+  private async waitLoaded(gen: number, child: ChildProcess): Promise<void> {
+    const deadline = this.clock.now() + this.config.bootTimeoutMs
+    while (gen === this.childGen && !this.stopping && child.exitCode === null && child.signalCode === null) {
+      if (this.clock.now() > deadline) {
+        this.log('health', {ok: false, action: 'kill', reason: `Node-RED did not load its flows within ${this.config.bootTimeoutMs} ms`})
+        child.kill('SIGKILL')
+        return
+      }
+      try {
+        const {rev} = await this.control.getFlows()
+        if (gen !== this.childGen) return
+        this.rev = rev
+        this.lastRevAt = this.clock.now()
+        return this.onChildReady(gen, child)
+      } catch {
+        await this.sleep(POLL_LOADED_MS)
+      }
+    }
+  }
+
+  private async onChildReady(gen: number, child: ChildProcess): Promise<void> {
+    let state: FlowsState | null = null
+    try {
+      state = await this.control.getFlowsState()
+    } catch {
+      // the health loop will tell
+    }
+    if (gen !== this.childGen || this.stopping) return
+    this.ready = true
+    this.flowsState = state
+    this.log('node-red-ready', {pid: child.pid ?? null, rev: this.rev, flowsState: state, bootMs: Math.round(this.clock.now() - this.childStartedAt)})
+    this.later(() => {
+      if (gen === this.childGen && this.ready) this.restartPolicy.stable()
+    }, this.config.restartPolicy.stableMs)
+    if (!this.hotSpare) return void this.startFlows(null)
+    if (state === 'start' && !this.elector!.leading) {
+      // It booted started: the persisted state was lost or someone changed it. Never run flows unleased.
+      this.log('unexpected-start', {reason: 'Node-RED booted with flows started'})
+      await this.fence('not-leader')
+    }
+    if (!this.fencing && !this.elector!.leading) this.setRole('spare')
+  }
+
+  private onChildGone(gen: number, code: number | null, signal: NodeJS.Signals | null, error?: string): void {
+    if (gen !== this.childGen) return
+    const ranMs = Math.round(this.clock.now() - this.childStartedAt)
+    const pid = this.child?.pid ?? null
+    this.child = null
+    this.ready = false
+    this.flowsState = null
+    this.stateSeq++
+    const reason = error ? `could not be started (${error})` : describeExit(code, signal)
+    this.log('node-red-exit', {pid, code, signal, reason: `Node-RED ${reason}`, ranMs})
+    if (this.stopping) return
+    if (this.hotSpare && this.elector) {
+      // Dead: no flows run, so give the lease up now instead of letting it expire.
+      const wasHolder = this.elector.view().holder === this.config.replica
+      this.elector.resignNow()
+      if (wasHolder) void this.releaseLease('node-red-exit')
+    }
+    if (!this.fencing) this.setRole('starting', {reason: `Node-RED ${reason}`})
+    const decision = this.restartPolicy.failed(ranMs)
+    this.crashReason = `Node-RED ${reason} ${decision.consecutive} times in a row${ranMs < 60_000 ? `, the last after ${ranMs} ms` : ''}; last log: ${this.launcher.logTail() || '(empty)'}`
+    if (decision.newlyCrashLooping) {
+      this.log('crash-loop', {consecutive: decision.consecutive, reason: this.crashReason, nextRestartMs: decision.delayMs, log: `${this.config.userDir}/node-red.log`})
+    }
+    this.restarts++
+    this.counters.restarts++
+    this.log('restart', {attempt: this.restarts, consecutive: decision.consecutive, delayMs: decision.delayMs})
+    this.later(() => this.spawnChild(), decision.delayMs)
+  }
+
+  // ---- health ----
+
+  private healthLoop(): void {
+    const loop = async () => {
+      if (this.stopping) return
+      await this.checkHealth()
+      if (!this.stopping) this.later(loop, this.config.timings.healthIntervalMs)
+    }
+    this.later(loop, this.config.timings.healthIntervalMs)
+  }
+
+  private async checkHealth(): Promise<void> {
+    const child = this.child
+    if (!child || !this.ready) return
+    const gen = this.childGen
+    const seq = this.stateSeq
+    const t0 = this.clock.now()
+    try {
+      const state = await this.healthClient.getFlowsState()
+      if (gen !== this.childGen) return
+      this.counters.observeHealthCheck((this.clock.now() - t0) / 1000)
+      if (this.healthFailuresInRow > 0) this.log('health', {ok: true, after: this.healthFailuresInRow})
+      this.healthFailuresInRow = 0
+      if (seq === this.stateSeq) this.flowsState = state
+      if (this.hotSpare && state === 'start' && !this.elector!.leading && !this.startRequest && !this.fencing && !this.stopping && seq === this.stateSeq) {
+        this.log('unexpected-start', {reason: 'flows are running on a replica that does not hold the lease'})
+        void this.fence('not-leader')
+      }
+      if (this.clock.now() - this.lastRevAt > REV_REFRESH_MS) void this.refreshRev(gen)
+    } catch (err) {
+      if (gen !== this.childGen || this.child !== child) return
+      this.healthFailuresInRow++
+      this.counters.healthFailures++
+      const threshold = this.config.timings.healthFailureThreshold
+      const hung = this.healthFailuresInRow >= threshold
+      this.log('health', {
+        ok: false,
+        consecutive: this.healthFailuresInRow,
+        threshold,
+        latencyMs: Math.round(this.clock.now() - t0),
+        error: err instanceof AdminError ? err.kind : errorMessage(err),
+        ...(hung ? {action: 'kill', reason: `Node-RED failed ${threshold} health checks in a row (hang)`} : {}),
+      })
+      // A hung Node-RED cannot be asked to stop its flows: kill it. Its exit releases the lease.
+      if (hung) child.kill('SIGKILL')
+    }
+  }
+
+  private async refreshRev(gen: number): Promise<void> {
+    this.lastRevAt = this.clock.now()
+    try {
+      const {rev} = await this.control.getFlows()
+      if (gen === this.childGen) this.rev = rev
+    } catch {
+      // health checks judge liveness, not this
+    }
+  }
+
+  // ---- the lease ----
+
+  private leaseLoop(): void {
+    const loop = async () => {
+      if (this.stopping) return
+      await this.elector!.tick(() => this.wantLease())
+      if (!this.stopping) this.later(loop, this.config.timings.retryPeriodMs)
+    }
+    void loop()
+  }
+
+  /** Whether to acquire or renew now. While leading, only a stop or a fence gives it up (never a renew skipped by accident). */
+  private wantLease(): boolean {
+    if (this.stopping || this.fencing || !this.child || !this.ready) return false
+    if (this.elector!.leading) return true
+    if (this.witness && !this.witness.reachable()) return false
+    return !this.restartPolicy.crashLooping && this.healthFailuresInRow === 0 && this.flowsState === 'stop'
+  }
+
+  private onAcquired(token: number, previousHolder: string | null): void {
+    this.log('lease', {action: 'acquired', fencingToken: token, previousHolder})
+    if (previousHolder) this.counters.failovers++
+    void this.startFlows(token)
+  }
+
+  private onStoreError(err: unknown): void {
+    const message = errorMessage(err)
+    if (message !== this.lastStoreError) this.log('lease', {action: 'error', error: message, store: this.store?.describe})
+    this.lastStoreError = message
+  }
+
+  private async releaseLease(reason: string): Promise<void> {
+    const released = await this.elector!.release()
+    if (released) {
+      this.counters.leaseReleases++
+      this.log('lease', {action: 'released', reason})
+    }
+  }
+
+  // ---- flows ----
+
+  /** Start flows for tenure `token` (null: load-balanced, no lease), retrying the early-boot 500. */
+  private async startFlows(token: number | null): Promise<void> {
+    const t0 = this.clock.now()
+    const mayStart = () => !this.stopping && !this.fencing && !!this.child && (token === null || (this.elector!.leading && this.elector!.token === token))
+    let attempts = 0
+    while (mayStart()) {
+      attempts++
+      try {
+        const request = this.control.setFlowsState('start')
+        this.startRequest = request
+        const state = await request
+        this.startRequest = null
+        if (state === 'start') {
+          this.stateSeq++
+          this.flowsState = 'start'
+          if (!mayStart()) {
+            // We lost the lease while the start was in flight: stop again at once.
+            if (token !== null) await this.fence('lost-while-starting')
+            return
+          }
+          this.setRole('active', {startMs: Math.round(this.clock.now() - t0), attempts})
+          return
+        }
+      } catch (err) {
+        this.startRequest = null
+        if (attempts === 1 || attempts % 20 === 0) {
+          this.log('flows', {action: 'start-retry', attempts, error: err instanceof AdminError ? `${err.kind}${err.status ? ' ' + err.status : ''}` : errorMessage(err)})
+        }
+      }
+      await this.sleep(POLL_LOADED_MS)
+    }
+  }
+
+  /**
+   * Stop flows because the lease can no longer be trusted. First stop leading (synchronously), then stop
+   * the flows (kill Node-RED if it does not confirm within stopBoundMs), and only then release the lease.
+   */
+  private fence(reason: string): Promise<void> {
+    if (this.fencing) return this.fencing
+    this.elector?.resignNow()
+    this.counters.fences++
+    this.setRole('fenced', {reason})
+    this.fencing = (async () => {
+      if (this.startRequest) await Promise.race([this.startRequest.catch(() => undefined), this.sleep(this.config.stopBoundMs)])
+      const stopped = await this.stopFlows(reason)
+      if (this.hotSpare && stopped) await this.releaseLease(reason)
+      this.fencing = null
+      if (this.stopping) return
+      if (this.child && this.ready) this.setRole('spare')
+      else this.setRole('starting')
+    })()
+    return this.fencing
+  }
+
+  /** POST /flows/state stop within stopBoundMs, or kill Node-RED. True if stopped by the API. */
+  private async stopFlows(reason: string): Promise<boolean> {
+    const child = this.child
+    if (!child) return true
+    const t0 = this.clock.now()
+    try {
+      const state = await this.stopClient.setFlowsState('stop')
+      if (state === 'stop') {
+        this.stateSeq++
+        this.flowsState = 'stop'
+        this.log('flows', {action: 'stopped', reason, ms: Math.round(this.clock.now() - t0)})
+        return true
+      }
+    } catch (err) {
+      this.log('flows', {action: 'stop-failed', reason, error: err instanceof AdminError ? err.kind : errorMessage(err)})
+    }
+    this.log('flows', {action: 'kill', reason: `Node-RED did not confirm the stop within ${this.config.stopBoundMs} ms`})
+    await killAndWait(child)
+    return false
+  }
+
+  // ---- the watchdog: pauses, the renew deadline, the witness ----
+
+  private watch(): void {
+    const now = this.clock.now()
+    const gap = now - this.lastWatch
+    this.lastWatch = now
+    if (gap > PAUSE_GAP_MS) {
+      this.lastPauseAt = now
+      this.log('pause', {gapMs: Math.round(gap), leading: this.elector?.view().deadlineMono != null})
+    }
+    if (!this.elector || this.stopping) return
+    this.elector.checkDeadline()
+    if (this.witness && this.elector.leading && !this.witness.reachable(now)) {
+      this.log('witness', {ok: false, witness: this.witness.address, reason: `not reached for ${this.config.timings.renewDeadlineMs} ms`})
+      void this.fence('witness-unreachable')
+    }
+  }
+
+  // ---- shutdown ----
+
+  stop(reason = 'stopped'): Promise<void> {
+    if (this.stopping) return this.stopping
+    this.stopping = this.shutdown(reason)
+    return this.stopping
+  }
+
+  private async shutdown(reason: string): Promise<void> {
+    this.setRole('stopping', {reason})
+    for (const t of this.timers) clearTimeout(t)
+    this.timers.clear()
+    if (this.watchdog) clearInterval(this.watchdog)
+    this.witness?.stop()
+    if (this.fencing) await this.fencing
+    if (this.hotSpare && this.elector) {
+      const holder = this.elector.view().holder === this.config.replica
+      this.elector.resignNow()
+      if (this.startRequest) await Promise.race([this.startRequest.catch(() => undefined), this.sleep(this.config.stopBoundMs)])
+      // Stop flows first, then release: the spare may start as soon as the record is free.
+      if (this.child && (holder || this.flowsState !== 'stop')) await this.stopFlows('shutdown')
+      if (holder) await this.releaseLease('shutdown')
+    }
+    const child = this.child
+    if (child) await stopChild(child, 10_000)
+    this.child = null
+    await Promise.allSettled([this.control.close(), this.healthClient.close(), this.stopClient.close()])
+    await this.store?.close()
+    this.launcher.cleanup()
+    if (this.server) {
+      this.server.closeAllConnections()
+      await new Promise(resolve => this.server!.close(resolve))
+    }
+    this.log('stopped', {reason})
+    this.resolveDone({reason})
+  }
+
+  // ---- timers ----
+
+  private later(fn: () => void, ms: number): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t)
+      fn()
+    }, ms)
+    this.timers.add(t)
+  }
+
+  // A plain timer, not tracked: shutdown must never wait on a sleep whose timer it cleared.
+  private sleep(ms: number): Promise<void> {
+    return new Promise(resolve => setTimeout(resolve, ms))
+  }
+}

@@ -1,0 +1,156 @@
+import {existsSync, writeFileSync, mkdirSync} from 'node:fs'
+import {join, resolve} from 'node:path'
+import {InputError} from '../errors.js'
+import type {NodeRedMajor} from '../nodered/runtime.js'
+import {registerSecret} from '../output/secrets.js'
+import {DEFAULT_PROFILE_FILE, loadProfile, parseProfileText} from '../profile/load.js'
+import type {Profile, Timings} from '../profile/schema.js'
+import {renderSettings, settingsValuesFromProfile} from '../render/settings.js'
+import {leaseTimingProblems} from './lease/machine.js'
+import {DEFAULT_RESTART_POLICY, type RestartPolicyOptions} from './restart-policy.js'
+
+/** What `ff-ha agent` is given: flags, each of which may also come from the environment. */
+export interface AgentInput {
+  replica?: string
+  profile?: string
+  userDir?: string
+  nodeRedPort?: number
+  statusPort?: number
+  statusHost?: string
+  leaseFile?: string
+  settings?: string
+  /** The Node-RED command and args given after `--`; empty: the project's node-red. */
+  command?: string[]
+}
+
+export interface AgentConfig {
+  replica: string
+  profile: Profile
+  /** The profile file, or "built-in". */
+  profileSource: string
+  mode: Profile['mode']
+  userDir: string
+  nodeRedPort: number
+  /** Where Node-RED listens (the proxy must reach it): FF_HA_NODE_RED_HOST, default 0.0.0.0. */
+  nodeRedHost: string
+  statusPort: number
+  statusHost: string
+  lease: {backend: 'sqlite' | 'kubernetes'; file: string; name: string; namespace: string}
+  /** The settings.js Node-RED runs with. */
+  settingsFile: string
+  command: string[]
+  major: NodeRedMajor
+  timings: Timings
+  witness?: string
+  /** The admin token (never logged), for the agent's own calls to 127.0.0.1. */
+  adminToken: string
+  /** The environment Node-RED gets: the agent's own, with the token and credential secret. */
+  env: Record<string, string>
+  restartPolicy: RestartPolicyOptions
+  /** How long a stop of flows may take before Node-RED is killed instead. */
+  stopBoundMs: number
+  /** How long Node-RED may take to load its flows before it counts as failed. */
+  bootTimeoutMs: number
+}
+
+/** The profile used with no --profile and no ff-ha.yaml: a local hot-spare set on sqlite. */
+export const BUILT_IN_PROFILE = 'name: ff-ha\nmode: hot-spare\ntarget: compose\n'
+
+function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const v = env[name]
+  if (v === undefined || v === '') return undefined
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InputError(`${name}=${JSON.stringify(v)}: must be a port number`)
+  return n
+}
+
+/** Resolve flags, environment and profile into one config. Throws InputError (exit 2) on a bad input. */
+export function resolveAgentConfig(input: AgentInput, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): AgentConfig {
+  const replica = input.replica ?? env.FF_HA_REPLICA
+  if (!replica) throw new InputError('--replica is required (or FF_HA_REPLICA)', 'name this replica, e.g. --replica node-red-1')
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(replica)) {
+    throw new InputError(`--replica ${JSON.stringify(replica)}: use letters, digits, ".", "_" and "-" (at most 63)`)
+  }
+  const profileFlag = input.profile ?? env.FF_HA_PROFILE
+  let profile: Profile
+  let profileSource: string
+  if (profileFlag) {
+    profile = loadProfile(resolve(cwd, profileFlag))
+    profileSource = profileFlag
+  } else if (existsSync(join(cwd, DEFAULT_PROFILE_FILE))) {
+    profile = loadProfile(join(cwd, DEFAULT_PROFILE_FILE))
+    profileSource = DEFAULT_PROFILE_FILE
+  } else {
+    profile = parseProfileText(BUILT_IN_PROFILE, 'built-in profile')
+    profileSource = 'built-in'
+  }
+  const f = profile.failover
+  const timings: Timings = {
+    leaseDurationMs: f.leaseDurationMs,
+    renewDeadlineMs: f.renewDeadlineMs,
+    retryPeriodMs: f.retryPeriodMs,
+    healthIntervalMs: f.healthIntervalMs,
+    healthTimeoutMs: f.healthTimeoutMs,
+    healthFailureThreshold: f.healthFailureThreshold,
+  }
+  const problems = leaseTimingProblems(timings)
+  if (problems.length) throw new InputError(`${profileSource}: failover: ${problems[0]}`)
+
+  const tokenEnv = profile.secrets.adminTokenEnv
+  const secretEnv = profile.secrets.credentialSecretEnv
+  const adminToken = env[tokenEnv]
+  if (!adminToken) throw new InputError(`${tokenEnv} is not set: Node-RED's admin API needs the shared admin token`, `export ${tokenEnv}=<a long random string>, the same on every replica`)
+  registerSecret(adminToken)
+  const credentialSecret = env[secretEnv]
+  if (!credentialSecret) throw new InputError(`${secretEnv} is not set: every replica needs the same credential secret`, `export ${secretEnv}=<a long random string>, the same on every replica`)
+  registerSecret(credentialSecret)
+
+  const userDir = resolve(cwd, input.userDir ?? env.FF_HA_USER_DIR ?? '/data')
+  const nodeRedPort = input.nodeRedPort ?? envInt(env, 'FF_HA_NODE_RED_PORT') ?? profile.http.port
+  const statusPort = input.statusPort ?? envInt(env, 'FF_HA_STATUS_PORT') ?? f.statusPort
+  if (statusPort === nodeRedPort && statusPort !== 0) throw new InputError(`--status-port ${statusPort} is Node-RED's port too: choose another`)
+  const settingsFlag = input.settings ?? env.FF_HA_SETTINGS
+  const settingsFile = settingsFlag ? resolve(cwd, settingsFlag) : join(userDir, 'settings.js')
+  if (settingsFlag && !existsSync(settingsFile)) throw new InputError(`--settings ${settingsFlag}: no such file`)
+
+  const passEnv: Record<string, string> = {}
+  for (const [k, v] of Object.entries(env)) if (typeof v === 'string') passEnv[k] = v
+
+  return {
+    replica,
+    profile,
+    profileSource,
+    mode: profile.mode,
+    userDir,
+    nodeRedPort,
+    nodeRedHost: env.FF_HA_NODE_RED_HOST || '0.0.0.0',
+    statusPort,
+    statusHost: input.statusHost ?? env.FF_HA_STATUS_HOST ?? '0.0.0.0',
+    lease: {
+      backend: f.lease,
+      file: resolve(cwd, input.leaseFile ?? env.FF_HA_LEASE_FILE ?? f.leaseFile),
+      name: env.FF_HA_LEASE_NAME || `${profile.name}-leader`,
+      namespace: profile.kubernetes.namespace,
+    },
+    settingsFile,
+    command: input.command ?? [],
+    major: profile.nodeRed.version.startsWith('5.') ? 5 : 4,
+    timings,
+    witness: f.witness,
+    adminToken,
+    env: passEnv,
+    restartPolicy: DEFAULT_RESTART_POLICY,
+    // The holder stops leading at renewDeadline; nobody may take over before leaseDuration. Half of that
+    // gap for Node-RED to confirm the stop, the rest as margin; then it is killed.
+    stopBoundMs: Math.max(100, Math.floor((timings.leaseDurationMs - timings.renewDeadlineMs) / 2)),
+    bootTimeoutMs: 60_000,
+  }
+}
+
+/** The settings file exists, or render it from the profile into the userDir (the rendered one is mounted there). */
+export function prepareSettings(config: AgentConfig): {rendered: boolean} {
+  if (existsSync(config.settingsFile)) return {rendered: false}
+  mkdirSync(config.userDir, {recursive: true})
+  writeFileSync(config.settingsFile, renderSettings(settingsValuesFromProfile(config.profile)))
+  return {rendered: true}
+}

@@ -1,0 +1,91 @@
+import {spawn, type ChildProcess} from 'node:child_process'
+import {closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {spawnNodeRed} from '../nodered/launch.js'
+import {ensureBootsStopped} from '../nodered/userdir.js'
+import type {AgentConfig} from './config.js'
+
+// If the agent dies without a chance to stop Node-RED (SIGKILL, OOM), an orphaned Node-RED would go on
+// running its flows while a spare takes over: two actives. In a container the agent is PID 1 and its death
+// ends the container; elsewhere this preload, required into Node-RED through NODE_OPTIONS, kills Node-RED
+// within 100 ms of its parent's death. It removes itself from the environment so that processes Node-RED
+// spawns (exec nodes) do not inherit it.
+const PARENT_WATCH = `'use strict'
+const agentPid = Number(process.env.FF_HA_AGENT_PID)
+delete process.env.FF_HA_AGENT_PID
+if (process.env.FF_HA_OUTER_NODE_OPTIONS !== undefined) process.env.NODE_OPTIONS = process.env.FF_HA_OUTER_NODE_OPTIONS
+else delete process.env.NODE_OPTIONS
+delete process.env.FF_HA_OUTER_NODE_OPTIONS
+if (agentPid && process.ppid === agentPid) {
+  setInterval(() => {
+    if (process.ppid !== agentPid) process.kill(process.pid, 'SIGKILL')
+  }, 100).unref()
+}
+`
+
+export class NodeRedLauncher {
+  private preloadDir: string | null = null
+
+  constructor(private readonly config: AgentConfig) {}
+
+  /** Spawn Node-RED booting with flows stopped (the persisted stop state; never --safe). */
+  spawn(): ChildProcess {
+    const c = this.config
+    if (c.command.length > 0) return this.spawnCommand()
+    const env = {...c.env, ...this.preloadEnv()}
+    const ownSettings = c.settingsFile === join(c.userDir, 'settings.js')
+    return spawnNodeRed({
+      userDir: c.userDir,
+      port: c.nodeRedPort,
+      host: c.nodeRedHost,
+      env,
+      major: c.major,
+      writeSettings: false,
+      bootStopped: true,
+      args: ownSettings ? [] : ['--settings', c.settingsFile],
+    })
+  }
+
+  /** The last lines of Node-RED's log, to say what is wrong in a crash loop. */
+  logTail(lines = 3): string {
+    try {
+      const text = readFileSync(join(this.config.userDir, 'node-red.log'), 'utf8')
+      return text.trimEnd().split('\n').slice(-lines).join(' | ').slice(-600)
+    } catch {
+      return ''
+    }
+  }
+
+  cleanup(): void {
+    if (this.preloadDir) rmSync(this.preloadDir, {recursive: true, force: true})
+    this.preloadDir = null
+  }
+
+  private preloadEnv(): Record<string, string> {
+    if (!this.preloadDir) {
+      this.preloadDir = mkdtempSync(join(tmpdir(), 'ff-ha-agent-'))
+      writeFileSync(join(this.preloadDir, 'parent-watch.cjs'), PARENT_WATCH)
+    }
+    const outer = this.config.env.NODE_OPTIONS
+    const env: Record<string, string> = {
+      FF_HA_AGENT_PID: String(process.pid),
+      NODE_OPTIONS: `${outer ? outer + ' ' : ''}--require ${JSON.stringify(join(this.preloadDir, 'parent-watch.cjs'))}`,
+    }
+    if (outer !== undefined) env.FF_HA_OUTER_NODE_OPTIONS = outer
+    return env
+  }
+
+  private spawnCommand(): ChildProcess {
+    const c = this.config
+    ensureBootsStopped(c.userDir)
+    mkdirSync(c.userDir, {recursive: true})
+    const log = openSync(join(c.userDir, 'node-red.log'), 'a')
+    const child = spawn(c.command[0], c.command.slice(1), {
+      env: {...c.env, FF_HA_NODE_RED_PORT: String(c.nodeRedPort), FF_HA_NODE_RED_HOST: c.nodeRedHost},
+      stdio: ['ignore', log, log],
+    })
+    closeSync(log)
+    return child
+  }
+}

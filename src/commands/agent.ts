@@ -1,0 +1,62 @@
+import {Flags} from '@oclif/core'
+import {startAgent} from '../agent/agent.js'
+import {resolveAgentConfig} from '../agent/config.js'
+import {BaseCommand, type CommandResult} from '../base-command.js'
+
+export default class Agent extends BaseCommand {
+  static override summary = 'Run beside a Node-RED replica: supervise it, hold the lease, start flows only when active.'
+  static override description = `The container entrypoint of every replica. Spawns Node-RED (booting with flows stopped), takes part in
+leader election (hot-spare: sqlite or kubernetes lease), starts flows only while it holds the lease, stops
+them at once when it cannot trust the lease any more, restarts a crashed or hung Node-RED as a spare, and
+serves /healthz, /active, /status and /metrics on its own port. One JSON line per event on stdout.
+Every flag can also come from the environment (FF_HA_REPLICA, FF_HA_PROFILE, ...). The admin token comes
+from the variable named by secrets.adminTokenEnv (default FF_HA_ADMIN_TOKEN), the credential secret from
+secrets.credentialSecretEnv (default FF_HA_CREDENTIAL_SECRET). SIGTERM hands over: stop flows, release the
+lease, stop Node-RED, exit 0. Give a Node-RED command after "--" to run it instead of the bundled one.`
+
+  static override examples = [
+    '<%= config.bin %> agent --replica node-red-1 --profile ff-ha.yaml',
+    'FF_HA_REPLICA=node-red-2 FF_HA_USER_DIR=/data <%= config.bin %> agent',
+    '<%= config.bin %> agent --replica a --user-dir ./a --node-red-port 1881 --status-port 9881 --lease-file ./lease.db',
+    '<%= config.bin %> agent --replica a -- node /usr/src/node-red/node_modules/node-red/red.js --userDir /data',
+  ]
+
+  static override strict = false
+
+  static override flags = {
+    replica: Flags.string({description: 'This replica\'s name (its lease identity).', env: 'FF_HA_REPLICA'}),
+    profile: Flags.string({description: 'The HA profile (default: ff-ha.yaml if present, else a built-in hot-spare profile).', env: 'FF_HA_PROFILE'}),
+    'user-dir': Flags.string({description: 'Node-RED\'s userDir.', env: 'FF_HA_USER_DIR', default: '/data'}),
+    'node-red-port': Flags.integer({description: 'Node-RED\'s port (default: the profile\'s http.port).', env: 'FF_HA_NODE_RED_PORT', min: 1, max: 65535}),
+    'status-port': Flags.integer({description: 'Port of /healthz, /active, /status, /metrics (default: failover.statusPort).', env: 'FF_HA_STATUS_PORT', min: 1, max: 65535}),
+    'status-host': Flags.string({description: 'Address the status server listens on.', env: 'FF_HA_STATUS_HOST', default: '0.0.0.0'}),
+    'lease-file': Flags.string({description: 'The sqlite lease file (default: failover.leaseFile).', env: 'FF_HA_LEASE_FILE'}),
+    settings: Flags.string({description: 'Node-RED settings.js (default: <userDir>/settings.js if it exists, else rendered there).', env: 'FF_HA_SETTINGS'}),
+  }
+
+  protected async execute(): Promise<CommandResult> {
+    const {flags} = await this.parse(Agent)
+    const dashes = this.argv.indexOf('--')
+    const command = dashes >= 0 ? this.argv.slice(dashes + 1) : []
+    const config = resolveAgentConfig({
+      replica: flags.replica,
+      profile: flags.profile,
+      userDir: flags['user-dir'],
+      nodeRedPort: flags['node-red-port'],
+      statusPort: flags['status-port'],
+      statusHost: flags['status-host'],
+      leaseFile: flags['lease-file'],
+      settings: flags.settings,
+      command,
+    })
+    const agent = await startAgent(config)
+    const onSignal = (signal: NodeJS.Signals) => void agent.stop(signal)
+    process.on('SIGTERM', onSignal)
+    process.on('SIGINT', onSignal)
+    // Node-RED shares our process group, so a terminal's SIGINT reaches it too; the agent still drives the order.
+    const {reason} = await agent.done
+    process.off('SIGTERM', onSignal)
+    process.off('SIGINT', onSignal)
+    return {json: {replica: config.replica, stopped: reason}, exitCode: 0}
+  }
+}

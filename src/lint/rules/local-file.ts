@@ -2,7 +2,9 @@ import type {FlowNode} from '../../admin/types.js'
 import type {Rule, RuleContext} from '../types.js'
 
 function check(node: FlowNode, index: number, ctx: RuleContext): void {
-  const target = typeof node.filename === 'string' && node.filename ? ` "${node.filename}"` : typeof node.files === 'string' && node.files ? ` "${node.files}"` : ''
+  const name = typeof node.filename === 'string' && node.filename ? node.filename : typeof node.files === 'string' ? node.files : ''
+  const from = typeof node.filenameType === 'string' && node.filenameType !== 'str' ? node.filenameType : ''
+  const target = !name ? '' : from ? ` named by ${from}.${name}` : ` "${name}"`
   const verb = node.type === 'file' ? 'writes' : node.type === 'file in' ? 'reads' : 'watches'
   const message =
     ctx.mode === 'load-balanced'

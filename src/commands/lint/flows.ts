@@ -1,0 +1,69 @@
+import {Args, Flags} from '@oclif/core'
+import {BaseCommand, type CommandResult} from '../../base-command.js'
+import {FORMATS, type Format} from '../../lint/reporters/index.js'
+import {runLintFlows} from '../../lint/run.js'
+import type {HaMode} from '../../lint/types.js'
+import {colourOut} from '../../output/colour.js'
+
+export default class LintFlows extends BaseCommand {
+  static override summary = 'Find HA hazards in Node-RED flows files: implicit state, unsafe context use, work on every replica.'
+
+  static override description = `Reads flows files (a top-level array, or the admin API's {flows, rev}; - for stdin; quoted globs are
+expanded) and reports what breaks when the flows run on several replicas. The HA mode decides what is a
+hazard: --mode, else the profile's mode (--profile), else load-balanced, the stricter one.
+
+Each finding names the node (file:line:col of its object, id, type, name, tab or subflow), the rule and what
+to do. Disabled nodes and tabs are skipped unless --include-disabled. Suppress a finding with a line in
+the node's, its group's or its tab's description (info):  ff-ha-lint-disable RULE-ID -- reason
+
+Exit 0 when there are no errors (and warnings within --max-warnings), 1 otherwise, 2 for a missing file,
+a file that is not JSON (with its line and column) or not a flows file.`
+
+  static override examples = [
+    '<%= config.bin %> lint flows examples/flows.json',
+    '<%= config.bin %> lint flows flows.json --mode hot-spare',
+    '<%= config.bin %> lint flows "flows/**/*.json" --format sarif --output ff-ha.sarif',
+    '<%= config.bin %> lint flows flows.json --fix --share-group nodered --dry-run',
+    'curl -s http://127.0.0.1:1880/flows | <%= config.bin %> lint flows - --json',
+  ]
+
+  static override strict = false
+
+  static override args = {
+    files: Args.string({description: 'Flows files, quoted globs, or - for stdin.', required: false}),
+  }
+
+  static override flags = {
+    mode: Flags.string({char: 'm', description: 'HA mode to lint for (default: the profile\'s, else load-balanced).', options: ['hot-spare', 'load-balanced']}),
+    profile: Flags.string({char: 'p', description: 'HA profile (ff-ha.yaml) to take the mode and mqtt.shareGroup from.'}),
+    format: Flags.string({char: 'f', description: 'Report format.', options: [...FORMATS], default: 'stylish'}),
+    output: Flags.string({char: 'o', description: 'Write the report to this file instead of stdout.'}),
+    'max-warnings': Flags.integer({description: 'Exit 1 when there are more warnings than this.', min: 0}),
+    rule: Flags.string({description: 'Set a rule\'s severity: ID=off|info|warning|error (repeatable).', multiple: true}),
+    'include-disabled': Flags.boolean({description: 'Lint disabled nodes and tabs too.', default: false}),
+    fix: Flags.boolean({description: 'Rewrite fixable findings in place (mqtt in topic -> $share/<group>/<topic>), atomically, keeping the file\'s style.', default: false}),
+    'dry-run': Flags.boolean({description: 'With --fix: print the change, write nothing.', default: false}),
+    'share-group': Flags.string({description: 'MQTT share group for --fix (default: the profile\'s mqtt.shareGroup, else the flows file name).'}),
+  }
+
+  protected async execute(): Promise<CommandResult> {
+    const {argv, flags} = await this.parse(LintFlows)
+    const result = runLintFlows({
+      files: argv as string[],
+      mode: flags.mode as HaMode | undefined,
+      profile: flags.profile,
+      format: flags.format as Format,
+      output: flags.output,
+      maxWarnings: flags['max-warnings'],
+      rules: flags.rule,
+      includeDisabled: flags['include-disabled'],
+      fix: flags.fix,
+      dryRun: flags['dry-run'],
+      shareGroup: flags['share-group'],
+      colour: colourOut,
+      version: this.config.version,
+    })
+    if (result.stderr) process.stderr.write(result.stderr)
+    return {json: result.json, text: result.stdout, exitCode: result.exitCode}
+  }
+}

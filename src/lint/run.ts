@@ -1,0 +1,121 @@
+// The core of `ff-ha lint flows`: resolve mode and options, read the files, lint, fix, format.
+// The command only parses flags and calls runLintFlows; tests call this directly too.
+import {readFileSync, writeFileSync} from 'node:fs'
+import type {ChalkInstance} from 'chalk'
+import {InputError} from '../errors.js'
+import {parseFlowsText, readFlowsFile, type FlowsFile} from '../flows/parse.js'
+import {loadProfile} from '../profile/load.js'
+import {lintWithFixes} from './engine.js'
+import {applyFixes, writeFileAtomic, type AppliedFix} from './fix.js'
+import {expandFileArgs} from './glob.js'
+import {jsonReport} from './reporters/json.js'
+import {reporters, type Format, type ReportContext} from './reporters/index.js'
+import {summaryLine, modeLine} from './reporters/stylish.js'
+import {allRules} from './rules/index.js'
+import {HA_MODES, type HaMode, type LintReport, type RuleSetting} from './types.js'
+
+export interface LintFlowsOptions {
+  files: string[]
+  mode?: HaMode
+  profile?: string
+  format: Format
+  output?: string
+  /** Fail when there are more warnings than this; undefined = no limit. */
+  maxWarnings?: number
+  /** `ID=off|info|warning|error` */
+  rules?: string[]
+  includeDisabled?: boolean
+  fix?: boolean
+  dryRun?: boolean
+  shareGroup?: string
+  colour: ChalkInstance
+  version: string
+  readStdin?: () => string
+}
+
+export interface LintFlowsResult {
+  report: LintReport
+  /** The --json shape (the report, the mode's source, and the fixes when --fix). */
+  json: ReturnType<typeof jsonReport> & {fixes?: Array<AppliedFix & {path: string; written: boolean}>}
+  /** What goes to stdout. */
+  stdout: string
+  /** Human notes for stderr (the summary when the report went to --output). */
+  stderr: string
+  exitCode: 0 | 1
+}
+
+const SETTINGS: readonly RuleSetting[] = ['off', 'info', 'warning', 'error']
+
+export function parseRuleSettings(specs: string[] = []): Record<string, RuleSetting> {
+  const out: Record<string, RuleSetting> = {}
+  const known = allRules.map(r => r.meta.id)
+  for (const spec of specs) {
+    const m = /^([^=]+)=(.*)$/.exec(spec)
+    if (!m) throw new InputError(`--rule ${spec}: expected ID=off|info|warning|error`)
+    const [, id, level] = m
+    if (!known.includes(id)) throw new InputError(`--rule ${spec}: no rule "${id}" (rules: ${known.join(', ')})`)
+    if (!SETTINGS.includes(level as RuleSetting)) throw new InputError(`--rule ${spec}: "${level}" is not one of off, info, warning, error`)
+    out[id] = level as RuleSetting
+  }
+  return out
+}
+
+export function runLintFlows(opts: LintFlowsOptions): LintFlowsResult {
+  if (opts.files.length === 0) throw new InputError('no flows file given', 'pass a file, a quoted glob, or - for stdin: ff-ha lint flows flows.json')
+  if (opts.dryRun && !opts.fix) throw new InputError('--dry-run only goes with --fix')
+  if (opts.mode && !HA_MODES.includes(opts.mode)) throw new InputError(`--mode ${opts.mode}: expected hot-spare or load-balanced`)
+  const profile = opts.profile ? loadProfile(opts.profile) : undefined
+  const mode: HaMode = opts.mode ?? profile?.mode ?? 'load-balanced'
+  const modeSource: ReportContext['modeSource'] = opts.mode ? 'flag' : profile ? 'profile' : 'default'
+  const shareGroup = opts.shareGroup ?? profile?.mqtt.shareGroup
+  if (shareGroup !== undefined && !/^[^/#+$\s]+$/.test(shareGroup)) throw new InputError(`--share-group ${shareGroup}: must not contain "/", "#", "+", "$" or spaces`)
+  const rules = parseRuleSettings(opts.rules)
+  const paths = expandFileArgs(opts.files)
+  if (opts.fix && !opts.dryRun && paths.includes('-')) throw new InputError('--fix cannot write back to stdin', 'add --dry-run to see the change, or lint the file by its path')
+  let stdinText: string | undefined
+  let files: FlowsFile[] = paths.map(p => {
+    if (p !== '-') return readFlowsFile(p)
+    stdinText ??= (opts.readStdin ?? (() => readFileSync(0, 'utf8')))()
+    return parseFlowsText(stdinText, '-')
+  })
+  const lintOptions = {mode, rules, includeDisabled: opts.includeDisabled, shareGroup}
+  let result = lintWithFixes(files, lintOptions)
+  const fixes: Array<AppliedFix & {path: string; written: boolean}> = []
+  let diff = ''
+  if (opts.fix) {
+    files = files.map(file => {
+      const list = result.fixes.get(file.path)
+      if (!list) return file
+      const fixed = applyFixes(file, list)
+      if (fixed.applied.length === 0) return file
+      diff += fixed.diff
+      if (!opts.dryRun) writeFileAtomic(file.path, fixed.text)
+      fixes.push(...fixed.applied.map(a => ({...a, path: file.path, written: !opts.dryRun})))
+      return opts.dryRun ? file : parseFlowsText(fixed.text, file.path)
+    })
+    // Report what is left after the fix, as ESLint does.
+    if (!opts.dryRun && fixes.length) result = lintWithFixes(files, lintOptions)
+  }
+  const {fixes: _unused, ...report} = result
+  const ctx: ReportContext = {modeSource, rules: allRules, colour: opts.colour, version: opts.version}
+  const formatted = reporters[opts.format](report, ctx)
+  const fixNote = opts.fix ? fixSummary(fixes.length, opts.dryRun ?? false) : ''
+  let stdout = ''
+  let stderr = ''
+  if (opts.dryRun && diff) stdout += diff + '\n'
+  if (opts.output) {
+    writeFileSync(opts.output, formatted)
+    stderr += `${summaryLine(report, opts.colour)}\n${modeLine(report, ctx)}\nReport written to ${opts.output} (${opts.format}).\n`
+  } else stdout += formatted
+  if (fixNote) stderr += fixNote
+  const {errors, warnings} = report.summary
+  const overWarnings = opts.maxWarnings !== undefined && opts.maxWarnings >= 0 && warnings > opts.maxWarnings
+  if (overWarnings) stderr += `Too many warnings: ${warnings} (--max-warnings ${opts.maxWarnings}).\n`
+  const json = {...jsonReport(report, ctx), ...(opts.fix ? {fixes} : {})}
+  return {report, json, stdout, stderr, exitCode: errors > 0 || overWarnings ? 1 : 0}
+}
+
+function fixSummary(n: number, dryRun: boolean): string {
+  if (n === 0) return 'Nothing to fix.\n'
+  return dryRun ? `Would fix ${n} node${n === 1 ? '' : 's'} (--dry-run: no file written).\n` : `Fixed ${n} node${n === 1 ? '' : 's'}.\n`
+}

@@ -1,0 +1,138 @@
+import {now, sleep, waitFor} from './clock.js'
+import {startObserver} from './observer.js'
+import {startHttpTraffic} from './traffic/http.js'
+import type {MqttTraffic} from './traffic/mqtt.js'
+import type {AgentView, Topology} from './topology/types.js'
+import type {HttpRecord, IterationTimeline, ScenarioName} from './types.js'
+
+// One iteration of one scenario: wait for a steady set-up, start traffic and the observer, break the
+// replica, wait until clients are served again (lifting the fault where the scenario lifts it), stop,
+// and hand back the recorded timeline. The same code drives every target.
+
+export interface IterationOptions {
+  rate: number
+  mqtt?: MqttTraffic
+  /** Traffic before the fault. */
+  warmupMs?: number
+  /** Traffic after recovery. */
+  settleMs?: number
+  /** Give up waiting for recovery after this long. */
+  recoveryTimeoutMs?: number
+  /** Load-balanced: which replica to break (round-robin by iteration). */
+  iteration: number
+}
+
+export async function runIteration(topology: Topology, scenario: ScenarioName, options: IterationOptions): Promise<IterationTimeline> {
+  const mode = topology.mode
+  const steady = await waitSteady(topology, 90_000)
+  const names = topology.replicas.map(r => r.name)
+  const victim = mode === 'hot-spare' ? steady.active! : names[(options.iteration - 1) % names.length]
+  const start = now()
+  const eventsFrom = topology.roleEvents.length
+  const observer = startObserver(topology.replicas, {token: topology.token})
+  const http = startHttpTraffic({url: topology.probeUrl, rate: options.rate})
+  options.mqtt?.begin()
+  const recoveryTimeoutMs = options.recoveryTimeoutMs ?? 30_000
+  let faultAt = 0
+  let healedAt: number | undefined
+  let failure: unknown
+  try {
+    await sleep(options.warmupMs ?? 700)
+    faultAt = now()
+    if (scenario === 'deploy') {
+      await topology.deployNext()
+      await waitServed(http.records, faultAt, recoveryTimeoutMs)
+    } else {
+      const fault = await topology.applyFault(scenario, victim)
+      if (fault.heal) {
+        if (scenario === 'hang') {
+          // the agent kills the hung Node-RED; SIGCONT only after the iteration (recover) if it did not
+          await waitServed(http.records, faultAt, recoveryTimeoutMs)
+        } else {
+          // freeze / partition: wait until another replica took over and clients are served, then lift it
+          await waitTakeover(topology, victim, recoveryTimeoutMs)
+          await waitServed(http.records, faultAt, recoveryTimeoutMs)
+          await sleep(300)
+          healedAt = now()
+          await fault.heal()
+          // the old active must fence itself: wait until its agent no longer says active
+          await waitFor(async () => {
+            const s = (await topology.statuses()).get(victim)
+            return s !== undefined && s.role !== 'active'
+          }, recoveryTimeoutMs, `${victim} still claims to be active after the ${scenario} was lifted`, 20).catch(err => {
+            failure = err
+          })
+        }
+      } else {
+        await waitServed(http.records, faultAt, recoveryTimeoutMs)
+      }
+      if (fault.heal && scenario === 'hang') await fault.heal()
+      await sleep(options.settleMs ?? 600)
+      const timeline = await finish()
+      await topology.recover(fault)
+      if (failure) throw failure
+      return timeline
+    }
+    await sleep(options.settleMs ?? 600)
+    return await finish()
+  } catch (err) {
+    await finish().catch(() => undefined)
+    throw err
+  }
+
+  async function finish(): Promise<IterationTimeline> {
+    await http.stop()
+    const mqtt = options.mqtt ? await options.mqtt.end() : undefined
+    const samples = await observer.stop()
+    return {
+      mode,
+      replicas: names,
+      start,
+      end: now(),
+      fault: {scenario, replica: scenario === 'deploy' ? (steady.active ?? names[0]) : victim, at: faultAt, ...(healedAt ? {healedAt} : {})},
+      samples,
+      roleEvents: topology.roleEvents.slice(eventsFrom),
+      http: http.records,
+      mqtt,
+    }
+  }
+}
+
+/** Hot-spare: exactly one active and the others spares; load-balanced: every agent answers and none is stopping. */
+export async function waitSteady(topology: Topology, timeoutMs: number): Promise<{active?: string; statuses: Map<string, AgentView | undefined>}> {
+  let last = ''
+  return waitFor(
+    async () => {
+      const statuses = await topology.statuses()
+      const roles = [...statuses.entries()].map(([n, s]) => `${n}=${s?.role ?? 'no answer'}`)
+      last = roles.join(', ')
+      const views = [...statuses.values()]
+      if (views.some(v => v === undefined)) return undefined
+      if (topology.mode === 'load-balanced') return views.every(v => v!.role === 'active' || v!.role === 'spare') ? {statuses} : undefined
+      const actives = [...statuses.entries()].filter(([, s]) => s?.role === 'active')
+      const spares = views.filter(v => v!.role === 'spare')
+      if (actives.length === 1 && actives.length + spares.length === views.length && actives[0][1]?.flowsState !== 'stop') return {active: actives[0][0], statuses}
+      return undefined
+    },
+    timeoutMs,
+    () => `the set-up did not settle (${topology.mode === 'hot-spare' ? 'one active, the others spares' : 'every replica healthy'}) within ${timeoutMs / 1000} s: ${last}`,
+    100,
+  )
+}
+
+async function waitTakeover(topology: Topology, victim: string, timeoutMs: number): Promise<void> {
+  if (topology.mode === 'load-balanced') return
+  await waitFor(async () => {
+    const statuses = await topology.statuses()
+    return [...statuses.entries()].some(([n, s]) => n !== victim && s?.role === 'active')
+  }, timeoutMs, `no spare took over from ${victim} within ${timeoutMs / 1000} s`, 20)
+}
+
+/** Clients are served again: at least 300 ms after the fault, and the last 10 answered requests all good. */
+async function waitServed(records: HttpRecord[], faultAt: number, timeoutMs: number): Promise<void> {
+  await waitFor(() => {
+    if (now() - faultAt < 300) return false
+    const recent = records.filter(r => r.t >= faultAt).sort((a, b) => a.t - b.t).slice(-10)
+    return recent.length === 10 && recent.every(r => r.ok && r.latencyMs < 1000)
+  }, timeoutMs, `clients were not served again within ${timeoutMs / 1000} s of the fault`, 20)
+}

@@ -1,11 +1,13 @@
-// Build step: write schemas/ff-ha.schema.json (draft-07) from the zod profile schema in dist/, so that
-// editors complete and check ff-ha.yaml (`# yaml-language-server: $schema=...`).
-import {writeFileSync, mkdirSync} from 'node:fs'
-import {z} from 'zod'
-import {profileSchema} from '../dist/profile/schema.js'
+// Build step: write schemas/ff-ha.schema.json (draft-07) from the zod profile schema, so that editors complete
+// and check ff-ha.yaml (`# yaml-language-server: $schema=...`). Reads the built dist/ by default; under
+// `node --import tsx` with FF_HA_SCHEMA_FROM=src it reads src/ (the tests do). Optional argument: the output file.
+import {mkdirSync, writeFileSync} from 'node:fs'
+import {dirname, resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
 
-const schema = z.toJSONSchema(profileSchema, {target: 'draft-7', io: 'input', unrepresentable: 'any'})
-schema.$id = 'https://unpkg.com/ff-ha/schemas/ff-ha.schema.json'
-schema.title = 'ff-ha HA profile (ff-ha.yaml)'
-mkdirSync(new URL('../schemas/', import.meta.url), {recursive: true})
-writeFileSync(new URL('../schemas/ff-ha.schema.json', import.meta.url), JSON.stringify(schema, null, 2) + '\n')
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const from = process.env.FF_HA_SCHEMA_FROM === 'src' ? 'src/profile/json-schema.ts' : 'dist/profile/json-schema.js'
+const {profileJsonSchema} = await import(resolve(root, from))
+const out = resolve(process.argv[2] ?? resolve(root, 'schemas/ff-ha.schema.json'))
+mkdirSync(dirname(out), {recursive: true})
+writeFileSync(out, JSON.stringify(profileJsonSchema(), null, 2) + '\n')

@@ -13,7 +13,7 @@ const STATS_PORT = 8404
 /** compose.yaml, haproxy.cfg and (bundled broker) mosquitto.conf, keyed by path under --out. */
 export function renderComposeFiles(profile: Profile, version: string): Record<string, string> {
   const files: Record<string, string> = {
-    [RENDERED.compose]: stringify(composeProject(profile, version), {lineWidth: 0}),
+    [RENDERED.compose]: stringify(composeProject(profile, version), {lineWidth: 0, aliasDuplicateObjects: false}),
     [RENDERED.haproxy]: renderHaproxyConfig(profile, {
       servers: replicaNames(profile).map(name => ({name, address: name, port: profile.http.port, checkPort: profile.failover.statusPort})),
       bindPort: profile.http.port,

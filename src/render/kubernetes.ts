@@ -44,8 +44,8 @@ export function kubernetesObjects(profile: Profile, version = cliVersion()): Rec
 export function renderKubernetesFiles(profile: Profile, version = cliVersion()): Record<string, string> {
   const objects = kubernetesObjects(profile, version)
   const files: Record<string, string> = {}
-  for (const [file, obj] of Object.entries(objects)) files[file] = stringify(obj, {lineWidth: 0})
-  files[RENDERED.kustomization] = stringify(kustomization(profile, Object.keys(objects)), {lineWidth: 0})
+  for (const [file, obj] of Object.entries(objects)) files[file] = stringify(obj, {lineWidth: 0, aliasDuplicateObjects: false})
+  files[RENDERED.kustomization] = stringify(kustomization(profile, Object.keys(objects)), {lineWidth: 0, aliasDuplicateObjects: false})
   return files
 }
 

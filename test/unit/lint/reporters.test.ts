@@ -1,0 +1,163 @@
+import Ajv from 'ajv'
+import addFormats from 'ajv-formats'
+import {Chalk} from 'chalk'
+import {describe, expect, it} from 'vitest'
+import {parseFlowsText} from '../../../src/flows/parse.js'
+import {lintFiles} from '../../../src/lint/engine.js'
+import {escapeData, escapeProperty, formatGithub} from '../../../src/lint/reporters/github.js'
+import {formatJunit, xmlEscape} from '../../../src/lint/reporters/junit.js'
+import {fingerprint, sarifLog, sarifUri} from '../../../src/lint/reporters/sarif.js'
+import {formatStylish} from '../../../src/lint/reporters/stylish.js'
+import {allRules} from '../../../src/lint/rules/index.js'
+import type {ReportContext} from '../../../src/lint/reporters/index.js'
+
+const ctx: ReportContext = {modeSource: 'default', rules: allRules, colour: new Chalk({level: 0}), version: '0.1.0'}
+const nodes = [
+  {id: 't', type: 'tab', label: 'Tab, with: "quotes" & <tags>'},
+  {id: 'i1', type: 'mqtt in', z: 't', topic: 'a/b', name: '100% <hot>', x: 1, y: 1},
+  {id: 'r1', type: 'rbe', z: 't', x: 1, y: 1},
+]
+const report = lintFiles([parseFlowsText(JSON.stringify(nodes, null, 2), 'dir/flows, one.json')], {mode: 'load-balanced'})
+
+// What GitHub code scanning requires of an upload (docs "SARIF support for code scanning"): version 2.1.0,
+// runs[].tool.driver.name, results with ruleId, message.text, a physical location with a relative uri and a
+// startLine >= 1; rules with ids; partialFingerprints as strings. Written from those docs, not the full
+// OASIS schema (not vendored here).
+const githubSarif = {
+  type: 'object',
+  required: ['version', 'runs'],
+  properties: {
+    version: {const: '2.1.0'},
+    $schema: {type: 'string', format: 'uri'},
+    runs: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        required: ['tool', 'results'],
+        properties: {
+          tool: {
+            type: 'object',
+            required: ['driver'],
+            properties: {
+              driver: {
+                type: 'object',
+                required: ['name', 'rules'],
+                properties: {
+                  name: {type: 'string'},
+                  version: {type: 'string'},
+                  rules: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      required: ['id', 'shortDescription', 'defaultConfiguration'],
+                      properties: {
+                        id: {type: 'string'},
+                        shortDescription: {type: 'object', required: ['text'], properties: {text: {type: 'string', maxLength: 1024}}},
+                        fullDescription: {type: 'object', required: ['text']},
+                        help: {type: 'object', required: ['text']},
+                        defaultConfiguration: {type: 'object', properties: {level: {enum: ['none', 'note', 'warning', 'error']}}},
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          results: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['ruleId', 'message', 'locations', 'partialFingerprints'],
+              properties: {
+                ruleId: {type: 'string'},
+                ruleIndex: {type: 'integer', minimum: 0},
+                level: {enum: ['none', 'note', 'warning', 'error']},
+                message: {type: 'object', required: ['text'], properties: {text: {type: 'string', minLength: 1}}},
+                locations: {
+                  type: 'array',
+                  minItems: 1,
+                  items: {
+                    type: 'object',
+                    required: ['physicalLocation'],
+                    properties: {
+                      physicalLocation: {
+                        type: 'object',
+                        required: ['artifactLocation', 'region'],
+                        properties: {
+                          artifactLocation: {type: 'object', required: ['uri'], properties: {uri: {type: 'string', format: 'uri-reference', not: {pattern: '^(/|file:)'}}}},
+                          region: {type: 'object', required: ['startLine'], properties: {startLine: {type: 'integer', minimum: 1}, startColumn: {type: 'integer', minimum: 1}}},
+                        },
+                      },
+                    },
+                  },
+                },
+                partialFingerprints: {type: 'object', additionalProperties: {type: 'string'}},
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+}
+
+describe('sarif', () => {
+  const log = sarifLog(report, ctx) as {runs: Array<{results: Array<{ruleId: string; ruleIndex: number; partialFingerprints: Record<string, string>; locations: Array<{physicalLocation: {artifactLocation: {uri: string}; region: {startLine: number}}}>}>; tool: {driver: {rules: Array<{id: string}>}}}>}
+  it('is what GitHub code scanning accepts', () => {
+    const ajv = new Ajv.default({allErrors: true, strict: false})
+    addFormats.default(ajv)
+    const validate = ajv.compile(githubSarif)
+    expect(validate(log), JSON.stringify(validate.errors)).toBe(true)
+  })
+  it('points each result at its rule and at the node line, with a relative, encoded uri', () => {
+    const run = log.runs[0]
+    for (const r of run.results) expect(run.tool.driver.rules[r.ruleIndex].id).toBe(r.ruleId)
+    expect(run.results[0].locations[0].physicalLocation.artifactLocation.uri).toBe('dir/flows%2C%20one.json')
+    expect(run.results[0].locations[0].physicalLocation.region.startLine).toBe(7)
+  })
+  it('fingerprints by file, rule and node id: stable when lines move', () => {
+    const moved = lintFiles([parseFlowsText('\n\n\n' + JSON.stringify(nodes, null, 2), 'dir/flows, one.json')], {mode: 'load-balanced'})
+    const again = sarifLog(moved, ctx) as typeof log
+    expect(again.runs[0].results.map(r => r.partialFingerprints)).toEqual(log.runs[0].results.map(r => r.partialFingerprints))
+    expect(fingerprint('a', 'r', 'n')).not.toBe(fingerprint('a', 'r', 'm'))
+  })
+  it('makes absolute paths relative to the working directory', () => {
+    expect(sarifUri('/repo/sub/f.json', '/repo')).toBe('sub/f.json')
+    expect(sarifUri('-')).toBe('stdin')
+  })
+})
+
+describe('github annotations', () => {
+  it('escapes % CR LF in messages and also : , in properties', () => {
+    expect(escapeData('100% done\r\nnext')).toBe('100%25 done%0D%0Anext')
+    expect(escapeProperty('a:b,c%')).toBe('a%3Ab%2Cc%25')
+  })
+  it('prints one command per finding with file, line and col', () => {
+    const out = formatGithub(report, ctx).trim().split('\n')
+    expect(out[0]).toMatch(/^::error file=dir\/flows%2C one\.json,line=\d+,col=\d+,title=mqtt-unshared-subscription \(mqtt in i1\)::Subscribes/)
+    expect(out.filter(l => l.startsWith('::'))).toHaveLength(report.files[0].findings.length)
+    expect(out.at(-1)).toContain('ff-ha lint flows (load-balanced)')
+  })
+})
+
+describe('junit', () => {
+  it('escapes XML and has a testcase per rule and a failure per error or warning', () => {
+    const xml = formatJunit(report, ctx)
+    expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>/)
+    expect(xml).toContain('&quot;quotes&quot; &amp; &lt;tags&gt;')
+    expect((xml.match(/<testcase /g) ?? []).length).toBe(allRules.length)
+    expect((xml.match(/<failure /g) ?? []).length).toBe(report.files[0].findings.filter(f => f.severity !== 'info').length)
+    expect(xmlEscape('a\u0001b')).toBe('ab')
+  })
+})
+
+describe('stylish', () => {
+  it('groups by file, shows line:col, severity, node, message and rule, and says how the mode was chosen', () => {
+    const out = formatStylish(report, ctx)
+    expect(out.split('\n')[0]).toBe('dir/flows, one.json')
+    expect(out).toMatch(/\n {2}\d+:3 +error +mqtt in "100% <hot>" i1 on "Tab, with: \\?"quotes\\?" & <tags>": Subscribes .* mqtt-unshared-subscription\n/)
+    expect(out).toContain('2 problems (1 error, 1 warning, 0 infos) in 1 file')
+    expect(out).toContain('Linted for load-balanced mode, the stricter one (no --mode or --profile given).')
+  })
+})

@@ -40,6 +40,13 @@ export function crossFieldIssues(p: Profile): ProfileIssue[] {
   if (f.statusPort === p.http.port) {
     issues.push({path: ['failover', 'statusPort'], message: `must differ from http.port (${p.http.port})`})
   }
+  // The replicas run as a non-root user (node-red, uid 1000, in the official image and the rendered pods).
+  for (const [path, port] of [[['http', 'port'], p.http.port], [['failover', 'statusPort'], f.statusPort]] as const) {
+    if (port < 1024) issues.push({path: [...path], message: `must be 1024 or above: the replicas run as a non-root user, which cannot listen on port ${port}`})
+  }
+  if (p.compose.ports.stats !== undefined && p.compose.ports.stats === p.compose.ports.http) {
+    issues.push({path: ['compose', 'ports', 'stats'], message: `must differ from compose.ports.http (${p.compose.ports.http}): both are published on the host`})
+  }
   if (p.mode === 'load-balanced' && p.http.editor && !p.http.sticky) {
     issues.push({
       path: ['http', 'sticky'],

@@ -38,7 +38,7 @@ export function parseProfileText(text: string, file = DEFAULT_PROFILE_FILE): Pro
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
     const at = issue.code === 'unrecognized_keys' ? whereKey(doc, lineCounter, [...issue.path, issue.keys[0]]) : where(issue.path)
-    throw new InputError(`${file}:${at} ${describeIssue(issue)}`)
+    throw new InputError(`${file}:${at} ${describeIssue(issue, valueAt(raw, issue.path))}`)
   }
   const profile = resolveProfile(parsed.data)
   const cross = crossFieldIssues(profile)
@@ -49,7 +49,20 @@ export function parseProfileText(text: string, file = DEFAULT_PROFILE_FILE): Pro
   return profile
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+function valueAt(raw: unknown, path: PropertyKey[]): unknown {
+  let v = raw
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined
+  return v
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'a list'
+  if (typeof v === 'object') return 'a mapping'
+  return `${typeof v} ${JSON.stringify(v)}`
+}
+
+function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
   const path = issue.path.map(String).join('.')
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0]
@@ -61,7 +74,11 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_value' && 'values' in issue) {
     return `${path}: must be one of ${issue.values.map(v => JSON.stringify(v)).join(', ')}`
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `${path}: is required`
+  if (issue.code === 'invalid_type') {
+    if (value === undefined) return `${path}: is required`
+    const expected = issue.expected === 'object' || issue.expected === 'record' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`
+    return `${path}: must be ${expected}, not ${describeValue(value)}`
+  }
   return `${path || '(top)'}: ${issue.message}`
 }
 

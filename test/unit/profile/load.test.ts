@@ -1,0 +1,102 @@
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterEach, describe, expect, it} from 'vitest'
+import {InputError} from '../../../src/errors.js'
+import {loadProfile, parseProfileText} from '../../../src/profile/load.js'
+import {renderFromProfile} from '../../../src/render/run.js'
+
+function errorOf(text: string): InputError {
+  try {
+    parseProfileText(text)
+  } catch (err) {
+    if (err instanceof InputError) return err
+    throw err
+  }
+  throw new Error(`accepted: ${text}`)
+}
+
+// [what, profile text, the whole expected message]
+const BAD: [string, string, string][] = [
+  // Cross-field rules, each with its reason, at the field to change.
+  ['leaseDuration must exceed renewDeadline', 'name: app\nfailover:\n  leaseDurationMs: 1000\n  renewDeadlineMs: 2000\n', 'ff-ha.yaml:3:20 failover.leaseDurationMs: must be greater than renewDeadlineMs (2000): the holder must give up before others may take over'],
+  ['renewDeadline must exceed 1.2 x retryPeriod', 'name: app\nfailover:\n  renewDeadlineMs: 1500\n  retryPeriodMs: 1300\n', 'ff-ha.yaml:3:20 failover.renewDeadlineMs: must be greater than 1.2 x retryPeriodMs (1560): a renew needs time for at least one retry'],
+  ['sqlite lease refused on kubernetes hot-spare', 'name: app\ntarget: kubernetes\nfailover:\n  lease: sqlite\n', 'ff-ha.yaml:4:10 failover.lease: sqlite cannot be the lease on kubernetes: a file lease cannot span nodes, so two pods could both hold it; use "kubernetes"'],
+  ['kubernetes lease refused on compose', 'name: app\nfailover:\n  lease: kubernetes\n', 'ff-ha.yaml:3:10 failover.lease: a kubernetes lease needs a cluster; on compose use "sqlite"'],
+  ['health timeout within the interval', 'name: app\nfailover: {healthTimeoutMs: 500, healthIntervalMs: 250}\n', 'ff-ha.yaml:2:29 failover.healthTimeoutMs: must be at most healthIntervalMs (250): checks would overlap'],
+  ['status port differs from the Node-RED port', 'name: app\nfailover: {statusPort: 1880}\n', 'ff-ha.yaml:2:24 failover.statusPort: must differ from http.port (1880)'],
+  ['ports a non-root user can bind', 'name: app\nhttp:\n  port: 80\n', 'ff-ha.yaml:3:9 http.port: must be 1024 or above: the replicas run as a non-root user, which cannot listen on port 80'],
+  ['published stats port differs from http', 'name: app\ncompose: {ports: {http: 8080, stats: 8080}}\n', 'ff-ha.yaml:2:38 compose.ports.stats: must differ from compose.ports.http (8080): both are published on the host'],
+  ['load-balanced editor needs sticky sessions', 'name: app\nmode: load-balanced\nhttp: {sticky: false}\n', 'ff-ha.yaml:3:16 http.sticky: the editor needs sticky sessions when load-balanced (its comms websocket and session live on one replica); set sticky: true or editor: false'],
+  ['TLS needs an ingress host', 'name: app\ntarget: kubernetes\nkubernetes:\n  ingress:\n    tlsSecret: x\n', 'ff-ha.yaml:5:16 kubernetes.ingress.tlsSecret: needs kubernetes.ingress.host: TLS is for a host'],
+  ['bundled broker is compose only', 'name: app\ntarget: kubernetes\nmqtt: {bundled: true}\n', 'ff-ha.yaml:3:17 mqtt.bundled: a bundled broker is rendered for compose only; on kubernetes set mqtt.broker to your broker'],
+  ['static discovery needs replicas', 'name: app\ndeploy: {discovery: static}\n', 'ff-ha.yaml:2:9 deploy.replicas: static discovery needs a list of replicas ({name, url})'],
+  // Unknown keys, with a did-you-mean.
+  ['unknown top-level key', 'name: app\nreplica: 3\n', 'ff-ha.yaml:2:1 replica: unknown key (did you mean "replicas"?)'],
+  ['unknown nested key', 'name: app\nhttp:\n  port: 1880\n  stiky: true\n', 'ff-ha.yaml:4:3 http.stiky: unknown key (did you mean "sticky"?)'],
+  ['unknown key in a flow mapping', 'name: app\nkubernetes: {ingres: {host: a}}\n', 'ff-ha.yaml:2:14 kubernetes.ingres: unknown key (did you mean "ingress"?)'],
+  ['unknown key with nothing close', 'name: app\nslo: {zzz: 1}\n', 'ff-ha.yaml:2:7 slo.zzz: unknown key (known: maxMttrMs, maxLostMessages, maxDualActiveMs)'],
+  // Wrong types and values.
+  ['a string for a number', 'name: app\nreplicas: two\n', 'ff-ha.yaml:2:11 replicas: must be a number, not string "two"'],
+  ['a list for a mapping', 'name: app\nhttp: [1880]\n', 'ff-ha.yaml:2:7 http: must be a mapping, not a list'],
+  ['a number for a mapping', 'name: app\nnodeRed: {settings: 3}\n', 'ff-ha.yaml:2:21 nodeRed.settings: must be a mapping, not number 3'],
+  ['a bool for a number, nested', 'name: app\nfailover:\n  retryPeriodMs: true\n', 'ff-ha.yaml:3:18 failover.retryPeriodMs: must be a number, not boolean true'],
+  ['one replica', 'name: app\nreplicas: 1\n', 'ff-ha.yaml:2:11 replicas: must be at least 2 (HA needs a second replica)'],
+  ['unknown mode', 'name: app\nmode: active-active\n', 'ff-ha.yaml:2:7 mode: must be one of "hot-spare", "load-balanced"'],
+  ['name not a DNS label', 'name: Orders_1\n', 'ff-ha.yaml:1:7 name: must be a DNS-1123 label: lower-case letters, digits and "-", starting and ending with a letter or digit'],
+  ['name missing', 'mode: hot-spare\n', 'ff-ha.yaml:1:1 name: is required'],
+  ['not a mapping', '- a\n', 'ff-ha.yaml:1:1 the profile must be a YAML mapping (name: ..., mode: ...)'],
+  ['duplicate key', 'name: app\nname: b\n', 'ff-ha.yaml:2:1 Map keys must be unique'],
+]
+
+describe('bad profiles: one line, file:line:col, the path, what to change', () => {
+  for (const [what, text, message] of BAD) {
+    it(what, () => {
+      const err = errorOf(text)
+      expect(err.message).toBe(message)
+      expect(err.exitCode).toBe(2)
+    })
+  }
+
+  it('a good profile with every section parses, and derived defaults are filled in', () => {
+    const p = parseProfileText('name: app\ntarget: kubernetes\nmode: load-balanced\n')
+    expect(p.failover.lease).toBe('kubernetes')
+    expect(p.failover.leaseDurationMs).toBe(15000)
+    expect(p.mqtt.shareGroup).toBe('app')
+    expect(p.secrets.kubernetesSecret).toBe('app-secrets')
+  })
+})
+
+describe('render writes nothing for a bad profile', () => {
+  const dirs: string[] = []
+  afterEach(() => dirs.splice(0).forEach(d => rmSync(d, {recursive: true, force: true})))
+
+  for (const [what, text, message] of BAD.slice(0, 4).concat(BAD.slice(12, 14), BAD.slice(16, 17))) {
+    it(what, () => {
+      const dir = mkdtempSync(join(tmpdir(), 'ff-ha-bad-'))
+      dirs.push(dir)
+      const profileFile = join(dir, 'ff-ha.yaml')
+      writeFileSync(profileFile, text)
+      expect(() => renderFromProfile({profileFile, outDir: join(dir, 'deploy')})).toThrow(message.replace('ff-ha.yaml', profileFile))
+      expect(readdirSync(dir)).toEqual(['ff-ha.yaml'])
+    })
+  }
+
+  it('an existing tree stays as it was', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ff-ha-bad-'))
+    dirs.push(dir)
+    const profileFile = join(dir, 'ff-ha.yaml')
+    writeFileSync(profileFile, 'name: app\n')
+    renderFromProfile({profileFile, outDir: join(dir, 'deploy')})
+    const before = readFileSync(join(dir, 'deploy', 'compose.yaml'), 'utf8')
+    writeFileSync(profileFile, 'name: app\nreplicas: 3\nhttp: {stiky: true}\n')
+    expect(() => renderFromProfile({profileFile, outDir: join(dir, 'deploy')})).toThrow(/3:8 http.stiky: unknown key/)
+    expect(readFileSync(join(dir, 'deploy', 'compose.yaml'), 'utf8')).toBe(before)
+    expect(readdirSync(dir).sort()).toEqual(['deploy', 'ff-ha.yaml'])
+  })
+
+  it('a missing profile file says how to make one', () => {
+    expect(() => loadProfile('/nonexistent/ff-ha.yaml')).toThrow('/nonexistent/ff-ha.yaml: no such file')
+    expect(existsSync('/nonexistent')).toBe(false)
+  })
+})

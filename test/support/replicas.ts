@@ -40,6 +40,8 @@ export interface StartReplicasOptions {
   prefix?: string
   /** Extra red.js arguments, e.g. ['--safe']. */
   args?: string[]
+  /** Extra environment for Node-RED (e.g. FF_HA_ADMIN_USER + FF_HA_ADMIN_PASSWORD_HASH for logins). */
+  env?: Record<string, string>
   timeoutMs?: number
 }
 
@@ -49,7 +51,7 @@ export async function startReplicas(n: number, options: StartReplicasOptions = {
   const credentialSecret = 'test-secret-' + randomBytes(12).toString('hex')
   const root = mkdtempSync(join(tmpdir(), 'ff-ha-replicas-'))
   const ports = await freePorts(n)
-  const env = {FF_HA_ADMIN_TOKEN: token, FF_HA_CREDENTIAL_SECRET: credentialSecret, FF_HA_NODE_RED_LOG_LEVEL: 'warn'}
+  const env = {FF_HA_ADMIN_TOKEN: token, FF_HA_CREDENTIAL_SECRET: credentialSecret, FF_HA_NODE_RED_LOG_LEVEL: 'warn', ...options.env}
   const prefix = options.prefix ?? 'nr'
 
   const boot = (i: number, args = options.args, bootStopped = true) =>

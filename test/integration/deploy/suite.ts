@@ -1,6 +1,8 @@
 // The deploy suite against real Node-RED replicas (three on 127.0.0.1, temporary userDirs, the rendered
 // settings, adminAuth on). Run once per Node-RED major: deploy-nr4.test.ts and deploy-nr5.test.ts.
 import {readFileSync} from 'node:fs'
+import {createServer} from 'node:http'
+import bcrypt from 'bcryptjs'
 import {join} from 'node:path'
 import {request} from 'undici'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -12,11 +14,22 @@ import {freePort} from '../../../src/net/free-port.js'
 import {bigFlows, brokerFlows, probeFlows} from '../../fixtures/deploy/flows.js'
 import {startReplicas, type TestCluster} from '../../support/replicas.js'
 
+const LOGIN_PASSWORD = 'deploy-pass-' + Math.random().toString(36).slice(2)
+
+async function agentStub(role: string): Promise<{url: string; close(): Promise<void>}> {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, {'content-type': 'application/json'})
+    res.end(JSON.stringify({replica: 'stub', role}))
+  })
+  await new Promise<void>(r => server.listen(0, '127.0.0.1', r))
+  return {url: `http://127.0.0.1:${(server.address() as {port: number}).port}/`, close: () => new Promise(r => server.close(() => r()))}
+}
+
 export function deploySuite(major: NodeRedMajor): void {
   describe(`ff-ha deploy against Node-RED ${major}`, () => {
     let cluster: TestCluster
     beforeAll(async () => {
-      cluster = await startReplicas(3, {major, prefix: `nr${major}`})
+      cluster = await startReplicas(3, {major, prefix: `nr${major}`, env: {FF_HA_ADMIN_USER: 'deployer', FF_HA_ADMIN_PASSWORD_HASH: bcrypt.hashSync(LOGIN_PASSWORD, 8)}})
     }, 90_000)
     afterAll(async () => {
       await cluster?.stop()
@@ -199,7 +212,36 @@ export function deploySuite(major: NodeRedMajor): void {
       expect(again.replicas.map(r => r.status)).toEqual(['unchanged', 'unchanged', 'unchanged'])
     })
 
+    it('hot-spare roles come from the agents when there are: the one whose agent holds the lease goes last', async () => {
+      await setStates(['stop', 'stop', 'stop'])
+      // Stand-ins for the agents' /status (the agent is another issue's); real HTTP, canned roles.
+      const agents = await Promise.all(['spare', 'active', 'fenced'].map(role => agentStub(role)))
+      try {
+        const order: string[] = []
+        const progress: Progress = {start: (id, text) => text.includes('deploying') && order.push(id), succeed() {}, fail() {}, info() {}}
+        const replicas = cluster.targets().map((t, i) => ({...t, agentUrl: agents[i].url}))
+        const report = await deploy(probeFlows(`agents-${major}`), {mode: 'hot-spare', replicas, progress})
+        expect(report.ok, report.error).toBe(true)
+        expect(report.replicas.map(r => r.role)).toEqual(['spare', 'active', 'spare'])
+        expect(order.at(-1)).toBe(`nr${major}-1`)
+        // The active one's flows are the agent's to start; a deploy keeps every state as it found it.
+        expect(await states()).toEqual(['stop', 'stop', 'stop'])
+      } finally {
+        await Promise.all(agents.map(a => a.close()))
+      }
+    })
+
+    it('logs in with a username and password on each replica (tokens are per replica)', async () => {
+      const report = await deploy(probeFlows(`login-${major}`), {auth: {username: 'deployer', password: LOGIN_PASSWORD}})
+      expect(report.ok, report.error).toBe(true)
+      expect(await revs()).toEqual([report.rev, report.rev, report.rev])
+      const refused = await deploy(probeFlows('login-wrong'), {auth: {username: 'deployer', password: 'wrong-password'}})
+      expect(refused.error).toBe(`refused before any change: nr${major}-0, nr${major}-1, nr${major}-2: login refused for user "deployer" (HTTP 403)`)
+      expect(JSON.stringify(refused)).not.toContain('wrong-password')
+    })
+
     it('--dry-run lists the nodes that would change per replica and posts nothing', async () => {
+      expect((await deploy(brokerFlows(), {mode: 'hot-spare'})).ok).toBe(true)
       const before = await revs()
       const report = await deploy(probeFlows('dry'), {dryRun: true})
       expect(report.ok).toBe(true)

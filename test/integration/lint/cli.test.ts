@@ -1,0 +1,114 @@
+// The real CLI, through oclif dev mode (bin/dev.js on src/ via tsx): exit codes, every format, stdin,
+// globs, --output, --fix. Each spawn costs about a second, so each one checks several things.
+import {copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {pathToFileURL} from 'node:url'
+import {execa} from 'execa'
+import {afterAll, describe, expect, it} from 'vitest'
+import {repoRoot} from '../../fixtures/flows/corpus.js'
+
+const example = join(repoRoot, 'examples/flows.json')
+// tsx by absolute URL: `--import tsx` would resolve from the working directory, and some tests run elsewhere.
+const tsx = pathToFileURL(join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href
+const dir = mkdtempSync(join(tmpdir(), 'ff-ha-lint-cli-'))
+afterAll(() => rmSync(dir, {recursive: true, force: true}))
+
+function ffha(args: string[], options: {input?: string; cwd?: string} = {}) {
+  return execa(process.execPath, ['--import', tsx, join(repoRoot, 'bin/dev.js'), 'lint', 'flows', ...args], {
+    cwd: options.cwd ?? repoRoot,
+    input: options.input,
+    reject: false,
+    env: {NO_COLOR: '1', FF_HA_DEBUG: ''},
+  })
+}
+
+describe('ff-ha lint flows', () => {
+  it('stylish (default): findings by line, exit 1 on errors, and says it linted for load-balanced by default', async () => {
+    const r = await ffha(['examples/flows.json'])
+    expect(r.exitCode).toBe(1)
+    expect(r.stdout).toMatch(/^examples\/flows\.json\n/)
+    expect(r.stdout).toMatch(/ {2}\d+:5 +error +mqtt in "temperatures" d1e2f3a4b5c60001 on "Sensors": Subscribes to "sensors\/\+\/temperature".* mqtt-unshared-subscription/)
+    expect(r.stdout).toContain('1 finding suppressed by ff-ha-lint-disable')
+    expect(r.stdout).toContain('Linted for load-balanced mode, the stricter one (no --mode or --profile given).')
+  })
+
+  it('--mode hot-spare with --max-warnings 0: exit 1 for too many warnings, with the reason on stderr', async () => {
+    const r = await ffha([example, '--mode', 'hot-spare', '--max-warnings', '0'])
+    expect(r.exitCode).toBe(1)
+    expect(r.stdout).toContain('0 errors')
+    expect(r.stderr).toContain('Too many warnings: 2 (--max-warnings 0).')
+  })
+
+  it('--json: the contract shape, with --rule overrides applied', async () => {
+    const r = await ffha([example, '--json', '--rule', 'mqtt-unshared-subscription=off', '--rule', 'mqtt-fixed-client-id=warning', '--rule', 'context-read-modify-write=info'])
+    expect(r.exitCode).toBe(0)
+    const json = JSON.parse(r.stdout)
+    expect(json).toMatchObject({mode: 'load-balanced', modeSource: 'default', summary: {errors: 0, suppressed: 1}})
+    const ids = json.files[0].findings.map((f: {ruleId: string}) => f.ruleId)
+    expect(ids).not.toContain('mqtt-unshared-subscription')
+    expect(json.files[0].findings.find((f: {ruleId: string}) => f.ruleId === 'mqtt-fixed-client-id').severity).toBe('warning')
+  })
+
+  it('--profile gives the mode and the share group; stdin (-) takes the v2 {flows, rev} shape; --fix --dry-run prints the change', async () => {
+    const profile = join(dir, 'ff-ha.yaml')
+    writeFileSync(profile, 'name: plant\nmode: load-balanced\nmqtt:\n  shareGroup: line1\n')
+    const v2 = JSON.stringify({flows: JSON.parse(readFileSync(example, 'utf8')), rev: 'abc'})
+    const r = await ffha(['-', '--profile', profile, '--fix', '--dry-run'], {input: v2})
+    expect(r.exitCode).toBe(1)
+    expect(r.stdout).toContain('@@ -:1:')
+    expect(r.stdout).toContain('+')
+    expect(r.stdout).toContain('"topic":"$share/line1/sensors/+/temperature"')
+    expect(r.stdout).toContain('Linted for load-balanced mode (from the profile).')
+    expect(r.stderr).toContain('Would fix 1 node (--dry-run: no file written).')
+  })
+
+  it('--fix rewrites the file atomically, keeps everything else, and reports what is left', async () => {
+    const target = join(dir, 'fix.json')
+    copyFileSync(example, target)
+    const before = readFileSync(target, 'utf8')
+    const r = await ffha([target, '--fix', '--share-group', 'nodered', '--format', 'json'])
+    const after = readFileSync(target, 'utf8')
+    expect(after).toBe(before.replace('"topic": "sensors/+/temperature"', '"topic": "$share/nodered/sensors/+/temperature"'))
+    const json = JSON.parse(r.stdout)
+    expect(json.files[0].findings.map((f: {ruleId: string}) => f.ruleId)).not.toContain('mqtt-unshared-subscription')
+    // Now shared: the join that collects its readings is fed by a spread source, an error.
+    expect(json.files[0].findings.find((f: {nodeId: string}) => f.nodeId === 'd1e2f3a4b5c60002').severity).toBe('error')
+    expect(r.stderr).toContain('Fixed 1 node.')
+  })
+
+  it('quoted globs expand; --format sarif --output writes the file and keeps stdout empty', async () => {
+    mkdirSync(join(dir, 'g/sub'), {recursive: true})
+    copyFileSync(example, join(dir, 'g/a.json'))
+    writeFileSync(join(dir, 'g/sub/b.json'), '[{"id": "t", "type": "tab"}]\n')
+    const out = join(dir, 'report.sarif')
+    const r = await ffha(['g/**/*.json', '--format', 'sarif', '--output', out], {cwd: dir})
+    expect(r.exitCode).toBe(1)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toContain(`Report written to ${out} (sarif).`)
+    const sarif = JSON.parse(readFileSync(out, 'utf8'))
+    expect(sarif.version).toBe('2.1.0')
+    expect(new Set(sarif.runs[0].results.map((x: {locations: Array<{physicalLocation: {artifactLocation: {uri: string}}}>}) => x.locations[0].physicalLocation.artifactLocation.uri))).toEqual(new Set(['g/a.json']))
+  })
+
+  it('--format junit and --format github', async () => {
+    const [junit, github] = await Promise.all([ffha([example, '--format', 'junit']), ffha([example, '--format', 'github'])])
+    expect(junit.stdout).toMatch(/^<\?xml/)
+    expect(junit.stdout).toContain('<failure type="error"')
+    expect(github.stdout).toMatch(/^::error file=.*examples\/flows\.json,line=\d+,col=5,title=mqtt-fixed-client-id/m)
+    expect(github.exitCode).toBe(1)
+  })
+
+  it('exit 2 with one line naming file:line:col for a file that is not JSON, a missing file, and no file', async () => {
+    const broken = join(dir, 'broken.json')
+    writeFileSync(broken, '[\n  {"id": "a", "type": "tab"},\n  {"id": "b" "type": "inject"}\n]\n')
+    const [bad, missing, none] = await Promise.all([ffha([broken]), ffha([join(dir, 'nope.json')]), ffha([])])
+    expect(bad.exitCode).toBe(2)
+    expect(bad.stderr).toContain(`${broken}:3:14 not JSON: expected ',' or '}' after property value`)
+    expect(bad.stderr).not.toMatch(/\n\s+at /)
+    expect(missing.exitCode).toBe(2)
+    expect(missing.stderr).toContain('nope.json: no such file')
+    expect(none.exitCode).toBe(2)
+    expect(none.stderr).toContain('no flows file given')
+  })
+})

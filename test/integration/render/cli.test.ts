@@ -1,0 +1,99 @@
+import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {pathToFileURL} from 'node:url'
+import {execa} from 'execa'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {packageRoot} from '../../../src/paths.js'
+import {GENERATED_MARK} from '../../../src/render/header.js'
+
+// The real CLI in oclif dev mode (reads src/), run in a scratch directory as a user would.
+const tsx = pathToFileURL(join(packageRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href
+const bin = join(packageRoot, 'bin', 'dev.js')
+let dir: string
+
+function ffha(args: string[], cwd = dir) {
+  return execa('node', ['--import', tsx, bin, ...args], {cwd, reject: false, env: {NO_COLOR: '1', FF_HA_DEBUG: ''}, stdin: 'ignore'})
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ff-ha-cli-'))
+})
+afterAll(() => rmSync(dir, {recursive: true, force: true}))
+
+describe('ff-ha init and ff-ha render', () => {
+  it('init --yes writes a commented profile with the schema line, renders, and prints the next steps', async () => {
+    const r = await ffha(['init', '--yes', '--target', 'compose', '--mode', 'hot-spare', '--replicas', '3', '--name', 'orders', '--flows', 'src/flows.json', '--broker', 'bundled'])
+    expect(r.stderr).toBe('')
+    expect(r.exitCode).toBe(0)
+    expect(r.stdout).toContain('wrote ff-ha.yaml and rendered 6 files into deploy')
+    expect(r.stdout).toContain('docker compose -f deploy/compose.yaml up -d --build')
+    expect(r.stdout).toContain('ff-ha failover-test')
+    const profile = readFileSync(join(dir, 'ff-ha.yaml'), 'utf8')
+    expect(profile.split('\n')[0]).toMatch(/^# yaml-language-server: \$schema=https:\/\/unpkg\.com\/ff-ha@[\d.]+\/schemas\/ff-ha\.schema\.json$/)
+    for (const line of ['name: orders', 'mode: hot-spare', 'target: compose', 'replicas: 3', '  flows: "src/flows.json"', '  bundled: true']) expect(profile).toContain(line)
+    expect(readdirSync(join(dir, 'deploy')).sort()).toEqual(['Dockerfile', 'compose.yaml', 'haproxy', 'mosquitto', 'node-red', 'profile'])
+    expect(readFileSync(join(dir, 'deploy', 'compose.yaml'), 'utf8')).toContain(GENERATED_MARK)
+  })
+
+  it('render --check is green right after init', async () => {
+    const r = await ffha(['render', '--check'])
+    expect(r.exitCode).toBe(0)
+    expect(r.stdout).toContain('deploy is up to date with ff-ha.yaml')
+  })
+
+  it('editing the profile makes render --check exit 1, listing the files, and write nothing', async () => {
+    const file = join(dir, 'ff-ha.yaml')
+    writeFileSync(file, readFileSync(file, 'utf8').replace('replicas: 3', 'replicas: 4'))
+    const before = readFileSync(join(dir, 'deploy', 'compose.yaml'), 'utf8')
+    const r = await ffha(['render', '--check', '--json'])
+    expect(r.exitCode).toBe(1)
+    const json = JSON.parse(r.stdout)
+    expect(json.changed).toBe(true)
+    expect(json.files.filter((f: {status: string}) => f.status !== 'unchanged').map((f: {path: string}) => f.path)).toEqual(['compose.yaml', 'haproxy/haproxy.cfg', 'profile/ff-ha.yaml'])
+    expect(readFileSync(join(dir, 'deploy', 'compose.yaml'), 'utf8')).toBe(before)
+    const text = await ffha(['render', '--check'])
+    expect(text.exitCode).toBe(1)
+    expect(text.stdout).toMatch(/changed +compose\.yaml/)
+  })
+
+  it('render brings the tree up to date, then --check is green again', async () => {
+    const r = await ffha(['render'])
+    expect(r.exitCode).toBe(0)
+    expect(r.stdout).toContain('rendered compose hot-spare into deploy')
+    expect(readFileSync(join(dir, 'deploy', 'compose.yaml'), 'utf8')).toContain('orders-3:')
+    expect((await ffha(['render', '--check'])).exitCode).toBe(0)
+  })
+
+  it('init refuses to overwrite the profile without --force (exit 2), and overwrites with it', async () => {
+    const r = await ffha(['init', '--yes', '--name', 'other'])
+    expect(r.exitCode).toBe(2)
+    expect(r.stderr).toContain('error ff-ha.yaml exists')
+    expect(r.stderr).toContain('--force')
+    expect(readFileSync(join(dir, 'ff-ha.yaml'), 'utf8')).toContain('name: orders')
+    const forced = await ffha(['init', '--yes', '--force', '--name', 'other', '--target', 'kubernetes', '--mode', 'load-balanced'])
+    expect(forced.exitCode).toBe(0)
+    expect(forced.stdout).toContain('kubectl apply -k deploy')
+    expect(existsSync(join(dir, 'deploy', 'compose.yaml'))).toBe(false)
+    expect(existsSync(join(dir, 'deploy', 'statefulset.yaml'))).toBe(true)
+  })
+
+  it('a bad profile: exit 2, one line with file:line:col and the did-you-mean, no stack, nothing written', async () => {
+    const bad = mkdtempSync(join(tmpdir(), 'ff-ha-cli-bad-'))
+    try {
+      writeFileSync(join(bad, 'ff-ha.yaml'), 'name: app\nmode: hot-spare\nfailover:\n  leaseDurationMs: 1000\n  renewDeadlineMs: 3000\nhttp:\n  stcky: true\n')
+      const r = await ffha(['render'], bad)
+      expect(r.exitCode).toBe(2)
+      expect(r.stderr.split('\n')[0]).toBe('error ff-ha.yaml:7:3 http.stcky: unknown key (did you mean "sticky"?)')
+      expect(r.stderr).not.toMatch(/\n\s+at /)
+      expect(readdirSync(bad)).toEqual(['ff-ha.yaml'])
+      writeFileSync(join(bad, 'ff-ha.yaml'), 'name: app\nfailover:\n  leaseDurationMs: 1000\n  renewDeadlineMs: 3000\n')
+      const cross = await ffha(['render', '--json'], bad)
+      expect(cross.exitCode).toBe(2)
+      expect(JSON.parse(cross.stdout).error.message).toBe('ff-ha.yaml:3:20 failover.leaseDurationMs: must be greater than renewDeadlineMs (3000): the holder must give up before others may take over')
+      expect(readdirSync(bad)).toEqual(['ff-ha.yaml'])
+    } finally {
+      rmSync(bad, {recursive: true, force: true})
+    }
+  })
+})

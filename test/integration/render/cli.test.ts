@@ -96,4 +96,36 @@ describe('ff-ha init and ff-ha render', () => {
       rmSync(bad, {recursive: true, force: true})
     }
   })
+
+  it('init on a terminal asks for each choice (a pseudo-terminal from util-linux script), re-asks a bad answer', async () => {
+    const tty = mkdtempSync(join(tmpdir(), 'ff-ha-cli-tty-'))
+    try {
+      const cmd = ['node', '--import', tsx, bin, 'init'].map(a => `'${a}'`).join(' ')
+      const child = execa('script', ['-qec', cmd, '/dev/null'], {cwd: tty, reject: false, env: {NO_COLOR: '1'}, stdin: 'pipe'})
+      let seen = ''
+      child.stdout!.on('data', (d: Buffer) => (seen += d.toString()))
+      const answers: [string, string][] = [
+        ['Target (compose | kubernetes) [compose]:', 'kube'],
+        ['HA mode (hot-spare | load-balanced) [hot-spare]:', 'load'],
+        ['Replicas [2]:', '1'],
+        ['a whole number from 2 to 20', '3'],
+        ['Name [', 'plant'],
+        ['Flows file [flows.json]:', ''],
+        ['MQTT broker (URL or empty for none):', 'mqtt://broker:1883'],
+      ]
+      for (const [prompt, answer] of answers) {
+        const deadline = Date.now() + 30_000
+        while (!seen.includes(prompt) && Date.now() < deadline) await new Promise(r => setTimeout(r, 20))
+        expect(seen).toContain(prompt)
+        child.stdin!.write(answer + '\n')
+      }
+      const r = await child
+      expect(r.exitCode).toBe(0)
+      const profile = readFileSync(join(tty, 'ff-ha.yaml'), 'utf8')
+      for (const line of ['name: plant', 'mode: load-balanced', 'target: kubernetes', 'replicas: 3', '  broker: "mqtt://broker:1883"']) expect(profile).toContain(line)
+      expect(existsSync(join(tty, 'deploy', 'statefulset.yaml'))).toBe(true)
+    } finally {
+      rmSync(tty, {recursive: true, force: true})
+    }
+  })
 })

@@ -12,10 +12,7 @@ const MODES = ['hot-spare', 'load-balanced'] as const
 
 export default class Init extends BaseCommand {
   static override summary = 'Write an HA profile (ff-ha.yaml) and render its manifests.'
-  static override description = `On a terminal, asks for the profile's main choices (target, mode, replicas, name, flows file, broker);
-with --yes, or when stdin is not a terminal, takes them from the flags (defaults for the rest). Writes
-ff-ha.yaml with a comment for each section and the schema line for editors, renders the manifests into
---out, and prints the next steps. Refuses to overwrite an existing profile or a non-empty --out without --force.`
+  static override description = `On a terminal, asks for the profile's main choices (target, mode, replicas, name, flows file, broker); with --yes, or when stdin is not a terminal, takes them from the flags (defaults for the rest). Writes ff-ha.yaml with a comment for each section and the schema line for editors, renders the manifests into --out, and prints the next steps. Refuses to overwrite an existing profile or a non-empty --out without --force.`
   static override examples = [
     '<%= config.bin %> init',
     '<%= config.bin %> init --yes --target compose --mode hot-spare --name orders --broker bundled',

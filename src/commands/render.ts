@@ -5,11 +5,7 @@ import {renderFromProfile, type RenderResult} from '../render/run.js'
 
 export default class Render extends BaseCommand {
   static override summary = 'Render Compose or Kubernetes manifests from the HA profile.'
-  static override description = `Reads ff-ha.yaml and writes every file the profile's target needs into --out: compose.yaml, the
-replica Dockerfile, haproxy.cfg and settings.js for compose; a StatefulSet, Services, RBAC, a PDB, an
-Ingress and kustomization.yaml for kubernetes. The output is deterministic, written atomically, and every
-file carries a generated-by header; stale files with that header are removed, other files are left alone.
---check writes nothing and exits 1 when the files on disk differ from what the profile renders.`
+  static override description = `Reads ff-ha.yaml and writes every file the profile's target needs into --out: compose.yaml, the replica Dockerfile, haproxy.cfg and settings.js for compose; a StatefulSet, Services, RBAC, a PDB, an Ingress and kustomization.yaml for kubernetes. The output is deterministic, written atomically, and every file carries a generated-by header; stale files with that header are removed, other files are left alone. --check writes nothing and exits 1 when the files on disk differ from what the profile renders.`
   static override examples = [
     '<%= config.bin %> render',
     '<%= config.bin %> render --profile ff-ha.yaml --out deploy',

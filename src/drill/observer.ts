@@ -40,7 +40,9 @@ export function startObserver(replicas: ObservedReplica[], options: {token?: str
         replica.agentUrl ? get(new URL('status', slash(replica.agentUrl)).href).catch(() => undefined) : undefined,
         replica.url ? get(new URL('flows/state', slash(replica.url)).href, auth).catch(() => undefined) : undefined,
       ])
-      samples.push(toSample(t, replica.name, status, flows))
+      // without Node-RED's own URL (attached targets), the agent's view of its flows state stands in
+      const state = replica.url ? flows : status ? {state: (status as {flowsState?: unknown}).flowsState} : undefined
+      samples.push(toSample(t, replica.name, status, state))
       const wait = intervalMs - (now() - t)
       if (wait > 0) await sleep(wait)
     }

@@ -124,7 +124,8 @@ export async function startLocalTopology(options: LocalOptions): Promise<Topolog
       '--user-dir', r.userDir,
       '--node-red-port', String(r.nodeRedPort),
       '--status-port', String(r.statusPort),
-      '--status-host', r.host,
+      // in a namespace, listen on all of its addresses (the agent reaches its Node-RED on 127.0.0.1)
+      '--status-host', r.namespace ? '0.0.0.0' : r.host,
       '--lease-file', leaseFile,
     ]
     const env: Record<string, string> = {
@@ -132,7 +133,7 @@ export async function startLocalTopology(options: LocalOptions): Promise<Topolog
       [profile.secrets.adminTokenEnv]: token,
       [profile.secrets.credentialSecretEnv]: secret,
       FF_HA_REPLICA: r.name,
-      FF_HA_NODE_RED_HOST: r.host,
+      FF_HA_NODE_RED_HOST: r.namespace ? '0.0.0.0' : r.host,
       FF_HA_NODE_RED_LOG_LEVEL: 'warn',
     }
     const [command, argv] = r.namespace ? ['ip', ['netns', 'exec', r.namespace, cmd.command, ...args]] : [cmd.command, args]

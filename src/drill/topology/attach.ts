@@ -1,0 +1,173 @@
+import {randomBytes} from 'node:crypto'
+import {request} from 'undici'
+import type {FlowNode, ReplicaTarget} from '../../admin/types.js'
+import {deployFlows} from '../../deploy/deploy.js'
+import {runTool} from '../../deploy/discovery/tool.js'
+import {RemoteError} from '../../errors.js'
+import type {Profile} from '../../profile/schema.js'
+import {sleep, waitFor} from '../clock.js'
+import {PROBE_PATH, withProbe} from '../probe.js'
+import type {ScenarioName} from '../types.js'
+import type {AgentView, AppliedFault, Topology} from './types.js'
+
+// Compose and Kubernetes targets: attach to a running set-up. Traffic goes to --url (the proxy, the
+// Service / Ingress) and --mqtt-url; roles come from the agents' /status; faults are the orchestrator's
+// own commands. The measuring code is the local target's. Which faults each orchestrator can apply:
+//   compose:    crash  docker compose kill -s KILL <svc> (then start)   hang   docker compose exec -T <svc> kill -STOP <Node-RED pid>
+//               freeze docker compose pause / unpause                    graceful docker compose stop <svc> (then start)
+//   kubernetes: crash  kubectl delete pod --grace-period=0 --force       hang   kubectl exec <pod> -- kill -STOP <Node-RED pid>
+//               graceful kubectl delete pod (its grace period)
+// Not here: partition (needs a network policy / docker network disconnect that ff-ha does not own), and on
+// Kubernetes freeze (signals to a container's PID 1 from inside its namespace are ignored).
+
+export interface FaultRunner {
+  /** The argv run for a fault, by scenario; undefined: not supported, with the reason from unsupported(). */
+  unsupported(scenario: ScenarioName): string | undefined
+  apply(scenario: Exclude<ScenarioName, 'deploy' | 'partition'>, replica: string, nodeRedPid: number | null): Promise<{heal?: () => Promise<void>; after?: () => Promise<void>}>
+}
+
+export interface ToolEnv {
+  env?: NodeJS.ProcessEnv
+  cwd?: string
+}
+
+export function composeFaults(project: string, tool: ToolEnv = {}): FaultRunner {
+  const dc = (args: string[]) => runTool('docker', ['compose', '-p', project, ...args], {...tool, timeoutMs: 60_000})
+  return {
+    unsupported: s => (s === 'partition' ? 'not on compose: cutting a container off needs docker network disconnect, which ff-ha does not run' : undefined),
+    async apply(scenario, svc, pid) {
+      switch (scenario) {
+        case 'crash':
+          await dc(['kill', '-s', 'KILL', svc])
+          return {after: async () => void (await dc(['start', svc]))}
+        case 'hang':
+          if (!pid) throw new RemoteError(`${svc}: the agent reports no Node-RED pid`, {replica: svc})
+          await dc(['exec', '-T', svc, 'kill', '-STOP', String(pid)])
+          return {after: async () => void (await dc(['exec', '-T', svc, 'kill', '-CONT', String(pid)]).catch(() => ''))}
+        case 'freeze':
+          await dc(['pause', svc])
+          return {heal: async () => void (await dc(['unpause', svc]))}
+        case 'graceful':
+          await dc(['stop', svc])
+          return {after: async () => void (await dc(['start', svc]))}
+      }
+    },
+  }
+}
+
+export function kubernetesFaults(namespace: string, tool: ToolEnv = {}): FaultRunner {
+  const k = (args: string[]) => runTool('kubectl', ['-n', namespace, ...args], {...tool, timeoutMs: 60_000})
+  return {
+    unsupported: s =>
+      s === 'partition'
+        ? 'not on kubernetes: cutting a pod off needs a NetworkPolicy, which ff-ha does not write'
+        : s === 'freeze'
+          ? 'not on kubernetes: a container cannot SIGSTOP its own PID 1 (the kernel ignores it), and ff-ha has no node access'
+          : undefined,
+    async apply(scenario, pod, pid) {
+      switch (scenario) {
+        case 'crash':
+          await k(['delete', 'pod', pod, '--grace-period=0', '--force'])
+          return {}
+        case 'hang':
+          if (!pid) throw new RemoteError(`${pod}: the agent reports no Node-RED pid`, {replica: pod})
+          await k(['exec', pod, '--', 'kill', '-STOP', String(pid)])
+          return {after: async () => void (await k(['exec', pod, '--', 'kill', '-CONT', String(pid)]).catch(() => ''))}
+        case 'graceful':
+          await k(['delete', 'pod', pod, '--wait=false'])
+          return {}
+        case 'freeze':
+          throw new RemoteError('freeze is not supported on kubernetes')
+      }
+    },
+  }
+}
+
+export interface AttachOptions {
+  target: 'compose' | 'kubernetes'
+  profile: Profile
+  /** The proxy / Service URL that clients use. */
+  url: string
+  mqttUrl?: string
+  /** Replicas with agentUrl (from discovery, the profile or --agent-url). */
+  replicas: ReplicaTarget[]
+  faults: FaultRunner
+  token?: string
+  userFlows: FlowNode[]
+  /** Deploy the flows and the probe tab first (needs the admin URLs and the token). */
+  deploy: boolean
+  close?: () => Promise<void>
+}
+
+export async function attachTopology(options: AttachOptions): Promise<Topology> {
+  const {profile} = options
+  const mode = profile.mode
+  const runId = randomBytes(4).toString('hex')
+  const missing = options.replicas.filter(r => !r.agentUrl).map(r => r.name)
+  if (missing.length) throw new RemoteError(`no agent status URL for ${missing.join(', ')}: roles come from the agents' /status`, {hint: 'publish the agents\' status port, or pass --agent-url name=http://host:port/ for each replica'})
+  let generation = 1
+  const mqttBroker = options.mqttUrl ? new URL(options.mqttUrl.replace(/^tcp:/, 'mqtt:')) : undefined
+  // the replicas reach the broker by the profile's URL (inside the network), the drill by --mqtt-url
+  const inner = profile.mqtt.broker ? new URL(profile.mqtt.broker.replace(/^tcp:/, 'mqtt:')) : mqttBroker
+  const flows = (id = runId) => withProbe(options.userFlows, {mode, runId: id, broker: inner && {host: inner.hostname, port: Number(inner.port || 1883)}, shareGroup: profile.mqtt.shareGroup, generation})
+  const deploy = async () => {
+    if (!options.token) throw new RemoteError('the admin token is not set: deploying the probe needs it', {hint: `export ${profile.secrets.adminTokenEnv}`})
+    const report = await deployFlows({flows: flows(), replicas: options.replicas, auth: {token: options.token}, mode})
+    if (!report.ok) throw new RemoteError(`ff-ha deploy of the drill's flows failed: ${report.error ?? 'see the replicas'}`)
+  }
+  if (options.deploy) await deploy()
+  const statusOf = async (r: ReplicaTarget): Promise<AgentView | undefined> => {
+    try {
+      const res = await request(new URL('status', r.agentUrl!.endsWith('/') ? r.agentUrl! : r.agentUrl + '/'), {headersTimeout: 1500, bodyTimeout: 1500})
+      return res.statusCode === 200 ? ((await res.body.json()) as AgentView) : (await res.body.dump(), undefined)
+    } catch {
+      return undefined
+    }
+  }
+  const byName = new Map(options.replicas.map(r => [r.name, r]))
+  const pending = new Map<string, () => Promise<void>>()
+  return {
+    target: options.target,
+    mode,
+    // Node-RED's own /flows/state is not reachable from outside in general: the observer reads the
+    // agents' flowsState instead
+    replicas: options.replicas.map(r => ({name: r.name, agentUrl: r.agentUrl})),
+    probeUrl: new URL(PROBE_PATH.slice(1), options.url.endsWith('/') ? options.url : options.url + '/').href,
+    proxy: `external (${options.url})`,
+    mqttUrl: options.mqttUrl,
+    broker: options.mqttUrl ? `external (${mqttBroker!.host})` : 'off: no --mqtt-url',
+    runId,
+    token: options.token,
+    roleEvents: [],
+    async statuses() {
+      return new Map(await Promise.all(options.replicas.map(async r => [r.name, await statusOf(r)] as const)))
+    },
+    unsupported: s => options.faults.unsupported(s),
+    async applyFault(scenario, name) {
+      if (scenario === 'partition') throw new RemoteError('partition is not supported on this target')
+      const status = await statusOf(byName.get(name)!)
+      const applied = await options.faults.apply(scenario, name, status?.nodeRedPid ?? null)
+      if (applied.after) pending.set(name, applied.after)
+      return {scenario, replica: name, heal: applied.heal}
+    },
+    async recover(fault: AppliedFault) {
+      const after = pending.get(fault.replica)
+      pending.delete(fault.replica)
+      if (after) await after()
+      const r = byName.get(fault.replica)!
+      await waitFor(async () => {
+        const s = await statusOf(r)
+        return s && (s.role === 'spare' || s.role === 'active') && s.nodeRedPid ? true : undefined
+      }, 180_000, `${fault.replica} did not come back within 180 s`, 250)
+      await sleep(200)
+    },
+    deployNext: async () => {
+      generation++
+      await deploy()
+    },
+    baselineFlows: () => flows(`${runId}-cold`),
+    async close() {
+      await options.close?.()
+    },
+  }
+}

@@ -453,17 +453,33 @@ class Agent implements AgentHandle {
 
   /**
    * Stop flows because the lease can no longer be trusted. First stop leading (synchronously), then stop
-   * the flows (kill Node-RED if it does not confirm within stopBoundMs), and only then release the lease.
+   * the flows, and only then release the lease. How to stop depends on whether another replica may already
+   * hold the lease: if it may (the lease was taken, or as much time as a whole lease passed since our last
+   * renew: a pause), every millisecond is dual-active, so Node-RED is killed at once; otherwise nobody can
+   * take over before leaseDuration, and the API gets stopBoundMs to confirm the stop before the kill.
    */
   private fence(reason: string): Promise<void> {
     if (this.fencing) return this.fencing
+    const lastRenew = this.elector?.lastRenewSentAt ?? null
     this.elector?.resignNow()
     this.counters.fences++
-    this.setRole('fenced', {reason})
+    const sinceRenew = lastRenew === null ? Infinity : this.clock.now() - lastRenew
+    const mayBeTaken = this.hotSpare && (reason === 'lease-lost' || reason === 'lost-while-starting' || sinceRenew >= this.config.timings.leaseDurationMs)
+    const flowsMayRun = this.flowsState !== 'stop' || this.startRequest !== null
+    this.setRole('fenced', {reason, sinceRenewMs: Number.isFinite(sinceRenew) ? Math.round(sinceRenew) : null})
+    const child = this.child
+    if (mayBeTaken && flowsMayRun && child) {
+      this.log('flows', {action: 'kill', reason: `another replica may already hold the lease (${reason}, last renew ${Math.round(sinceRenew)} ms ago)`})
+      child.kill('SIGKILL')
+    }
     this.fencing = (async () => {
-      if (this.startRequest) await Promise.race([this.startRequest.catch(() => undefined), this.sleep(this.config.stopBoundMs)])
-      const stopped = await this.stopFlows(reason)
-      if (this.hotSpare && stopped) await this.releaseLease(reason)
+      if (mayBeTaken && flowsMayRun && child) {
+        await killAndWait(child)
+      } else {
+        if (this.startRequest) await Promise.race([this.startRequest.catch(() => undefined), this.sleep(this.config.stopBoundMs)])
+        const stopped = await this.stopFlows(reason)
+        if (this.hotSpare && stopped) await this.releaseLease(reason)
+      }
       this.fencing = null
       if (this.stopping) return
       if (this.child && this.ready) this.setRole('spare')

@@ -297,6 +297,11 @@ export async function startAgents(options: StartAgentsOptions): Promise<AgentSet
 }
 
 export async function getFlowsState(url: string, token: string, timeoutMs: number): Promise<FlowsState | null> {
+  return (await sampleFlowsState(url, token, timeoutMs)).state
+}
+
+/** GET /flows/state; `down` when nothing listens (refused or reset), as opposed to a timeout (a frozen process). */
+export async function sampleFlowsState(url: string, token: string, timeoutMs: number): Promise<{state: FlowsState | null; down: boolean}> {
   try {
     const res = await request(new URL('flows/state', url), {
       headers: {authorization: `Bearer ${token}`, 'Node-RED-API-Version': 'v2'},
@@ -305,26 +310,35 @@ export async function getFlowsState(url: string, token: string, timeoutMs: numbe
     })
     if (res.statusCode !== 200) {
       await res.body.dump()
-      return null
+      return {state: null, down: false}
     }
     const body = (await res.body.json()) as {state?: FlowsState}
-    return body.state ?? null
-  } catch {
-    return null
+    return {state: body.state ?? null, down: false}
+  } catch (err) {
+    const code = (err as {code?: string}).code ?? (err as {cause?: {code?: string}}).cause?.code
+    return {state: null, down: code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'UND_ERR_SOCKET'}
   }
 }
 
 export interface FlowsSample {
   replica: string
-  /** performance.now() when the answer arrived. */
+  /** performance.now() when the /flows/state answer arrived. */
   at: number
   state: FlowsState | null
+  /** state === 'start', except a boot misreport (see FlowsWatcher). */
+  running: boolean
 }
 
 /**
  * Samples every replica's Node-RED GET /flows/state every intervalMs, each replica in its own loop (a frozen
  * one must not slow the others). An answer holds from its arrival until the next answer from that replica,
  * or validMs at most: after that the replica's state is unknown (not "start").
+ *
+ * Node-RED misreports while it boots: its flows start() sets the state to "start" and only then, after an
+ * await, reads the persisted "stop" and sets it back, without starting a node. So after a replica was
+ * down (connection refused), and until it is seen stopped or confirmed running, a "start" counts only if
+ * `probePath` (the probe flow's /probe, which exists only while flows run) answers 200. A frozen replica
+ * (timeouts) is not "down": its first answer after waking counts as it is. Raw samples are kept too.
  */
 export class FlowsWatcher {
   readonly samples: FlowsSample[] = []
@@ -333,9 +347,7 @@ export class FlowsWatcher {
 
   constructor(
     private readonly targets: {name: string; url: string}[],
-    private readonly token = TEST_TOKEN,
-    private readonly intervalMs = 20,
-    private readonly validMs = 100,
+    private readonly options: {token?: string; intervalMs?: number; validMs?: number; probePath?: string | null} = {},
   ) {}
 
   start(): this {
@@ -350,26 +362,36 @@ export class FlowsWatcher {
   }
 
   private async loop(target: {name: string; url: string}): Promise<void> {
+    const token = this.options.token ?? TEST_TOKEN
+    const interval = this.options.intervalMs ?? 20
+    const probePath = this.options.probePath === undefined ? 'probe' : this.options.probePath
+    let booting = true
     while (this.running) {
       const sent = performance.now()
-      const state = await getFlowsState(target.url, this.token, 1000)
-      this.samples.push({replica: target.name, at: performance.now(), state})
-      const wait = this.intervalMs - (performance.now() - sent)
+      const {state, down} = await sampleFlowsState(target.url, token, 1000)
+      const at = performance.now()
+      if (down) booting = true
+      let running = state === 'start'
+      if (running && booting && probePath) running = await probeAnswers(new URL(probePath, target.url).href, 1000)
+      if (state === 'stop' || running) booting = false
+      this.samples.push({replica: target.name, at, state, running})
+      const wait = interval - (performance.now() - sent)
       if (wait > 0) await sleep(wait)
     }
   }
 
-  /** Intervals [from, to] (performance.now ms) during which two or more replicas were seen started. */
-  dualActive(since = -Infinity): {from: number; to: number; replicas: string[]}[] {
+  /** Intervals [from, to] (performance.now ms) during which two or more replicas ran flows. */
+  dualActive(since = -Infinity, raw = false): {from: number; to: number; replicas: string[]}[] {
+    const validMs = this.options.validMs ?? 100
     const byReplica = new Map<string, FlowsSample[]>()
     for (const s of this.samples) if (s.at >= since) byReplica.set(s.replica, [...(byReplica.get(s.replica) ?? []), s])
     const spans: {from: number; to: number; replica: string}[] = []
     for (const [replica, list] of byReplica) {
       list.sort((a, b) => a.at - b.at)
       list.forEach((s, i) => {
-        if (s.state !== 'start') return
-        const next = list[i + 1]?.at ?? s.at + this.validMs
-        spans.push({from: s.at, to: Math.min(next, s.at + this.validMs), replica})
+        if (!(raw ? s.state === 'start' : s.running)) return
+        const next = list[i + 1]?.at ?? s.at + validMs
+        spans.push({from: s.at, to: Math.min(next, s.at + validMs), replica})
       })
     }
     const edges = spans.flatMap(s => [{t: s.from, d: 1, r: s.replica}, {t: s.to, d: -1, r: s.replica}]).sort((a, b) => a.t - b.t || a.d - b.d)
@@ -381,22 +403,33 @@ export class FlowsWatcher {
       if (open.get(e.r) === 0) open.delete(e.r)
       if (open.size >= 2 && start === null) start = e.t
       if (open.size < 2 && start !== null) {
-        if (e.t > start) out.push({from: start, to: e.t, replicas: [...new Set(spans.filter(s => s.from < e.t && s.to > start!).map(s => s.replica))]})
+        const from = start
+        if (e.t > from) out.push({from, to: e.t, replicas: [...new Set(spans.filter(s => s.from < e.t && s.to > from).map(s => s.replica))]})
         start = null
       }
     }
     return out
   }
 
-  /** Total ms with two or more replicas started. */
-  dualActiveMs(since = -Infinity): number {
-    return this.dualActive(since).reduce((sum, i) => sum + (i.to - i.from), 0)
+  /** Total ms with two or more replicas running flows. */
+  dualActiveMs(since = -Infinity, raw = false): number {
+    return this.dualActive(since, raw).reduce((sum, i) => sum + (i.to - i.from), 0)
   }
 
-  /** First time after `since` at which `replica` was seen in `state`. */
-  firstSeen(replica: string, state: FlowsState, since = -Infinity): number | null {
-    const s = this.samples.find(x => x.replica === replica && x.state === state && x.at >= since)
+  /** First time after `since` at which `replica` was seen running flows. */
+  firstRunning(replica: string, since = -Infinity): number | null {
+    const s = this.samples.find(x => x.replica === replica && x.running && x.at >= since)
     return s ? s.at : null
+  }
+}
+
+async function probeAnswers(url: string, timeoutMs: number): Promise<boolean> {
+  try {
+    const res = await request(url, {headersTimeout: timeoutMs, bodyTimeout: timeoutMs})
+    await res.body.dump()
+    return res.statusCode === 200
+  } catch {
+    return false
   }
 }
 

@@ -33,6 +33,8 @@ export class LeaseElector {
   private epoch = 0
   acquisitions = 0
   losses = 0
+  /** Monotonic ms at which our last successful acquire or renew was sent; kept after we resign. */
+  lastRenewSentAt: number | null = null
 
   constructor(
     private readonly store: LeaseStore,
@@ -149,6 +151,7 @@ export class LeaseElector {
       return 'idle'
     }
     this.state = written(this.state, p, version, sentAt)
+    this.lastRenewSentAt = sentAt
     if (!isLeading(this.state, this.clock.now()) && p.kind !== 'release') {
       // The write took longer than the renew deadline (a pause mid-write): not a tenure to act on.
       this.state = resign(this.state)

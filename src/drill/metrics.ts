@@ -13,7 +13,7 @@ export function iterationMetrics(timeline: IterationTimeline, iteration: number,
   const notes: string[] = []
   const http = httpOutage(timeline.http, timeline.fault.at, timeline.end, options.slowMs ?? 1000)
   if (http.neverRecovered) notes.push('HTTP never recovered before the iteration ended')
-  const mqtt = timeline.mqtt ? mqttLoss(timeline.mqtt) : {sent: 0, lost: 0, duplicated: 0}
+  const mqtt = timeline.mqtt ? mqttLoss(timeline.mqtt, timeline.fault.at) : {sent: 0, lost: 0, lostAfterFault: 0, duplicated: 0}
   const dual = timeline.mode === 'hot-spare' ? dualActiveMs(timeline) : 0
   const detection = detectionMs(timeline)
   if (detection === null && timeline.fault.scenario !== 'deploy') notes.push('no agent was seen to give up or take over the lease')
@@ -29,6 +29,7 @@ export function iterationMetrics(timeline: IterationTimeline, iteration: number,
     httpFailed: http.failed,
     mqttSent: mqtt.sent,
     mqttLost: mqtt.lost,
+    mqttLostAfterFault: mqtt.lostAfterFault,
     mqttDuplicated: mqtt.duplicated,
     dualActiveMs: round1(dual),
     newActive,
@@ -64,11 +65,13 @@ export function httpOutage(records: HttpRecord[], faultAt: number, end: number, 
 }
 
 /** QoS 1: a message the broker acknowledged and nobody echoed is lost; every echo beyond the first is a duplicate. */
-export function mqttLoss(records: MqttRecord[]): {sent: number; lost: number; duplicated: number} {
+export function mqttLoss(records: MqttRecord[], faultAt = Infinity): {sent: number; lost: number; lostAfterFault: number; duplicated: number} {
   const acked = records.filter(r => r.pubackAt !== undefined)
+  const lost = acked.filter(r => r.echoes.length === 0)
   return {
     sent: acked.length,
-    lost: acked.filter(r => r.echoes.length === 0).length,
+    lost: lost.length,
+    lostAfterFault: lost.filter(r => r.t >= faultAt).length,
     duplicated: acked.reduce((n, r) => n + Math.max(0, r.echoes.length - 1), 0),
   }
 }

@@ -85,6 +85,12 @@ export interface IterationMetrics {
   httpFailed: number
   mqttSent: number
   mqttLost: number
+  /**
+   * Of those, the ones published after the fault. Messages in flight at the fault can be lost by design:
+   * Node-RED's MQTT client acknowledges a message when it arrives, before the flow has handled it. A
+   * message published after the fault must reach the next active (the broker queues it for the session).
+   */
+  mqttLostAfterFault: number
   mqttDuplicated: number
   /** Time with more than one replica running flows (hot-spare only; load-balanced: 0). */
   dualActiveMs: number
@@ -107,6 +113,7 @@ export interface ScenarioResult {
   detectionMs: Summary
   httpFailed: number
   mqttLost: number
+  mqttLostAfterFault: number
   mqttDuplicated: number
   dualActiveMs: number
   /** mttr p50 / cold start. */

@@ -52,7 +52,7 @@ describe('drill metrics on synthetic timelines', () => {
   it('MQTT: lost means acked and never echoed; each extra echo is a duplicate', () => {
     const records = mqttRecords(1000, [3, 4], [7])
     records.push({seq: 99, t: 999, echoes: []}) // never acked by the broker: not counted as sent
-    expect(mqttLoss(records)).toEqual({sent: 20, lost: 2, duplicated: 1})
+    expect(mqttLoss(records, 175)).toEqual({sent: 20, lost: 2, lostAfterFault: 1, duplicated: 1})
   })
 
   it('detection is null when no agent was seen to react', () => {

@@ -1,8 +1,10 @@
 import {stringify} from 'yaml'
 import type {Profile} from '../profile/schema.js'
 import {CONTAINER, RENDERED, cliVersion, replicaImage} from './names.js'
+import {yamlTemplate} from './template.js'
 
-type Obj = Record<string, unknown>
+type Obj = Record<string, any>
+const template = (file: string): Obj => yamlTemplate('kubernetes', file)
 
 /** Keys in the Kubernetes Secret that `secrets.kubernetesSecret` names (created by the user, never rendered). */
 export const SECRET_KEYS = {adminToken: 'admin-token', credentialSecret: 'credential-secret'} as const
@@ -50,40 +52,26 @@ export function renderKubernetesFiles(profile: Profile, version = cliVersion()):
 }
 
 function kustomization(profile: Profile, resources: string[]): Obj {
+  const t = template('kustomization.yaml')
+  const [generator] = t.configMapGenerator
   return {
-    apiVersion: 'kustomize.config.k8s.io/v1beta1',
-    kind: 'Kustomization',
+    ...t,
     namespace: profile.kubernetes.namespace,
     resources,
-    // Generated with a content hash in its name, so a change to the settings or the profile is a new
-    // ConfigMap and the StatefulSet's pod template changes with it.
-    configMapGenerator: [
-      {
-        name: configMapName(profile),
-        files: [`ff-ha.yaml=${RENDERED.profile}`, `settings.js=${RENDERED.settings}`],
-        options: {labels: commonLabels(profile)},
-      },
-    ],
+    configMapGenerator: [{...generator, name: configMapName(profile), files: [`ff-ha.yaml=${RENDERED.profile}`, `settings.js=${RENDERED.settings}`], options: {labels: commonLabels(profile)}}],
   }
 }
 
 function leaseRbac(profile: Profile): Record<string, Obj> {
   const name = `${profile.name}-agent`
+  const [role, binding] = [template('role.yaml'), template('rolebinding.yaml')]
   return {
-    'serviceaccount.yaml': {apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(profile, name)},
-    // The agent reads, creates and renews its Lease; nothing else, nothing cluster-wide. (create cannot be
-    // limited by resourceNames, so the rules name the resource type only.)
-    'role.yaml': {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata: meta(profile, name),
-      rules: [{apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update']}],
-    },
+    'serviceaccount.yaml': {...template('serviceaccount.yaml'), metadata: meta(profile, name)},
+    'role.yaml': {...role, metadata: meta(profile, name)},
     'rolebinding.yaml': {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
+      ...binding,
       metadata: meta(profile, name),
-      roleRef: {apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name},
+      roleRef: {...binding.roleRef, name},
       subjects: [{kind: 'ServiceAccount', name, namespace: profile.kubernetes.namespace}],
     },
   }
@@ -107,19 +95,15 @@ function env(profile: Profile): Obj[] {
   ]
 }
 
-function probes(profile: Profile): Obj {
-  const get = (path: string) => ({httpGet: {path, port: 'status'}})
-  const hotSpare = profile.mode === 'hot-spare'
-  const periodSeconds = Math.max(1, Math.round(profile.failover.healthIntervalMs / 1000))
+function readinessProbe(profile: Profile, fromTemplate: Obj): Obj {
+  // Hot-spare (the template's): Ready only while this replica holds the lease and runs flows, so the Service
+  // routes only to the active one; checked every second and dropped at the first failure.
+  if (profile.mode === 'hot-spare') return fromTemplate
   return {
-    // Hot-spare: Ready only while this replica holds the lease and runs flows, so the Service routes only
-    // to the active one. Checked every second and dropped at the first failure: a handover must show fast.
-    readinessProbe: hotSpare
-      ? {...get('/active'), periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 1, successThreshold: 1}
-      : {...get('/healthz'), periodSeconds, timeoutSeconds: 1, failureThreshold: profile.failover.healthFailureThreshold, successThreshold: 1},
-    // The agent itself kills and restarts a hung Node-RED; liveness catches a hung agent.
-    livenessProbe: {...get('/healthz'), periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3},
-    startupProbe: {...get('/healthz'), periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 90},
+    ...fromTemplate,
+    httpGet: {path: '/healthz', port: 'status'},
+    periodSeconds: Math.max(1, Math.round(profile.failover.healthIntervalMs / 1000)),
+    failureThreshold: profile.failover.healthFailureThreshold,
   }
 }
 
@@ -130,150 +114,100 @@ function resources(profile: Profile): Obj {
 }
 
 function statefulSet(profile: Profile, version: string): Obj {
+  const t = template('statefulset.yaml')
   const hotSpare = profile.mode === 'hot-spare'
   const selector = selectorLabels(profile)
-  const graceSeconds = Math.max(30, Math.ceil((profile.failover.leaseDurationMs + 10_000) / 1000))
-  const affinity = {
-    // One replica per node: losing (or draining) a node never takes two replicas. A one-node cluster leaves
-    // the second replica Pending: HA needs two nodes.
-    podAntiAffinity: {
-      requiredDuringSchedulingIgnoredDuringExecution: [{labelSelector: {matchLabels: selector}, topologyKey: 'kubernetes.io/hostname'}],
-    },
-  }
-  const spread = profile.kubernetes.spreadAcrossZones
-    ? {topologySpreadConstraints: [{maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: {matchLabels: selector}}]}
-    : {}
-  const claim: Obj = {
-    metadata: {name: 'data', labels: selector},
-    spec: {
-      accessModes: ['ReadWriteOnce'],
-      ...(profile.kubernetes.storageClass ? {storageClassName: profile.kubernetes.storageClass} : {}),
-      resources: {requests: {storage: profile.kubernetes.storageSize}},
-    },
-  }
+  const pod = t.spec.template.spec
+  const container = pod.containers[0]
+  const [claim] = t.spec.volumeClaimTemplates
+  const [anti] = pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution
+  const [spread] = pod.topologySpreadConstraints
+  const portOf: Record<string, number> = {http: profile.http.port, status: profile.failover.statusPort}
   return {
-    apiVersion: 'apps/v1',
-    kind: 'StatefulSet',
+    ...t,
     metadata: meta(profile, profile.name),
     spec: {
+      ...t.spec,
       serviceName: headlessServiceName(profile),
       replicas: profile.replicas,
-      // Replicas do not depend on each other's order: start them all at once.
-      podManagementPolicy: 'Parallel',
-      // Hot-spare: a spare is never Ready (readiness is /active), and a RollingUpdate would wait for it
-      // forever. Roll out by deleting the spares first, then the active (one handover): see the README.
-      updateStrategy: hotSpare ? {type: 'OnDelete'} : {type: 'RollingUpdate', rollingUpdate: {partition: 0}},
+      updateStrategy: hotSpare ? t.spec.updateStrategy : {type: 'RollingUpdate', rollingUpdate: {partition: 0}},
       selector: {matchLabels: selector},
       template: {
         metadata: {labels: commonLabels(profile)},
         spec: {
           ...(hotSpare ? {serviceAccountName: `${profile.name}-agent`} : {automountServiceAccountToken: false}),
-          terminationGracePeriodSeconds: graceSeconds,
-          securityContext: {runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, fsGroupChangePolicy: 'OnRootMismatch', seccompProfile: {type: 'RuntimeDefault'}},
-          affinity,
-          ...spread,
+          terminationGracePeriodSeconds: Math.max(30, Math.ceil((profile.failover.leaseDurationMs + 10_000) / 1000)),
+          securityContext: pod.securityContext,
+          affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{...anti, labelSelector: {matchLabels: selector}}]}},
+          ...(profile.kubernetes.spreadAcrossZones ? {topologySpreadConstraints: [{...spread, labelSelector: {matchLabels: selector}}]} : {}),
           containers: [
             {
-              name: 'node-red',
+              ...container,
               image: replicaImage(profile, version),
-              imagePullPolicy: 'IfNotPresent',
-              command: ['ff-ha', 'agent'],
-              args: ['--replica', '$(FF_HA_REPLICA)'],
               env: env(profile),
-              ports: [
-                {name: 'http', containerPort: profile.http.port, protocol: 'TCP'},
-                {name: 'status', containerPort: profile.failover.statusPort, protocol: 'TCP'},
-              ],
-              ...probes(profile),
+              ports: container.ports.map((port: Obj) => ({...port, containerPort: portOf[port.name]})),
+              readinessProbe: readinessProbe(profile, container.readinessProbe),
               resources: resources(profile),
-              securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: ['ALL']}},
-              volumeMounts: [
-                {name: 'data', mountPath: CONTAINER.userDir},
-                {name: 'config', mountPath: CONTAINER.configDir, readOnly: true},
-                {name: 'tmp', mountPath: '/tmp'},
-              ],
             },
           ],
-          volumes: [
-            {name: 'config', configMap: {name: configMapName(profile)}},
-            {name: 'tmp', emptyDir: {}},
-          ],
+          volumes: pod.volumes.map((v: Obj) => (v.configMap ? {...v, configMap: {name: configMapName(profile)}} : v)),
         },
       },
-      volumeClaimTemplates: [claim],
+      volumeClaimTemplates: [
+        {
+          metadata: {...claim.metadata, labels: selector},
+          spec: {
+            accessModes: claim.spec.accessModes,
+            ...(profile.kubernetes.storageClass ? {storageClassName: profile.kubernetes.storageClass} : {}),
+            resources: {requests: {storage: profile.kubernetes.storageSize}},
+          },
+        },
+      ],
     },
   }
 }
 
 function service(profile: Profile): Obj {
+  const t = template('service.yaml')
   return {
-    apiVersion: 'v1',
-    kind: 'Service',
+    ...t,
     metadata: meta(profile, profile.name),
-    spec: {
-      type: 'ClusterIP',
-      selector: selectorLabels(profile),
-      ports: [{name: 'http', port: profile.http.port, targetPort: 'http', protocol: 'TCP'}],
-    },
+    spec: {...t.spec, selector: selectorLabels(profile), ports: t.spec.ports.map((port: Obj) => ({...port, port: profile.http.port}))},
   }
 }
 
 function headlessService(profile: Profile): Obj {
+  const t = template('service-headless.yaml')
+  const portOf: Record<string, number> = {http: profile.http.port, status: profile.failover.statusPort}
   return {
-    apiVersion: 'v1',
-    kind: 'Service',
+    ...t,
     metadata: meta(profile, headlessServiceName(profile)),
-    spec: {
-      clusterIP: 'None',
-      // Spares are not Ready in hot-spare mode but must still have DNS names (deploy reaches every replica).
-      publishNotReadyAddresses: true,
-      selector: selectorLabels(profile),
-      ports: [
-        {name: 'http', port: profile.http.port, targetPort: 'http', protocol: 'TCP'},
-        {name: 'status', port: profile.failover.statusPort, targetPort: 'status', protocol: 'TCP'},
-      ],
-    },
+    spec: {...t.spec, selector: selectorLabels(profile), ports: t.spec.ports.map((port: Obj) => ({...port, port: portOf[port.name]}))},
   }
 }
 
-// Load-balanced only. In hot-spare mode only the active replica is ever Ready, so any budget above zero
-// would block every drain of the active's node for good (the PDB counts Ready pods); one replica per node
-// (anti-affinity) is what keeps a drain from taking two.
 function podDisruptionBudget(profile: Profile): Obj {
-  return {
-    apiVersion: 'policy/v1',
-    kind: 'PodDisruptionBudget',
-    metadata: meta(profile, profile.name),
-    spec: {maxUnavailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow', selector: {matchLabels: selectorLabels(profile)}},
-  }
+  const t = template('pdb.yaml')
+  return {...t, metadata: meta(profile, profile.name), spec: {...t.spec, selector: {matchLabels: selectorLabels(profile)}}}
 }
 
 function ingress(profile: Profile): Obj {
+  const t = template('ingress.yaml')
   const {host, className, tlsSecret} = profile.kubernetes.ingress
-  const annotations: Record<string, string> = {}
-  if (profile.http.editor) {
-    // The editor's comms websocket: keep idle connections open (ingress-nginx defaults to 60 s).
-    annotations['nginx.ingress.kubernetes.io/proxy-read-timeout'] = '3600'
-    annotations['nginx.ingress.kubernetes.io/proxy-send-timeout'] = '3600'
-    if (profile.http.sticky) {
-      annotations['nginx.ingress.kubernetes.io/affinity'] = 'cookie'
-      annotations['nginx.ingress.kubernetes.io/affinity-mode'] = 'persistent'
-      annotations['nginx.ingress.kubernetes.io/session-cookie-name'] = 'FFHA_REPLICA'
-    }
-  }
+  // Websocket timeouts when the editor is on; cookie affinity when it is on with sticky sessions.
+  const annotations = Object.fromEntries(
+    Object.entries(t.metadata.annotations as Record<string, string>).filter(([key]) =>
+      profile.http.editor && (key.includes('/proxy-') || profile.http.sticky),
+    ),
+  )
+  const [rule] = t.spec.rules
   return {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'Ingress',
+    ...t,
     metadata: meta(profile, profile.name, Object.keys(annotations).length ? {annotations} : {}),
     spec: {
       ...(className ? {ingressClassName: className} : {}),
       ...(tlsSecret ? {tls: [{hosts: [host], secretName: tlsSecret}]} : {}),
-      rules: [
-        {
-          host,
-          http: {paths: [{path: '/', pathType: 'Prefix', backend: {service: {name: profile.name, port: {name: 'http'}}}}]},
-        },
-      ],
+      rules: [{...rule, host, http: {paths: rule.http.paths.map((path: Obj) => ({...path, backend: {service: {...path.backend.service, name: profile.name}}}))}}],
     },
   }
 }

@@ -37,6 +37,11 @@ describe('the vendored Compose schema', () => {
   it('rejects a broken compose file (so the checks below are not vacuous)', () => {
     expect(validateCompose({services: {a: {image: 'x', restart: 42, stop_grace_period: 'soon', unknown_key: 1}}})).toBe(false)
   })
+
+  it('accepts the template itself (templates/compose/compose.yaml is a valid compose file)', () => {
+    validateCompose(parse(readFileSync(join(packageRoot, 'templates', 'compose', 'compose.yaml'), 'utf8')))
+    expect(validateCompose.errors ?? []).toEqual([])
+  })
 })
 
 for (const c of goldenCases().filter(c => c.profile.target === 'compose')) {

@@ -1,3 +1,5 @@
+import {readdirSync, readFileSync} from 'node:fs'
+import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 import {StatefulSet} from 'kubernetes-models/apps/v1/StatefulSet'
@@ -9,6 +11,7 @@ import {Role} from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role'
 import {RoleBinding} from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding'
 // client-node's generated serializer knows every field of every model (a deep import: not its public API).
 import {ObjectSerializer} from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js'
+import {packageRoot} from '../../../src/paths.js'
 import {RENDERED} from '../../../src/render/names.js'
 import {goldenCases} from '../../golden/cases.js'
 
@@ -36,6 +39,18 @@ describe('the model checks themselves', () => {
     const bad = {apiVersion: 'v1', kind: 'Service', metadata: {name: 'x'}, spec: {selectr: {a: 'b'}}}
     expect(roundTrip(bad, 'V1Service')).not.toEqual(bad)
   })
+})
+
+describe('templates/kubernetes', () => {
+  const dir = join(packageRoot, 'templates', 'kubernetes')
+  for (const file of readdirSync(dir).filter(f => f !== 'kustomization.yaml')) {
+    it(`${file} is a valid object as is`, () => {
+      const obj = parse(readFileSync(join(dir, file), 'utf8'))
+      const m = MODELS[obj.kind]
+      expect(() => new m.model(obj).validate()).not.toThrow()
+      expect(roundTrip(obj, m.type)).toEqual(obj)
+    })
+  }
 })
 
 for (const c of goldenCases().filter(c => c.profile.target === 'kubernetes')) {

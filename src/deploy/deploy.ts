@@ -73,7 +73,9 @@ export async function deployFlows(options: DeployOptions): Promise<DeployReport>
     }
 
     const rolledBack = failed.length > 0 && options.rollback !== false ? await rollbackAll(runs, rev, options, progress) : []
-    await Promise.all(runs.map(async run => {
+    // What every replica runs now. A clean deploy has just confirmed each one (rev and state); after a
+    // failure, ask them all again.
+    await Promise.all(runs.filter(run => failed.length > 0 || run.report.status !== 'deployed').map(async run => {
       const now = await observe(run.client)
       run.report.after = {rev: now.rev, state: now.state}
       if (now.error && !run.report.error) run.report.error = `after the deploy: ${now.error}`

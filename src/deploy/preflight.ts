@@ -15,14 +15,23 @@ export interface Preflight {
 }
 
 export async function preflightReplica(client: AdminClient, agentTimeoutMs = 3000): Promise<Preflight> {
-  // GET /flows first: it proves reachable and authorized in one call (and gives one clear error, not three).
-  const {flows, rev} = await client.getFlows()
-  const [state, stateApiEnabled, agent] = await Promise.all([
+  // All at once (one round trip, not four); when several fail, GET /flows's error is the one to show: it
+  // says unreachable or unauthorized before anything else does.
+  const results = await Promise.allSettled([
+    client.getFlows(),
     client.getFlowsState(),
     client.runtimeStateEnabled(),
-    client.replica.agentUrl ? getAgentStatus(client.name, client.replica.agentUrl, agentTimeoutMs) : undefined,
-  ])
-  return {rev, flows, state, stateApiEnabled, agentRole: agent?.role}
+    client.replica.agentUrl ? getAgentStatus(client.name, client.replica.agentUrl, agentTimeoutMs) : Promise.resolve(undefined),
+  ] as const)
+  const failed = results.find(r => r.status === 'rejected')
+  if (failed) throw (failed as PromiseRejectedResult).reason
+  const [flows, state, stateApiEnabled, agent] = results.map(r => (r as PromiseFulfilledResult<unknown>).value) as [
+    {flows: FlowNode[]; rev: string},
+    FlowsState,
+    boolean,
+    Awaited<ReturnType<typeof getAgentStatus>> | undefined,
+  ]
+  return {rev: flows.rev, flows: flows.flows, state, stateApiEnabled, agentRole: agent?.role}
 }
 
 /**

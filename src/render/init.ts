@@ -32,7 +32,14 @@ export function initProject(options: InitOptions): InitResult {
   if (existsSync(outDir) && readdirSync(outDir).length > 0 && !force) {
     throw new InputError(`${outDir} exists and is not empty`, 'pass --force to render over it, or choose another --out')
   }
-  if (options.choices.broker === 'bundled' && options.choices.target !== 'compose') {
+  const {name, broker} = options.choices
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 40) {
+    throw new InputError(`--name ${name}: must be a DNS-1123 label of at most 40 characters (lower-case letters, digits and "-", starting and ending with a letter or digit)`)
+  }
+  if (broker && broker !== 'bundled' && !/^(mqtts?|wss?|tcp):\/\/.+/.test(broker)) {
+    throw new InputError(`--broker ${broker}: must be a URL like mqtt://host:1883, or "bundled"`)
+  }
+  if (broker === 'bundled' && options.choices.target !== 'compose') {
     throw new InputError('--broker bundled: a bundled broker is rendered for compose only', 'pass the URL of your broker with --broker')
   }
   const text = profileYaml(options.choices, cliVersion())

@@ -56,11 +56,7 @@ export async function deployFlows(options: DeployOptions): Promise<DeployReport>
     const refusal = await preflightAll(runs, mode, progress)
     if (refusal) return {...finish(refusal.message), ...(refusal.hint ? {hint: refusal.hint} : {})}
     if (options.dryRun) {
-      for (const run of runs) {
-        run.report.changes = run.pre!.rev === rev ? {added: [], removed: [], changed: []} : diffFlows(run.pre!.flows, flows)
-        const c = run.report.changes
-        progress.info(`${run.name}: would ${run.pre!.rev === rev ? 'change nothing' : `add ${c.added.length}, remove ${c.removed.length}, change ${c.changed.length} nodes`} (dry run, nothing posted)`)
-      }
+      for (const run of runs) run.report.changes = run.pre!.rev === rev ? {added: [], removed: [], changed: []} : diffFlows(run.pre!.flows, flows)
       return finish()
     }
     await options.hooks?.afterPreflight?.()

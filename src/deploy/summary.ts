@@ -8,7 +8,7 @@ export function formatDeployReport(report: DeployReport): string {
   const rows = [['REPLICA', 'ROLE', 'BEFORE', 'AFTER', 'STATUS', 'TIME']]
   for (const r of report.replicas) rows.push([r.name, r.role ?? '-', revState(r.before), revState(r.after), r.status, `${r.durationMs} ms`])
   const lines = table(rows)
-  for (const r of report.replicas) if (r.error) lines.push(`  ${r.name}: ${r.error}`)
+  for (const r of report.replicas) if (r.error) lines.push(`  ${r.name}: ${r.error.startsWith(`${r.name}: `) ? r.error.slice(r.name.length + 2) : r.error}`)
   const on = report.replicas.filter(r => r.after.rev === report.rev).length
   lines.push(report.ok ? `rev ${shortRev(report.rev)} on ${on} of ${report.replicas.length} replicas (${report.mode}, ${report.strategy}) in ${report.durationMs} ms` : `FAILED: ${report.error}`)
   return lines.join('\n')

@@ -26,7 +26,7 @@ export class FakeLeaseApi implements LeaseApi {
     this.maybeFail()
     const wire = this.leases.get(`${namespace}/${name}`)
     if (!wire) throw this.error(404, 'NotFound', `leases.coordination.k8s.io "${name}" not found`)
-    return ObjectSerializer.deserialize(structuredClone(wire), 'V1Lease') as V1Lease
+    return ObjectSerializer.deserialize(structuredClone(wire), 'V1Lease', '') as V1Lease
   }
 
   async createNamespacedLease({namespace, body}: {namespace: string; body: V1Lease}): Promise<V1Lease> {
@@ -44,7 +44,7 @@ export class FakeLeaseApi implements LeaseApi {
     if (this.leases.has(key)) throw this.error(409, 'AlreadyExists', `leases.coordination.k8s.io "${wire.metadata?.name}" already exists`)
     const stored = {...wire, metadata: {...wire.metadata, namespace, resourceVersion: String(++this.rv), uid: `uid-${this.rv}`, creationTimestamp: new Date().toISOString()}}
     this.leases.set(key, stored)
-    return ObjectSerializer.deserialize(structuredClone(stored), 'V1Lease') as V1Lease
+    return ObjectSerializer.deserialize(structuredClone(stored), 'V1Lease', '') as V1Lease
   }
 
   async replaceNamespacedLease({name, namespace, body}: {name: string; namespace: string; body: V1Lease}): Promise<V1Lease> {
@@ -62,7 +62,7 @@ export class FakeLeaseApi implements LeaseApi {
     }
     const stored = {...wire, metadata: {...current.metadata, ...wire.metadata, resourceVersion: String(++this.rv)}}
     this.leases.set(key, stored)
-    return ObjectSerializer.deserialize(structuredClone(stored), 'V1Lease') as V1Lease
+    return ObjectSerializer.deserialize(structuredClone(stored), 'V1Lease', '') as V1Lease
   }
 
   /** What is stored, as JSON (for assertions). */
@@ -71,7 +71,7 @@ export class FakeLeaseApi implements LeaseApi {
   }
 
   private toWire(body: V1Lease): Wire {
-    return JSON.parse(JSON.stringify(ObjectSerializer.serialize(body, 'V1Lease')))
+    return JSON.parse(JSON.stringify(ObjectSerializer.serialize(body, 'V1Lease', '')))
   }
 
   private validate(wire: Wire): void {

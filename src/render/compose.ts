@@ -69,6 +69,7 @@ function replicaService(base: Service, profile: Profile, replica: string, versio
     environment: composeEnvironment(profile, replica),
     volumes: [`${replica}-data:${CONTAINER.userDir}`, ...(profile.mode === 'hot-spare' ? [`lease:${leaseDir(profile)}`] : [])],
     expose: [String(profile.http.port), String(profile.failover.statusPort)],
+    ports: (base.ports as Service[]).map((port, i) => ({...port, target: [profile.http.port, profile.failover.statusPort][i]})),
     labels: {[COMPOSE_LABELS.replica]: replica, [COMPOSE_LABELS.profile]: profile.name},
     healthcheck: {...base.healthcheck, test: [cmd, node, flag, script.replace(/http:\/\/127\.0\.0\.1:\d+\/healthz/, healthUrl)]},
     // Give the agent the lease duration plus Node-RED's own shutdown before Docker kills it.

@@ -29,7 +29,7 @@ type Service = {
   depends_on?: Record<string, {condition: string}>
   expose?: string[]
   healthcheck?: {test: string[]}
-  ports?: string[]
+  ports?: unknown[]
 }
 type Project = {name: string; services: Record<string, Service>; volumes?: Record<string, unknown>; configs?: Record<string, {file: string}>; version?: unknown}
 
@@ -65,6 +65,8 @@ for (const c of goldenCases().filter(c => c.profile.target === 'compose')) {
         expect(s.environment!.FF_HA_REPLICA).toBe(r)
         expect(s.volumes).toContain(`${r}-data:/data`)
         expect(s.expose).toEqual([String(c.profile.http.port), String(c.profile.failover.statusPort)])
+        // Published on the host's loopback only, on ports Docker picks (no clash between replicas or projects).
+        expect(s.ports).toEqual([c.profile.http.port, c.profile.failover.statusPort].map(target => ({target, host_ip: '127.0.0.1', protocol: 'tcp'})))
         expect(s.healthcheck!.test.join(' ')).toContain(`127.0.0.1:${c.profile.failover.statusPort}/healthz`)
         expect(s.image ?? s.build).toBeTruthy()
       }

@@ -1,6 +1,7 @@
 import type {ReplicaTarget} from '../../admin/types.js'
 import {InputError} from '../../errors.js'
 import type {Profile} from '../../profile/schema.js'
+import {selectorLabels} from '../../render/kubernetes.js'
 import {discoverCompose} from './compose.js'
 import {discoverKubernetes} from './kubernetes.js'
 import {DEFAULT_CLUSTER_FILE, readClusterFile} from './local.js'
@@ -49,12 +50,12 @@ export async function discoverReplicas(options: DiscoveryOptions): Promise<Disco
     }
     case 'compose': {
       const p = need(profile, 'compose')
-      const replicas = await discoverCompose({...tool, project: p.compose.project, port: p.http.port, statusPort: p.failover.statusPort, adminRoot: p.nodeRed.adminRoot})
+      const replicas = await discoverCompose({...tool, project: p.compose.project, name: p.name, port: p.http.port, statusPort: p.failover.statusPort, adminRoot: p.nodeRed.adminRoot})
       return {source, replicas, close: nothing}
     }
     case 'kubernetes': {
       const p = need(profile, 'kubernetes')
-      const found = await discoverKubernetes({...tool, namespace: p.kubernetes.namespace, name: p.name, port: p.http.port, statusPort: p.failover.statusPort, adminRoot: p.nodeRed.adminRoot})
+      const found = await discoverKubernetes({...tool, namespace: p.kubernetes.namespace, selector: selectorLabels(p), port: p.http.port, statusPort: p.failover.statusPort, adminRoot: p.nodeRed.adminRoot})
       return {source, replicas: found.replicas, close: found.close}
     }
     default:

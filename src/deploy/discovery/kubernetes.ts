@@ -5,8 +5,8 @@ import {explainToolFailure, firstLine, runTool, type ToolRun} from './tool.js'
 
 export interface KubernetesDiscovery extends ToolRun {
   namespace: string
-  /** The profile name: pods carry app.kubernetes.io/name and app.kubernetes.io/instance = name. */
-  name: string
+  /** The StatefulSet's pod labels, as `ff-ha render` writes them (app.kubernetes.io/name and /instance). */
+  selector: Record<string, string>
   port: number
   statusPort?: number
   adminRoot?: string
@@ -30,7 +30,7 @@ export interface KubernetesReplicas {
  * for the duration of the deploy (a pod's admin port is not exposed outside the cluster).
  */
 export async function discoverKubernetes(options: KubernetesDiscovery): Promise<KubernetesReplicas> {
-  const selector = `app.kubernetes.io/name=${options.name},app.kubernetes.io/instance=${options.name}`
+  const selector = Object.entries(options.selector).map(([k, v]) => `${k}=${v}`).join(',')
   const out = await runTool('kubectl', ['get', 'pods', '-n', options.namespace, '-l', selector, '-o', 'json'], options)
   let pods: Pod[]
   try {

@@ -47,31 +47,48 @@ const container = (service: string, ports: Array<[number, number]>, labels = '')
 describe('compose discovery', () => {
   it('runs `docker compose -p <project> ps --format json` and reads one JSON object per line (Compose >= 2.21)', async () => {
     const out = [
-      container('replica-0', [[1880, 31880], [9880, 39880]], 'ff-ha.role=replica,com.docker.compose.project=shop'),
-      container('replica-1', [[1880, 31881], [9880, 39881]], 'ff-ha.role=replica,com.docker.compose.project=shop'),
+      container('shop-0', [[1880, 31880], [9880, 39880]], 'io.ff-ha.replica=shop-0,io.ff-ha.profile=shop,com.docker.compose.project=shop'),
+      container('shop-1', [[1880, 31881], [9880, 39881]], 'io.ff-ha.replica=shop-1,io.ff-ha.profile=shop,com.docker.compose.project=shop'),
       container('haproxy', [[1880, 1880]], 'com.docker.compose.project=shop'),
     ].map(c => JSON.stringify(c)).join('\n')
     const found = await discoverReplicas({profile: composeProfile, env: env({FAKE_DOCKER_OUT: canned('ps.ndjson', out + '\n')})})
     expect(calls()).toEqual([['docker', 'compose', '-p', 'shop', 'ps', '--format', 'json']])
     expect(found.source).toBe('compose')
     expect(found.replicas).toEqual([
-      {name: 'replica-0', url: 'http://127.0.0.1:31880/', agentUrl: 'http://127.0.0.1:39880/'},
-      {name: 'replica-1', url: 'http://127.0.0.1:31881/', agentUrl: 'http://127.0.0.1:39881/'},
+      {name: 'shop-0', url: 'http://127.0.0.1:31880/', agentUrl: 'http://127.0.0.1:39880/'},
+      {name: 'shop-1', url: 'http://127.0.0.1:31881/', agentUrl: 'http://127.0.0.1:39881/'},
     ])
   })
 
   it('reads the single JSON array that earlier Compose v2 releases print, selecting replicas by service name', async () => {
-    const out = JSON.stringify([container('node-red-0', [[1880, 31890]]), container('node-red-1', [[1880, 31891]]), container('mosquitto', [[1883, 1883]])])
+    const out = JSON.stringify([container('shop-0', [[1880, 31890]]), container('shop-1', [[1880, 31891]]), container('mosquitto', [[1883, 1883]])])
     const found = await discoverReplicas({profile: composeProfile, env: env({FAKE_DOCKER_OUT: canned('ps.json', out)})})
     expect(found.replicas.map(r => r.url)).toEqual(['http://127.0.0.1:31890/', 'http://127.0.0.1:31891/'])
     expect(found.replicas[0].agentUrl).toBeUndefined()
     expect(parseComposePs('')).toEqual([])
   })
 
-  it('says so when the project has no running replicas, or a replica publishes no admin port', async () => {
+  it('reaches replicas that only `expose` their ports (as rendered) on their container address, from `docker inspect`', async () => {
+    const ps = [container('shop-0', [], 'io.ff-ha.replica=shop-0'), container('shop-1', [], 'io.ff-ha.replica=shop-1')].map(c => JSON.stringify(c)).join('\n')
+    const inspect = JSON.stringify([
+      {Name: '/shop-shop-0-1', NetworkSettings: {Networks: {shop_default: {IPAddress: '172.18.0.3'}}}},
+      {Name: '/shop-shop-1-1', NetworkSettings: {Networks: {shop_default: {IPAddress: '172.18.0.4'}}}},
+    ])
+    const found = await discoverReplicas({profile: composeProfile, env: env({FAKE_DOCKER_OUT: canned('ps', ps), FAKE_DOCKER_INSPECT_OUT: canned('inspect', inspect)})})
+    expect(calls()).toEqual([
+      ['docker', 'compose', '-p', 'shop', 'ps', '--format', 'json'],
+      ['docker', 'inspect', 'shop-shop-0-1', 'shop-shop-1-1'],
+    ])
+    expect(found.replicas).toEqual([
+      {name: 'shop-0', url: 'http://172.18.0.3:1880/', agentUrl: 'http://172.18.0.3:9880/'},
+      {name: 'shop-1', url: 'http://172.18.0.4:1880/', agentUrl: 'http://172.18.0.4:9880/'},
+    ])
+  })
+
+  it('says so when the project has no running replicas', async () => {
     await expect(discoverReplicas({profile: composeProfile, env: env({FAKE_DOCKER_OUT: canned('empty', '')})})).rejects.toThrow(/project "shop": no running replica containers \(0 containers in all\)/)
-    const unpublished = JSON.stringify(container('replica-0', [], 'ff-ha.role=replica'))
-    await expect(discoverReplicas({profile: composeProfile, env: env({FAKE_DOCKER_OUT: canned('np', unpublished)})})).rejects.toThrow(/"replica-0" publishes no host port for Node-RED's port 1880/)
+    const stopped = JSON.stringify({...container('shop-0', [[1880, 1]], 'io.ff-ha.replica=shop-0'), State: 'exited'})
+    await expect(discoverReplicas({profile: composeProfile, env: env({FAKE_DOCKER_OUT: canned('stopped', stopped)})})).rejects.toThrow(/no running replica containers \(1 container in all\)/)
   })
 
   it('explains a docker that fails: the exit code and the first line of stderr', async () => {
@@ -94,7 +111,7 @@ describe('kubernetes discovery', () => {
   const pod = (name: string, phase = 'Running', deleting = false) => ({metadata: {name, ...(deleting ? {deletionTimestamp: '2026-01-01T00:00:00Z'} : {})}, status: {phase}})
   const pods = (list: unknown[]) => canned('pods.json', JSON.stringify({kind: 'List', items: list}))
 
-  it('lists the pods by the recommended labels and port-forwards each pod for the duration, then stops the forwards', async () => {
+  it('lists the pods by the labels `ff-ha render` gives them and port-forwards each pod for the duration, then stops the forwards', async () => {
     const found = await discoverReplicas({profile: k8sProfile, env: env({FAKE_KUBECTL_PODS: pods([pod('shop-0'), pod('shop-1'), pod('shop-2', 'Pending'), pod('shop-3', 'Running', true)])})})
     try {
       expect(found.source).toBe('kubernetes')
@@ -105,7 +122,7 @@ describe('kubernetes discovery', () => {
         expect(r.url).not.toBe(r.agentUrl)
       }
       expect(calls()).toEqual([
-        ['kubectl', 'get', 'pods', '-n', 'prod', '-l', 'app.kubernetes.io/name=shop,app.kubernetes.io/instance=shop', '-o', 'json'],
+        ['kubectl', 'get', 'pods', '-n', 'prod', '-l', 'app.kubernetes.io/name=node-red,app.kubernetes.io/instance=shop', '-o', 'json'],
         ['kubectl', 'port-forward', '-n', 'prod', 'pod/shop-0', '--address', '127.0.0.1', ':1880', ':9880'],
         ['kubectl', 'port-forward', '-n', 'prod', 'pod/shop-1', '--address', '127.0.0.1', ':1880', ':9880'],
       ])
@@ -125,7 +142,7 @@ describe('kubernetes discovery', () => {
 
   it('says so when no pod runs, and when kubectl is missing', async () => {
     await expect(discoverReplicas({profile: k8sProfile, env: env({FAKE_KUBECTL_PODS: pods([pod('shop-0', 'Pending')])})})).rejects.toThrow(
-      'kubectl: no running pods with app.kubernetes.io/name=shop,app.kubernetes.io/instance=shop in namespace prod (1 in all)',
+      'kubectl: no running pods with app.kubernetes.io/name=node-red,app.kubernetes.io/instance=shop in namespace prod (1 in all)',
     )
     await expect(discoverReplicas({profile: k8sProfile, env: {PATH: dir}})).rejects.toThrow('`kubectl` not found (exit 127: command not found)')
   })

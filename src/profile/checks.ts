@@ -6,6 +6,20 @@ export interface ProfileIssue {
   message: string
 }
 
+// Node-RED settings that HA depends on: nodeRed.settings is merged last into settings.js, so these would win.
+const MANAGED_SETTINGS: Record<string, string> = {
+  runtimeState: 'the agent starts and stops flows through the runtime state API',
+  adminAuth: 'every replica must accept the shared admin token (secrets.adminTokenEnv)',
+  credentialSecret: 'every replica must share it; it comes from secrets.credentialSecretEnv',
+  flowFile: 'use nodeRed.flowFile',
+  httpAdminRoot: 'use nodeRed.adminRoot',
+  contextStorage: 'use nodeRed.contextStorage',
+  uiPort: 'use http.port',
+  uiHost: 'the replicas listen on every address (FF_HA_NODE_RED_HOST)',
+  disableEditor: 'use http.editor',
+  userDir: 'the agent passes the userDir (/data in the rendered replicas)',
+}
+
 // Rules that one field's schema cannot see. Each says why, so the user knows which side to change.
 export function crossFieldIssues(p: Profile): ProfileIssue[] {
   const issues: ProfileIssue[] = []
@@ -46,6 +60,10 @@ export function crossFieldIssues(p: Profile): ProfileIssue[] {
   }
   if (p.compose.ports.stats !== undefined && p.compose.ports.stats === p.compose.ports.http) {
     issues.push({path: ['compose', 'ports', 'stats'], message: `must differ from compose.ports.http (${p.compose.ports.http}): both are published on the host`})
+  }
+  for (const key of Object.keys(p.nodeRed.settings)) {
+    const reason = MANAGED_SETTINGS[key]
+    if (reason) issues.push({path: ['nodeRed', 'settings', key], message: `is set by ff-ha and cannot be overridden: ${reason}`})
   }
   if (p.mode === 'load-balanced' && p.http.editor && !p.http.sticky) {
     issues.push({

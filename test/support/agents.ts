@@ -3,6 +3,7 @@
 import {spawn, type ChildProcess} from 'node:child_process'
 import {existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
+import {pathToFileURL} from 'node:url'
 import {delimiter, join, sep} from 'node:path'
 import {performance} from 'node:perf_hooks'
 import {request} from 'undici'
@@ -36,7 +37,9 @@ export function systemNode(): string {
 export function agentCommand(): {command: string; args: string[]} {
   const node = systemNode()
   if (existsSync(join(packageRoot, 'dist', 'commands', 'agent.js'))) return {command: node, args: [join(packageRoot, 'bin', 'run.js'), 'agent']}
-  return {command: node, args: ['--import', 'tsx', join(packageRoot, 'bin', 'dev.js'), 'agent']}
+  // tsx by its file URL: `--import tsx` would resolve from the working directory.
+  const tsx = pathToFileURL(join(packageRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href
+  return {command: node, args: ['--import', tsx, join(packageRoot, 'bin', 'dev.js'), 'agent']}
 }
 
 /** A small flow: an HTTP endpoint that names the replica, and an inject that ticks (so "started" means something). */

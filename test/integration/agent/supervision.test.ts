@@ -1,0 +1,85 @@
+import {execFile} from 'node:child_process'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {promisify} from 'node:util'
+import {afterEach, describe, expect, it} from 'vitest'
+import {request} from 'undici'
+import {TEST_CREDENTIAL_SECRET, TEST_TOKEN, agentCommand, startAgents, type AgentSet} from '../../support/agents.js'
+
+const run = promisify(execFile)
+
+describe('ff-ha agent: supervision beyond failover (real agent processes)', () => {
+  let set: AgentSet | null = null
+  afterEach(async () => {
+    await set?.stop()
+    set = null
+  })
+
+  it('a crash loop: backs off, says what is wrong (exit code and the last log line), /healthz 503, never takes the lease', async () => {
+    // A "Node-RED" that dies at once, after printing why: the command after --.
+    set = await startAgents({
+      replicas: ['loop'],
+      command: () => [process.execPath, '-e', 'console.error("Error: Cannot find module node-red-contrib-missing"); process.exit(3)'],
+    })
+    const agent = set.agents[0]
+    const loop = await agent.waitForEvent(e => e.event === 'crash-loop', 30_000)
+    expect(loop.consecutive).toBe(5)
+    expect(loop.reason).toMatch(/Node-RED exited with code 3 5 times in a row/)
+    expect(loop.reason).toMatch(/Cannot find module node-red-contrib-missing/)
+    await agent.waitForEvent(e => e.event === 'restart' && e.consecutive === 5, 10_000)
+    const restarts = agent.events.filter(e => e.event === 'restart').map(e => e.delayMs as number)
+    expect(restarts.slice(0, 5)).toEqual([100, 200, 400, 800, 1600])
+    const res = await request(new URL('healthz', agent.statusUrl))
+    expect(res.statusCode).toBe(503)
+    expect(((await res.body.json()) as {reason: string}).reason).toMatch(/^crash loop: /)
+    const s = (await agent.status())!
+    expect(s.role).toBe('starting')
+    expect(s.leaseHolder).toBeNull()
+    expect(s.restarts).toBeGreaterThanOrEqual(5)
+    expect(agent.events.some(e => e.event === 'lease' && e.action === 'acquired')).toBe(false)
+  }, 60_000)
+
+  it('load-balanced: no lease, flows started at once, restarted after a crash and started again', async () => {
+    set = await startAgents({replicas: ['lb'], profile: 'name: lb-test\nmode: load-balanced\n'})
+    const agent = set.agents[0]
+    const first = await agent.waitForStatus(s => s.role === 'active', 90_000, 'active')
+    expect(first).toMatchObject({mode: 'load-balanced', leaseHolder: null, fencingToken: null, flowsState: 'start'})
+    expect(await agent.activeCode()).toBe(200)
+    agent.signalNodeRed('SIGKILL')
+    const again = await agent.waitForStatus(s => s.role === 'active' && s.nodeRedPid !== first.nodeRedPid, 90_000, 'active again')
+    expect(again.restarts).toBe(1)
+    expect(await agent.flowsState()).toBe('start')
+    expect(agent.events.some(e => e.event === 'lease')).toBe(false)
+  }, 150_000)
+
+  it('exits 2 with one line naming the missing variable, and no secret in any output', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ff-ha-agent-cli-'))
+    try {
+      const {command, args} = agentCommand()
+      const err = await run(command, [...args, '--replica', 'x', '--user-dir', dir], {
+        cwd: dir,
+        env: {PATH: process.env.PATH ?? '', FF_HA_ADMIN_TOKEN: TEST_TOKEN, NO_COLOR: '1'},
+      }).catch(e => e as {code: number; stdout: string; stderr: string})
+      expect((err as {code: number}).code).toBe(2)
+      const {stdout, stderr} = err as {stdout: string; stderr: string}
+      expect(stderr).toMatch(/^error FF_HA_CREDENTIAL_SECRET is not set: every replica needs the same credential secret\n/)
+      expect(stderr).not.toMatch(/\n\s+at /) // no stack trace
+      expect(stdout + stderr).not.toContain(TEST_TOKEN)
+      expect(stdout + stderr).not.toContain(TEST_CREDENTIAL_SECRET)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  }, 60_000)
+
+  it('never logs the admin token, though it passes it to Node-RED and uses it', async () => {
+    set = await startAgents({replicas: ['quiet']})
+    const agent = set.agents[0]
+    await agent.waitForStatus(s => s.role === 'active', 90_000, 'active')
+    await agent.kill()
+    const all = JSON.stringify(agent.events) + agent.stderr
+    expect(all).not.toContain(TEST_TOKEN)
+    expect(all).not.toContain(TEST_CREDENTIAL_SECRET)
+    expect(agent.events.some(e => e.event === 'stopped')).toBe(true)
+  }, 120_000)
+})

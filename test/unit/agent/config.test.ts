@@ -1,0 +1,71 @@
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {prepareSettings, resolveAgentConfig} from '../../../src/agent/config.js'
+import {InputError} from '../../../src/errors.js'
+
+const secrets = {FF_HA_ADMIN_TOKEN: 'admin-token-abcdef', FF_HA_CREDENTIAL_SECRET: 'cred-secret-abcdef'}
+
+describe('agent config: flags, environment, profile', () => {
+  let dir: string
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'ff-ha-agent-config-'))))
+  afterEach(() => rmSync(dir, {recursive: true, force: true}))
+
+  it('with no --profile and no ff-ha.yaml, uses the built-in hot-spare profile on sqlite with the local timings', () => {
+    const c = resolveAgentConfig({replica: 'a'}, {...secrets}, dir)
+    expect(c.profileSource).toBe('built-in')
+    expect(c.profile.name).toBe('ff-ha')
+    expect(c.mode).toBe('hot-spare')
+    expect(c.lease).toEqual({backend: 'sqlite', file: '/var/lib/ff-ha/lease.db', name: 'ff-ha-leader', namespace: 'default'})
+    expect(c.timings).toEqual({leaseDurationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 200, healthIntervalMs: 250, healthTimeoutMs: 200, healthFailureThreshold: 3})
+    expect(c).toMatchObject({userDir: '/data', nodeRedPort: 1880, statusPort: 9880, statusHost: '0.0.0.0', settingsFile: '/data/settings.js', nodeRedHost: '0.0.0.0'})
+    expect(c.stopBoundMs).toBe(250)
+  })
+
+  it('reads every flag from the environment, and ff-ha.yaml from the working directory', () => {
+    writeFileSync(join(dir, 'ff-ha.yaml'), 'name: plant\nmode: load-balanced\nfailover:\n  witness: gw:1883\nsecrets:\n  adminTokenEnv: PLANT_TOKEN\n')
+    const c = resolveAgentConfig({}, {
+      PLANT_TOKEN: 'plant-token-123456',
+      FF_HA_CREDENTIAL_SECRET: 'x-secret-123456',
+      FF_HA_REPLICA: 'r2',
+      FF_HA_USER_DIR: 'ud',
+      FF_HA_NODE_RED_PORT: '1999',
+      FF_HA_STATUS_PORT: '9999',
+      FF_HA_STATUS_HOST: '127.0.0.1',
+      FF_HA_LEASE_FILE: 'l.db',
+    }, dir)
+    expect(c).toMatchObject({replica: 'r2', mode: 'load-balanced', profileSource: 'ff-ha.yaml', userDir: join(dir, 'ud'), nodeRedPort: 1999, statusPort: 9999, statusHost: '127.0.0.1', witness: 'gw:1883', adminToken: 'plant-token-123456'})
+    expect(c.lease.file).toBe(join(dir, 'l.db'))
+  })
+
+  it('refuses to start without the admin token or the credential secret, naming the variable, never a value', () => {
+    expect(() => resolveAgentConfig({replica: 'a'}, {FF_HA_CREDENTIAL_SECRET: 'cred-secret-abcdef'}, dir)).toThrow(/FF_HA_ADMIN_TOKEN is not set/)
+    try {
+      resolveAgentConfig({replica: 'a'}, {FF_HA_ADMIN_TOKEN: 'admin-token-abcdef'}, dir)
+      expect.unreachable()
+    } catch (err) {
+      expect(err).toBeInstanceOf(InputError)
+      expect((err as Error).message).toMatch(/FF_HA_CREDENTIAL_SECRET is not set/)
+      expect((err as Error).message).not.toContain('admin-token-abcdef')
+    }
+  })
+
+  it('needs a replica name and a sane one', () => {
+    expect(() => resolveAgentConfig({}, {...secrets}, dir)).toThrow(/--replica is required/)
+    expect(() => resolveAgentConfig({replica: 'a b'}, {...secrets}, dir)).toThrow(/use letters, digits/)
+  })
+
+  it('renders settings.js into the userDir when there is none, and keeps a mounted one', () => {
+    const c = resolveAgentConfig({replica: 'a', userDir: join(dir, 'ud')}, {...secrets}, dir)
+    expect(prepareSettings(c)).toEqual({rendered: true})
+    expect(readFileSync(c.settingsFile, 'utf8')).toMatch(/runtimeState: \{enabled: true/)
+    writeFileSync(c.settingsFile, '// mounted\nmodule.exports = {}\n')
+    expect(prepareSettings(c)).toEqual({rendered: false})
+    expect(readFileSync(c.settingsFile, 'utf8')).toMatch(/mounted/)
+  })
+
+  it('refuses a --settings file that does not exist', () => {
+    expect(() => resolveAgentConfig({replica: 'a', settings: 'nope.js'}, {...secrets}, dir)).toThrow(/--settings nope.js: no such file/)
+  })
+})

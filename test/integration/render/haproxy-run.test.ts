@@ -7,6 +7,8 @@ import {afterEach, describe, expect, it} from 'vitest'
 import {freePorts} from '../../../src/net/free-port.js'
 import {parseProfileText} from '../../../src/profile/load.js'
 import {renderHaproxyConfig} from '../../../src/render/haproxy.js'
+import {renderComposeFiles} from '../../../src/render/compose.js'
+import {RENDERED} from '../../../src/render/names.js'
 
 // Real HAProxy with the rendered config (resolvers off, 127.0.0.1, as the failover test runs it). The
 // replicas are small HTTP servers that stand in for Node-RED (the app port) and the agent (the status port).
@@ -107,5 +109,20 @@ describe('the rendered haproxy.cfg under real HAProxy', () => {
     await until(() => get(`${url}/api/x`), r => r.body === 'r0')
     await new Promise(r => setTimeout(r, 300))
     for (let i = 0; i < 10; i++) expect((await get(`${url}/api/x`)).body).toBe('r0')
+  })
+
+  it('compose config: HAProxy starts and keeps serving (503) while no replica name resolves', async () => {
+    // Docker's DNS (127.0.0.11) does not exist here: the case of every replica down at start.
+    const [port] = await freePorts(1)
+    const profile = parseProfileText(`name: app\nhttp: {port: ${port}}\ncompose: {ports: {http: ${port}}}\n`)
+    dir = mkdtempSync(join(tmpdir(), 'ff-ha-haproxy-run-'))
+    const file = join(dir, 'haproxy.cfg')
+    writeFileSync(file, renderComposeFiles(profile, '0.1.0')[RENDERED.haproxy])
+    proxy = execa('haproxy', ['-db', '-f', file], {reject: false, stdio: 'ignore'})
+    const {value} = await until(() => get(`http://127.0.0.1:${port}/`), r => r.status !== 0)
+    expect(value.status).toBe(503)
+    await new Promise(r => setTimeout(r, 1500))
+    expect(proxy.exitCode).toBeNull()
+    expect((await get(`http://127.0.0.1:${port}/`)).status).toBe(503)
   })
 })

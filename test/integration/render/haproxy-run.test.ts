@@ -82,13 +82,21 @@ describe('the rendered haproxy.cfg under real HAProxy', () => {
     const {url, state} = await startProxy('name: app\nmode: hot-spare\n', 2)
     for (let i = 0; i < 10; i++) expect((await get(`${url}/x`)).body).toBe('r0')
     // As the agents hand over: the old active stops (its /active fails) before the new one acquires the lease.
-    state.active = -1
-    await until(() => get(`${url}/x`), r => r.status === 503)
-    state.active = 1
-    const {ms} = await until(() => get(`${url}/x`), r => r.body === 'r1')
+    // Five handovers back and forth; each timed from the new active's /active turning 200 to its first request.
+    const times: number[] = []
+    for (let n = 1; n <= 5; n++) {
+      const next = n % 2
+      state.active = -1
+      await until(() => get(`${url}/x`), r => r.status === 503)
+      state.active = next
+      const {ms} = await until(() => get(`${url}/x`), r => r.body === `r${next}`)
+      times.push(ms)
+      for (let i = 0; i < 5; i++) expect((await get(`${url}/x`)).body).toBe(`r${next}`)
+    }
+    times.sort((a, b) => a - b)
+    console.log(`hot-spare: HAProxy followed a change of active in ${times[0]}-${times[4]} ms (median ${times[2]} ms) over 5 handovers`)
     // Loose bound (2 cores, other tests running); bench/failover measures the real figure.
-    expect(ms).toBeLessThan(3000)
-    for (let i = 0; i < 10; i++) expect((await get(`${url}/x`)).body).toBe('r1')
+    expect(times[4]).toBeLessThan(3000)
   })
 
   it('load-balanced: round-robin over healthy replicas, sticky for the editor, and a failed replica is skipped', async () => {

@@ -1,6 +1,6 @@
 import {stringify} from 'yaml'
 import type {Profile} from '../profile/schema.js'
-import {CONTAINER, RENDERED, cliVersion, replicaImage} from './names.js'
+import {CONTAINER, RENDERED, cliVersion, leaseName, replicaImage} from './names.js'
 import {yamlTemplate} from './template.js'
 
 type Obj = Record<string, any>
@@ -67,7 +67,7 @@ function leaseRbac(profile: Profile): Record<string, Obj> {
   const [role, binding] = [template('role.yaml'), template('rolebinding.yaml')]
   return {
     'serviceaccount.yaml': {...template('serviceaccount.yaml'), metadata: meta(profile, name)},
-    'role.yaml': {...role, metadata: meta(profile, name)},
+    'role.yaml': {...role, metadata: meta(profile, name), rules: role.rules.map((r: Obj) => (r.resourceNames ? {...r, resourceNames: [leaseName(profile)]} : r))},
     'rolebinding.yaml': {
       ...binding,
       metadata: meta(profile, name),
@@ -88,6 +88,7 @@ function env(profile: Profile): Obj[] {
     {name: 'FF_HA_USER_DIR', value: CONTAINER.userDir},
     {name: 'FF_HA_STATUS_PORT', value: String(profile.failover.statusPort)},
     {name: 'FF_HA_NODE_RED_PORT', value: String(profile.http.port)},
+    ...(profile.mode === 'hot-spare' ? [{name: 'FF_HA_LEASE_NAME', value: leaseName(profile)}] : []),
     {name: profile.secrets.adminTokenEnv, ...secret(SECRET_KEYS.adminToken)},
     {name: profile.secrets.credentialSecretEnv, ...secret(SECRET_KEYS.credentialSecret)},
     // The root filesystem is read-only; npm and Node-RED write scratch files under /tmp.

@@ -10,6 +10,11 @@ export function replicaNames(profile: Pick<Profile, 'name' | 'replicas'>): strin
   return Array.from({length: profile.replicas}, (_, i) => `${profile.name}-${i}`)
 }
 
+/** The Kubernetes Lease the agents elect a leader with (the agent's default; the Role allows only this one). */
+export function leaseName(profile: Pick<Profile, 'name'>): string {
+  return `${profile.name}-leader`
+}
+
 /** Inside every replica container. */
 export const CONTAINER = {
   configDir: '/etc/ff-ha',

@@ -144,14 +144,19 @@ for (const c of goldenCases().filter(c => c.profile.target === 'kubernetes')) {
       expect(headless.spec.publishNotReadyAddresses).toBe(true)
     })
 
-    it(hotSpare ? 'hot-spare: the Role allows only get/create/update on leases, bound to the pods\' ServiceAccount' : 'load-balanced: no RBAC and no service account token', () => {
+    it(hotSpare ? 'hot-spare: the Role allows only create on leases and get/update on its own Lease, bound to the pods\' ServiceAccount' : 'load-balanced: no RBAC and no service account token', () => {
       const [role, binding, sa] = [byKind('Role')[0], byKind('RoleBinding')[0], byKind('ServiceAccount')[0]]
       if (!hotSpare) {
         expect([role, binding, sa]).toEqual([undefined, undefined, undefined])
         expect(pod.spec.automountServiceAccountToken).toBe(false)
         return
       }
-      expect(role.rules).toEqual([{apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update']}])
+      const lease = container.env.find((e: any) => e.name === 'FF_HA_LEASE_NAME').value
+      expect(role.rules).toEqual([
+        {apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create']},
+        {apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: [lease], verbs: ['get', 'update']},
+      ])
+      expect(lease).toBe(`${p.name}-leader`)
       expect(binding.roleRef).toEqual({apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name})
       expect(binding.subjects).toEqual([{kind: 'ServiceAccount', name: sa.metadata.name, namespace: p.kubernetes.namespace}])
       expect(pod.spec.serviceAccountName).toBe(sa.metadata.name)

@@ -28,6 +28,8 @@ interface Run {
   states: FlowsState[]
   /** A POST /flows was sent: it may have applied even if the answer was lost. */
   attempted: boolean
+  /** The rev the replica answered our POST with. */
+  posted?: string
 }
 
 const silent: Progress = {start() {}, succeed() {}, fail() {}, info() {}}
@@ -77,6 +79,10 @@ export async function deployFlows(options: DeployOptions): Promise<DeployReport>
       if (now.error && !run.report.error) run.report.error = `after the deploy: ${now.error}`
     }))
     if (failed.length > 0) return finish(failureMessage(runs, failed, rolledBack, options.rollback !== false))
+    // Node-RED's own hash is the truth: should it ever differ from ours (it hashes what it saved), every
+    // replica must still agree on it.
+    const theirs = runs.find(r => r.posted && r.posted !== rev)?.posted
+    if (theirs) return {...finish(convergenceProblem(runs, theirs)), rev: theirs}
     return finish(convergenceProblem(runs, rev))
   } finally {
     await Promise.all(runs.map(r => r.client.close().catch(() => {})))
@@ -167,11 +173,14 @@ async function deployOne(run: Run, rev: string, options: DeployOptions, strategy
     progress.start(run.name, `${run.name}: deploying rev ${shortRev(rev)}${options.mode === 'hot-spare' ? ` (${run.role})` : ''}`)
     run.attempted = true
     const posted = await run.client.postFlows(options.flows, {rev: options.force ? undefined : pre.rev, credentials: options.credentials, type: options.type ?? 'full'})
-    // POST /flows answers before the flows started: confirm the rev and the state.
+    run.posted = posted.rev
+    // POST /flows answers before the flows started: confirm the state. The answer's rev is Node-RED's hash
+    // of what it saved; when it equals the file's rev that is the proof, else read the flows back.
     run.report.after = await waitForRevAndState(run.client, posted.rev, run.states, {
       timeoutMs: options.verifyTimeoutMs ?? 30_000,
       health: strategy === 'rolling',
       failOnStart: run.role === 'spare',
+      revReported: posted.rev === rev,
     })
     run.report.status = 'deployed'
     progress.succeed(run.name, `${run.name}: runs rev ${shortRev(posted.rev)}, flows ${run.report.after.state}`)

@@ -11,6 +11,11 @@ export interface WaitOptions {
   health?: boolean
   /** A spare that shows `start` is a failure at once, not something to wait out. */
   failOnStart?: boolean
+  /**
+   * The replica already reported `rev` (the answer to our POST, computed by Node-RED from what it saved,
+   * equal to the rev of the file): poll only the cheap GET /flows/state, not the whole flows.
+   */
+  revReported?: boolean
 }
 
 /**
@@ -24,8 +29,8 @@ export async function waitForRevAndState(client: AdminClient, rev: string, state
   let lastError: unknown
   for (;;) {
     try {
-      const [flows, state] = await Promise.all([client.getFlows(), client.getFlowsState()])
-      seen = {rev: flows.rev, state}
+      const [flowsRev, state] = await Promise.all([options.revReported ? rev : client.getFlows().then(f => f.rev), client.getFlowsState()])
+      seen = {rev: flowsRev, state}
       if (options.failOnStart && state === 'start') throw new SpareStartedError(`${client.name}: a spare started its flows`)
       if (seen.rev === rev && states.includes(state) && (!options.health || (await healthy(client)))) return seen
       lastError = undefined

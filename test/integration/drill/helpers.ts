@@ -1,0 +1,80 @@
+import {execFile} from 'node:child_process'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {pathToFileURL} from 'node:url'
+import {packageRoot} from '../../../src/paths.js'
+import {systemNode} from '../../../src/drill/topology/agent-command.js'
+
+export interface CliRun {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/** A scratch directory that also serves as the drill's TMPDIR, so that leftovers can be found by path. */
+export function scratch(): string {
+  return mkdtempSync(join(tmpdir(), 'ff-ha-drill-test-'))
+}
+
+// tsx by absolute URL: the CLI runs with the scratch directory as its cwd
+const TSX = pathToFileURL(join(packageRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href
+
+/** Run `ff-ha <args>` through oclif's dev mode (dist/ is absent during development). */
+export function runCli(args: string[], options: {cwd: string; tmp: string; timeoutMs?: number; onSpawn?: (pid: number) => void}): Promise<CliRun> {
+  return new Promise(resolve => {
+    const child = execFile(
+      systemNode(),
+      ['--import', TSX, join(packageRoot, 'bin', 'dev.js'), ...args],
+      {cwd: options.cwd, env: {...process.env, TMPDIR: options.tmp, NO_COLOR: '1', CI: '1'}, timeout: options.timeoutMs ?? 280_000, maxBuffer: 64 * 1024 * 1024},
+      (err, stdout, stderr) => resolve({code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr}),
+    )
+    if (child.pid) options.onSpawn?.(child.pid)
+  })
+}
+
+/** Processes whose command line mentions `path` (the drill's TMPDIR): what a drill must not leave behind. */
+export function processesUnder(path: string): string[] {
+  const out: string[] = []
+  for (const pid of readdirSync('/proc').filter(p => /^\d+$/.test(p))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')
+      if (cmd.includes(path)) out.push(`${pid} ${cmd.slice(0, 160)}`)
+    } catch {
+      // gone
+    }
+  }
+  return out
+}
+
+/** The drill's own temporary directories under `tmp` (ff-ha-drill-*). */
+export function drillDirsUnder(tmp: string): string[] {
+  return existsSync(tmp) ? readdirSync(tmp).filter(n => n.startsWith('ff-ha-drill-')) : []
+}
+
+export function removeScratch(dir: string): void {
+  rmSync(dir, {recursive: true, force: true})
+}
+
+export interface DrillJson {
+  target: string
+  mode: string
+  proxy: string
+  broker: string
+  baseline: {coldStartMs: number | null}
+  passed: boolean
+  scenarios: {
+    name: string
+    passed: boolean
+    skipped?: string
+    failures: string[]
+    mttrMs: {p50: number | null; p95: number | null; max: number | null}
+    detectionMs: {p50: number | null; p95: number | null; max: number | null}
+    httpFailed: number
+    mqttLost: number
+    mqttLostAfterFault: number
+    mqttDuplicated: number
+    dualActiveMs: number
+    iterations: {faulted: string; newActive: string | null; mttrMs: number; dualActiveMs: number; mqttLostAfterFault: number; httpSent: number; mqttSent: number; notes: string[]}[]
+  }[]
+}

@@ -13,7 +13,7 @@ export function iterationMetrics(timeline: IterationTimeline, iteration: number,
   const notes: string[] = []
   const http = httpOutage(timeline.http, timeline.fault.at, timeline.end, options.slowMs ?? 1000)
   if (http.neverRecovered) notes.push('HTTP never recovered before the iteration ended')
-  const mqtt = timeline.mqtt ? mqttLoss(timeline.mqtt, timeline.fault.at) : {sent: 0, lost: 0, lostAfterFault: 0, duplicated: 0}
+  const mqtt = timeline.mqtt ? mqttLoss(timeline.mqtt, stoppedAt(timeline)) : {sent: 0, lost: 0, lostAfterStop: 0, duplicated: 0}
   const dual = timeline.mode === 'hot-spare' ? dualActiveMs(timeline) : 0
   const detection = detectionMs(timeline)
   if (detection === null && timeline.fault.scenario !== 'deploy') notes.push('no agent was seen to give up or take over the lease')
@@ -29,7 +29,7 @@ export function iterationMetrics(timeline: IterationTimeline, iteration: number,
     httpFailed: http.failed,
     mqttSent: mqtt.sent,
     mqttLost: mqtt.lost,
-    mqttLostAfterFault: mqtt.lostAfterFault,
+    mqttLostAfterStop: mqtt.lostAfterStop,
     mqttDuplicated: mqtt.duplicated,
     dualActiveMs: round1(dual),
     newActive,
@@ -65,15 +65,23 @@ export function httpOutage(records: HttpRecord[], faultAt: number, end: number, 
 }
 
 /** QoS 1: a message the broker acknowledged and nobody echoed is lost; every echo beyond the first is a duplicate. */
-export function mqttLoss(records: MqttRecord[], faultAt = Infinity): {sent: number; lost: number; lostAfterFault: number; duplicated: number} {
+export function mqttLoss(records: MqttRecord[], stopAt = Infinity): {sent: number; lost: number; lostAfterStop: number; duplicated: number} {
   const acked = records.filter(r => r.pubackAt !== undefined)
   const lost = acked.filter(r => r.echoes.length === 0)
   return {
     sent: acked.length,
     lost: lost.length,
-    lostAfterFault: lost.filter(r => r.t >= faultAt).length,
+    lostAfterStop: lost.filter(r => r.t >= stopAt).length,
     duplicated: acked.reduce((n, r) => n + Math.max(0, r.echoes.length - 1), 0),
   }
+}
+
+/** When the faulted replica stopped running flows after the fault (the fault itself for crash, hang, freeze, deploy). */
+export function stoppedAt(timeline: IterationTimeline): number {
+  const {fault} = timeline
+  if (fault.scenario === 'deploy') return fault.at
+  const running = runningIntervals(timeline, fault.replica).find(iv => iv.from <= fault.at && iv.to > fault.at)
+  return running ? running.to : fault.at
 }
 
 export function dualActiveMs(timeline: IterationTimeline): number {

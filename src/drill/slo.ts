@@ -29,7 +29,7 @@ export function scenarioResult(
   for (const it of iterations) {
     const at = `iteration ${it.iteration}`
     if (it.mttrMs > slo.maxMttrMs) failures.push(`${at}: MTTR ${it.mttrMs} ms > slo.maxMttrMs ${slo.maxMttrMs} ms`)
-    if (it.mqttLost > slo.maxLostMessages) failures.push(`${at}: ${it.mqttLost} MQTT messages lost (${it.mqttLostAfterFault} published after the fault) > slo.maxLostMessages ${slo.maxLostMessages}`)
+    if (it.mqttLost > slo.maxLostMessages) failures.push(`${at}: ${it.mqttLost} MQTT messages lost (${it.mqttLostAfterStop} published after the faulted replica stopped) > slo.maxLostMessages ${slo.maxLostMessages}`)
     if (it.dualActiveMs > dualLimit) failures.push(`${at}: two replicas ran flows for ${it.dualActiveMs} ms > ${name === 'freeze' ? 'the wake-up allowance' : 'slo.maxDualActiveMs'} ${dualLimit} ms`)
     if (name === 'deploy' && mode === 'load-balanced' && it.httpFailed > 0) failures.push(`${at}: a rolling deploy failed ${it.httpFailed} requests (must be 0)`)
     if (it.notes.some(n => n.startsWith('HTTP never recovered'))) failures.push(`${at}: HTTP never recovered`)
@@ -41,7 +41,7 @@ export function scenarioResult(
     detectionMs: summarize(iterations.map(i => i.detectionMs)),
     httpFailed: sum(iterations.map(i => i.httpFailed)),
     mqttLost: sum(iterations.map(i => i.mqttLost)),
-    mqttLostAfterFault: sum(iterations.map(i => i.mqttLostAfterFault)),
+    mqttLostAfterStop: sum(iterations.map(i => i.mqttLostAfterStop)),
     mqttDuplicated: sum(iterations.map(i => i.mqttDuplicated)),
     dualActiveMs: round(sum(iterations.map(i => i.dualActiveMs))) ?? 0,
     ratioToColdStart: mttr.p50 !== null && coldStartMs ? round(mttr.p50 / coldStartMs, 3) : null,
@@ -53,7 +53,7 @@ export function scenarioResult(
 
 export function skippedScenario(name: ScenarioName, reason: string): ScenarioResult {
   const none = {p50: null, p95: null, max: null}
-  return {name, iterations: [], mttrMs: none, detectionMs: none, httpFailed: 0, mqttLost: 0, mqttLostAfterFault: 0, mqttDuplicated: 0, dualActiveMs: 0, ratioToColdStart: null, passed: true, skipped: reason, failures: []}
+  return {name, iterations: [], mttrMs: none, detectionMs: none, httpFailed: 0, mqttLost: 0, mqttLostAfterStop: 0, mqttDuplicated: 0, dualActiveMs: 0, ratioToColdStart: null, passed: true, skipped: reason, failures: []}
 }
 
 function sum(values: number[]): number {

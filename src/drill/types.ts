@@ -86,11 +86,12 @@ export interface IterationMetrics {
   mqttSent: number
   mqttLost: number
   /**
-   * Of those, the ones published after the fault. Messages in flight at the fault can be lost by design:
-   * Node-RED's MQTT client acknowledges a message when it arrives, before the flow has handled it. A
-   * message published after the fault must reach the next active (the broker queues it for the session).
+   * Of those, the ones published after the faulted replica had stopped running flows. Messages it had
+   * already received can be lost by design: Node-RED's MQTT client acknowledges a message when it
+   * arrives, before the flow has handled it. A message published after it stopped must reach the next
+   * active (the broker queues it for the session): that loss is the one the broker guarantees against.
    */
-  mqttLostAfterFault: number
+  mqttLostAfterStop: number
   mqttDuplicated: number
   /** Time with more than one replica running flows (hot-spare only; load-balanced: 0). */
   dualActiveMs: number
@@ -113,7 +114,7 @@ export interface ScenarioResult {
   detectionMs: Summary
   httpFailed: number
   mqttLost: number
-  mqttLostAfterFault: number
+  mqttLostAfterStop: number
   mqttDuplicated: number
   dualActiveMs: number
   /** mttr p50 / cold start. */

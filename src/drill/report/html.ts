@@ -50,9 +50,9 @@ ${sections}
 function summaryTable(report: DrillReport): string {
   const rows = report.scenarios.map(s => {
     const verdict = s.skipped ? `<span class="skip">skipped: ${esc(s.skipped)}</span>` : s.passed ? '<span class="pass">pass</span>' : '<span class="fail">FAIL</span>'
-    return `<tr><td>${s.name}</td><td>${s.iterations.length}</td><td>${n(s.mttrMs.p50)}</td><td>${n(s.mttrMs.p95)}</td><td>${n(s.mttrMs.max)}</td><td>${n(s.detectionMs.p50)}</td><td>${s.ratioToColdStart ?? '-'}</td><td>${s.httpFailed}</td><td>${s.mqttLost} (${s.mqttLostAfterFault})</td><td>${s.mqttDuplicated}</td><td>${s.dualActiveMs}</td><td>${verdict}</td></tr>`
+    return `<tr><td>${s.name}</td><td>${s.iterations.length}</td><td>${n(s.mttrMs.p50)}</td><td>${n(s.mttrMs.p95)}</td><td>${n(s.mttrMs.max)}</td><td>${n(s.detectionMs.p50)}</td><td>${s.ratioToColdStart ?? '-'}</td><td>${s.httpFailed}</td><td>${s.mqttLost} (${s.mqttLostAfterStop})</td><td>${s.mqttDuplicated}</td><td>${s.dualActiveMs}</td><td>${verdict}</td></tr>`
   })
-  return `<table><tr><th>scenario</th><th>runs</th><th>MTTR p50 ms</th><th>p95</th><th>max</th><th>detection p50</th><th>÷ cold start</th><th>HTTP failed</th><th>MQTT lost (after the fault)</th><th>dup</th><th>dual-active ms</th><th>result</th></tr>${rows.join('')}</table>`
+  return `<table><tr><th>scenario</th><th>runs</th><th>MTTR p50 ms</th><th>p95</th><th>max</th><th>detection p50</th><th>÷ cold start</th><th>HTTP failed</th><th>MQTT lost (after the stop)</th><th>dup</th><th>dual-active ms</th><th>result</th></tr>${rows.join('')}</table>`
 }
 
 function scenarioSection(s: ScenarioResult): string {

@@ -4,7 +4,7 @@ import type {DrillReport} from '../types.js'
 export function drillJunit(report: DrillReport): string {
   const cases = report.scenarios.map(s => {
     const attrs = `name="${esc(s.name)}" classname="ff-ha.failover-test.${report.target}.${report.mode}" time="${seconds(s.iterations.reduce((n, i) => n + i.mttrMs, 0))}"`
-    const props = `<system-out>${esc(`MTTR p50 ${s.mttrMs.p50} ms, p95 ${s.mttrMs.p95} ms, max ${s.mttrMs.max} ms; http failed ${s.httpFailed}; mqtt lost ${s.mqttLost} (${s.mqttLostAfterFault} after the fault), duplicated ${s.mqttDuplicated}; dual-active ${s.dualActiveMs} ms`)}</system-out>`
+    const props = `<system-out>${esc(`MTTR p50 ${s.mttrMs.p50} ms, p95 ${s.mttrMs.p95} ms, max ${s.mttrMs.max} ms; http failed ${s.httpFailed}; mqtt lost ${s.mqttLost} (${s.mqttLostAfterStop} after the faulted replica stopped), duplicated ${s.mqttDuplicated}; dual-active ${s.dualActiveMs} ms`)}</system-out>`
     if (s.skipped) return `    <testcase ${attrs}>\n      <skipped message="${esc(s.skipped)}"/>\n    </testcase>`
     if (!s.passed) return `    <testcase ${attrs}>\n      <failure message="${esc(s.failures[0] ?? 'failed')}" type="slo">${esc(s.failures.join('\n'))}</failure>\n      ${props}\n    </testcase>`
     return `    <testcase ${attrs}>\n      ${props}\n    </testcase>`

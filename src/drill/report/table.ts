@@ -2,7 +2,7 @@ import type {DrillReport, Summary} from '../types.js'
 
 /** The human table for stdout. Plain text: it is data, and CI logs keep it readable. */
 export function drillTable(report: DrillReport): string {
-  const head = ['scenario', 'runs', 'MTTR p50', 'p95', 'max', 'detect p50', 'vs cold', 'http fail', 'mqtt lost (after)', 'dup', 'dual-active', 'result']
+  const head = ['scenario', 'runs', 'MTTR p50', 'p95', 'max', 'detect p50', 'vs cold', 'http fail', 'mqtt lost (after stop)', 'dup', 'dual-active', 'result']
   const rows = report.scenarios.map(s =>
     s.skipped
       ? [s.name, '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', `skipped: ${s.skipped}`]
@@ -15,7 +15,7 @@ export function drillTable(report: DrillReport): string {
           ms(s.detectionMs.p50),
           s.ratioToColdStart === null ? '-' : `${s.ratioToColdStart.toFixed(2)}x`,
           String(s.httpFailed),
-          report.broker.startsWith('off') ? '-' : `${s.mqttLost} (${s.mqttLostAfterFault})`,
+          report.broker.startsWith('off') ? '-' : `${s.mqttLost} (${s.mqttLostAfterStop})`,
           report.broker.startsWith('off') ? '-' : String(s.mqttDuplicated),
           `${s.dualActiveMs} ms`,
           s.passed ? 'pass' : 'FAIL',

@@ -72,9 +72,9 @@ export interface DrillJson {
     detectionMs: {p50: number | null; p95: number | null; max: number | null}
     httpFailed: number
     mqttLost: number
-    mqttLostAfterFault: number
+    mqttLostAfterStop: number
     mqttDuplicated: number
     dualActiveMs: number
-    iterations: {faulted: string; newActive: string | null; mttrMs: number; dualActiveMs: number; mqttLostAfterFault: number; httpSent: number; mqttSent: number; notes: string[]}[]
+    iterations: {faulted: string; newActive: string | null; mttrMs: number; dualActiveMs: number; mqttLostAfterStop: number; httpSent: number; mqttSent: number; notes: string[]}[]
   }[]
 }

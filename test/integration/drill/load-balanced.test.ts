@@ -54,7 +54,7 @@ describe('failover-test, local load-balanced (real agents and Node-RED, built-in
       expect(s.mqttLost, s.name).toBeGreaterThanOrEqual(0)
     }
     // a graceful stop and a deploy hand over without losing what was published after them
-    expect(json.scenarios.find(s => s.name === 'deploy')!.mqttLostAfterFault).toBe(0)
+    expect(json.scenarios.find(s => s.name === 'deploy')!.mqttLostAfterStop).toBe(0)
   })
 
   it('leaves no process and no temporary directory behind', () => {

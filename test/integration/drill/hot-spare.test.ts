@@ -57,7 +57,7 @@ describe('failover-test, local hot-spare (real agents, Node-RED, HAProxy, Mosqui
     }
   })
 
-  it('loses no QoS 1 message published after the faulted replica stopped (the broker's guarantee), and counts every message', () => {
+  it('loses no QoS 1 message published after the faulted replica stopped (what the broker guarantees), and counts every message', () => {
     for (const s of json.scenarios) {
       expect(s.iterations[0].mqttSent, s.name).toBeGreaterThan(20)
       expect(s.mqttLostAfterStop, s.name).toBe(0)

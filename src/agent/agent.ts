@@ -35,6 +35,16 @@ export interface AgentDeps {
   store?: LeaseStore
 }
 
+/** Reject after ms with a timer of our own: undici's per-request timeouts are coarse (seen ~1 s for 200 ms). */
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new AdminError('node-red', 'timeout', `${what}: no answer within ${ms} ms`)), ms)
+  })
+  promise.catch(() => undefined)
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
 function killAndWait(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
   return new Promise(resolve => {
@@ -54,6 +64,9 @@ const WATCHDOG_MS = 20
 const PAUSE_GAP_MS = 250
 const POLL_LOADED_MS = 25
 const REV_REFRESH_MS = 5000
+const CANDIDATE_POLL_MS = 50
+/** How long POST /flows/state start may take: thousands of function nodes take seconds to start. */
+const START_TIMEOUT_MS = 60_000
 
 // The supervisor. Rules that keep it safe, in order of importance:
 // - Flows start only after a lease write succeeded, and only while the renew deadline has not passed.
@@ -73,6 +86,7 @@ class Agent implements AgentHandle {
   private readonly control: AdminClient
   private readonly healthClient: AdminClient
   private readonly stopClient: AdminClient
+  private readonly startClient: AdminClient
   private store: LeaseStore | null = null
   private elector: LeaseElector | null = null
   private witness: Witness | null = null
@@ -113,6 +127,7 @@ class Agent implements AgentHandle {
     this.control = new AdminClient(target, {auth, retries: 0, requestTimeoutMs: 2000, connectTimeoutMs: 1000})
     this.healthClient = new AdminClient(target, {auth, retries: 0, requestTimeoutMs: config.timings.healthTimeoutMs, connectTimeoutMs: config.timings.healthTimeoutMs})
     this.stopClient = new AdminClient(target, {auth, retries: 0, requestTimeoutMs: config.stopBoundMs, connectTimeoutMs: config.stopBoundMs})
+    this.startClient = new AdminClient(target, {auth, retries: 0, requestTimeoutMs: START_TIMEOUT_MS, connectTimeoutMs: 1000})
     this.statusUrl = `http://${config.statusHost === '0.0.0.0' ? '127.0.0.1' : config.statusHost}:${config.statusPort}/`
     this.done = new Promise(resolve => (this.resolveDone = resolve))
   }
@@ -321,23 +336,29 @@ class Agent implements AgentHandle {
 
   // ---- health ----
 
+  /** Checks on a fixed cadence (a slow check does not stretch the period), one at a time. */
   private healthLoop(): void {
+    const interval = this.config.timings.healthIntervalMs
     const loop = async () => {
       if (this.stopping) return
+      const t0 = this.clock.now()
       await this.checkHealth()
-      if (!this.stopping) this.later(loop, this.config.timings.healthIntervalMs)
+      if (!this.stopping) this.later(loop, Math.max(0, interval - (this.clock.now() - t0)))
     }
-    this.later(loop, this.config.timings.healthIntervalMs)
+    this.later(loop, interval)
   }
 
   private async checkHealth(): Promise<void> {
     const child = this.child
     if (!child || !this.ready) return
+    // Starting or stopping many nodes blocks Node-RED's event loop for a while: that is not a hang. The
+    // start has its own bound (START_TIMEOUT_MS); a stop has stopBoundMs.
+    if (this.startRequest || this.fencing) return
     const gen = this.childGen
     const seq = this.stateSeq
     const t0 = this.clock.now()
     try {
-      const state = await this.healthClient.getFlowsState()
+      const state = await withTimeout(this.healthClient.getFlowsState(), this.config.timings.healthTimeoutMs, 'GET /flows/state')
       if (gen !== this.childGen) return
       this.counters.observeHealthCheck((this.clock.now() - t0) / 1000)
       if (this.healthFailuresInRow > 0) this.log('health', {ok: true, after: this.healthFailuresInRow})
@@ -379,11 +400,18 @@ class Agent implements AgentHandle {
 
   // ---- the lease ----
 
+  // The holder renews every retryPeriod. A candidate on sqlite reads every CANDIDATE_POLL_MS as well: a
+  // read is a ~20 us local SELECT, and it sees a released lease sooner. On Kubernetes every read is an
+  // API-server request, so candidates keep to retryPeriod.
   private leaseLoop(): void {
+    const retry = this.config.timings.retryPeriodMs
+    const candidatePoll = this.config.lease.backend === 'sqlite' ? Math.min(CANDIDATE_POLL_MS, retry) : retry
     const loop = async () => {
       if (this.stopping) return
+      const t0 = this.clock.now()
       await this.elector!.tick(() => this.wantLease())
-      if (!this.stopping) this.later(loop, this.config.timings.retryPeriodMs)
+      const period = this.elector!.leading ? retry : candidatePoll
+      if (!this.stopping) this.later(loop, Math.max(0, period - (this.clock.now() - t0)))
     }
     void loop()
   }
@@ -426,7 +454,7 @@ class Agent implements AgentHandle {
     while (mayStart()) {
       attempts++
       try {
-        const request = this.control.setFlowsState('start')
+        const request = this.startClient.setFlowsState('start')
         this.startRequest = request
         const state = await request
         this.startRequest = null
@@ -443,6 +471,12 @@ class Agent implements AgentHandle {
         }
       } catch (err) {
         this.startRequest = null
+        if (err instanceof AdminError && err.kind === 'timeout' && this.child) {
+          // Hung while starting its flows: it cannot be trusted to stop them either.
+          this.log('health', {ok: false, action: 'kill', reason: `Node-RED did not confirm the start within ${START_TIMEOUT_MS} ms (hang)`})
+          this.child.kill('SIGKILL')
+          return
+        }
         if (attempts === 1 || attempts % 20 === 0) {
           this.log('flows', {action: 'start-retry', attempts, error: err instanceof AdminError ? `${err.kind}${err.status ? ' ' + err.status : ''}` : errorMessage(err)})
         }
@@ -494,7 +528,7 @@ class Agent implements AgentHandle {
     if (!child) return true
     const t0 = this.clock.now()
     try {
-      const state = await this.stopClient.setFlowsState('stop')
+      const state = await withTimeout(this.stopClient.setFlowsState('stop'), this.config.stopBoundMs, 'POST /flows/state stop')
       if (state === 'stop') {
         this.stateSeq++
         this.flowsState = 'stop'
@@ -556,7 +590,7 @@ class Agent implements AgentHandle {
     // Node-RED does not await its write of the stop state: a SIGTERM right after the stop can lose it. Make
     // sure the userDir boots stopped whoever starts it next.
     this.bootStopped()
-    await Promise.allSettled([this.control.close(), this.healthClient.close(), this.stopClient.close()])
+    await Promise.allSettled([this.control.close(), this.healthClient.close(), this.stopClient.close(), this.startClient.close()])
     await this.store?.close()
     this.launcher.cleanup()
     if (this.server) {

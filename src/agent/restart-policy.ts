@@ -10,7 +10,10 @@ export interface RestartPolicyOptions {
   stableMs: number
 }
 
-export const DEFAULT_RESTART_POLICY: RestartPolicyOptions = {baseDelayMs: 100, maxDelayMs: 10_000, crashLoopAfter: 5, stableMs: 10_000}
+// The first restart waits 500 ms: a booting Node-RED takes a core for seconds, and right after a failure
+// the spare is starting its flows on the same machine (a container's CPU share, or this host). The takeover
+// goes first; the failed replica is back as a spare a moment later.
+export const DEFAULT_RESTART_POLICY: RestartPolicyOptions = {baseDelayMs: 500, maxDelayMs: 10_000, crashLoopAfter: 5, stableMs: 5000}
 
 export interface RestartDecision {
   delayMs: number

@@ -23,13 +23,13 @@ describe('ff-ha agent: supervision beyond failover (real agent processes)', () =
       command: () => [process.execPath, '-e', 'console.error("Error: Cannot find module node-red-contrib-missing"); process.exit(3)'],
     })
     const agent = set.agents[0]
-    const loop = await agent.waitForEvent(e => e.event === 'crash-loop', 30_000)
+    const loop = await agent.waitForEvent(e => e.event === 'crash-loop', 40_000)
     expect(loop.consecutive).toBe(5)
     expect(loop.reason).toMatch(/Node-RED exited with code 3 5 times in a row/)
     expect(loop.reason).toMatch(/Cannot find module node-red-contrib-missing/)
     await agent.waitForEvent(e => e.event === 'restart' && e.consecutive === 5, 10_000)
     const restarts = agent.events.filter(e => e.event === 'restart').map(e => e.delayMs as number)
-    expect(restarts.slice(0, 5)).toEqual([100, 200, 400, 800, 1600])
+    expect(restarts.slice(0, 5)).toEqual([500, 1000, 2000, 4000, 8000])
     const res = await request(new URL('healthz', agent.statusUrl))
     expect(res.statusCode).toBe(503)
     expect(((await res.body.json()) as {reason: string}).reason).toMatch(/^crash loop: /)

@@ -42,7 +42,9 @@ export function startObserver(replicas: ObservedReplica[], options: {token?: str
       ])
       // without Node-RED's own URL (attached targets), the agent's view of its flows state stands in
       const state = replica.url ? flows : status ? {state: (status as {flowsState?: unknown}).flowsState} : undefined
-      samples.push(toSample(t, replica.name, status, state))
+      // An answer tells the state when it was given: a request that waited for a frozen process to wake
+      // describes the moment it woke, not the moment it was sent. No answer: stamp the send time.
+      samples.push(toSample(status !== undefined || flows !== undefined ? now() : t, replica.name, status, state))
       const wait = intervalMs - (now() - t)
       if (wait > 0) await sleep(wait)
     }

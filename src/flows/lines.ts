@@ -25,10 +25,16 @@ export class LineIndex {
 }
 
 function lineStarts(text: string): Int32Array {
-  let count = 1
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) count++
-  const starts = new Int32Array(count)
+  // One pass, growing a typed array (a 150 MB flows file has ~5 million lines).
+  let starts = new Int32Array(1024)
   let n = 1
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts[n++] = i + 1
-  return starts
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) {
+    if (n === starts.length) {
+      const bigger = new Int32Array(starts.length * 2)
+      bigger.set(starts)
+      starts = bigger
+    }
+    starts[n++] = i + 1
+  }
+  return starts.subarray(0, n)
 }

@@ -16,9 +16,9 @@ export interface FlowsModel {
   /** Index of each node's parent tab or subflow definition, or -1 (global, or z points nowhere). */
   parent: Int32Array
   /** Successors by wire, link (link out -> link in, link call -> link in) or subflow port. */
-  next: number[][]
+  next: Adjacency
   /** The reverse of `next`. */
-  prev: number[][]
+  prev: Adjacency
   /** Subflow instances (`subflow:<id>` nodes) by subflow definition id. */
   instances: Map<string, number[]>
   isConfig(index: number): boolean
@@ -29,6 +29,27 @@ export interface FlowsModel {
 }
 
 const STRUCTURAL = new Set(['tab', 'subflow', 'group'])
+
+/**
+ * Edges in compressed form (no array per node: 200,000 nodes would mean 400,000 small arrays):
+ * the neighbours of i are list[start[i]] .. list[start[i + 1] - 1].
+ */
+export interface Adjacency {
+  start: Int32Array
+  list: Int32Array
+  /** The neighbours of i (a view; for code that is not hot). */
+  of(i: number): Int32Array
+}
+
+function adjacency(n: number, from: number[], to: number[]): Adjacency {
+  const start = new Int32Array(n + 1)
+  for (let e = 0; e < from.length; e++) start[from[e] + 1]++
+  for (let i = 0; i < n; i++) start[i + 1] += start[i]
+  const fill = start.slice(0, n)
+  const list = new Int32Array(from.length)
+  for (let e = 0; e < from.length; e++) list[fill[from[e]]++] = to[e]
+  return {start, list, of: i => list.subarray(start[i], start[i + 1])}
+}
 
 export function buildModel(file: FlowsFile): FlowsModel {
   const nodes = file.nodes
@@ -63,16 +84,12 @@ export function buildModel(file: FlowsFile): FlowsModel {
     }
   }
 
-  const next: number[][] = new Array(n)
-  const prev: number[][] = new Array(n)
-  for (let i = 0; i < n; i++) {
-    next[i] = []
-    prev[i] = []
-  }
+  const froms: number[] = []
+  const tos: number[] = []
   const edge = (from: number, to: number) => {
     if (from === -1 || to === -1 || from === to) return
-    next[from].push(to)
-    prev[to].push(from)
+    froms.push(from)
+    tos.push(to)
   }
   for (let i = 0; i < n; i++) {
     const node = nodes[i]
@@ -89,8 +106,8 @@ export function buildModel(file: FlowsFile): FlowsModel {
     } else if (node.type === 'link in') {
       // A link in lists its link outs too; an edit in one place only must still connect them.
       for (const id of arrayOf(node.links)) {
-        const s = find(id)
-        if (s !== -1 && nodes[s].type === 'link out' && !arrayOf(nodes[s].links).includes(node.id)) edge(s, i)
+        const src = find(id)
+        if (src !== -1 && nodes[src].type === 'link out' && !arrayOf(nodes[src].links).includes(node.id)) edge(src, i)
       }
     }
   }
@@ -114,6 +131,9 @@ export function buildModel(file: FlowsFile): FlowsModel {
       })
     }
   }
+
+  const next = adjacency(n, froms, tos)
+  const prev = adjacency(n, tos, froms)
 
   const isConfig = (i: number) => {
     const node = nodes[i]

@@ -5,7 +5,7 @@ import type {FlowNode} from '../admin/types.js'
 import {InputError} from '../errors.js'
 import {locateJsonError} from './json-error.js'
 import {LineIndex, type Position} from './lines.js'
-import {scanNodeOffsets} from './scan.js'
+import {locateNodesById, scanNodeOffsets} from './scan.js'
 
 export type {Position} from './lines.js'
 
@@ -81,9 +81,18 @@ export function parseFlowsText(text: string, path: string): FlowsFile {
   } else {
     throw new InputError(`${at(start)} not a flows file: the top-level value is ${kindOf(value)}`, HINT)
   }
-  const offsets = scanNodeOffsets(text, start, format)
-  // The scan and JSON.parse must agree; if they ever do not, positions fall back to the file start.
-  const offsetOf = (index: number) => (offsets.length === nodes.length ? offsets[index] ?? start : start)
+  // Node positions are found on first use (parse-only callers never pay for them): by id for files that
+  // Node-RED wrote, else by walking the text. The walk and JSON.parse must agree; if they ever do not,
+  // positions fall back to the start of the file rather than point at the wrong node.
+  let offsets: number[] | undefined
+  const offsetOf = (index: number): number => {
+    if (!offsets) {
+      offsets = (validated && locateNodesById(text, start, nodes as FlowNode[])) || scanNodeOffsets(text, start, format)
+      if (offsets.length !== nodes.length) offsets = []
+    }
+    return offsets[index] ?? start
+  }
+  let validated = false
   for (let i = 0; i < nodes.length; i++) {
     const node = nodes[i] as {id?: unknown; type?: unknown} | null
     if (node === null || typeof node !== 'object' || Array.isArray(node)) {
@@ -98,6 +107,7 @@ export function parseFlowsText(text: string, path: string): FlowsFile {
       throw new InputError(`${at(offsetOf(i))} not a flows file: node ${i} (id ${node.id}) ${why}`, HINT)
     }
   }
+  validated = true
   const style = detectStyle(text)
   return {
     path,

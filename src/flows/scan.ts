@@ -56,3 +56,51 @@ export function scanNodeOffsets(text: string, start: number, format: 'array' | '
   }
   return offsets
 }
+
+function skipSpace(text: string, i: number, step: 1 | -1): number {
+  for (;;) {
+    const c = text.charCodeAt(i)
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i += step
+    else return i
+  }
+}
+
+/**
+ * The fast path for files Node-RED wrote (every node object starts `{"id": ..., "type": ...`): find each
+ * node's own id in order with indexOf and check the text around it, instead of walking every character.
+ * Inside JSON strings quotes are escaped, so `{"id": "X", "type": "T"` unescaped is structure, never text.
+ * Returns undefined when any node does not match (then the caller walks the text with scanNodeOffsets).
+ */
+export function locateNodesById(text: string, start: number, nodes: ReadonlyArray<{id: string; type: string}>): number[] | undefined {
+  const offsets = new Array<number>(nodes.length)
+  let cursor = start
+  for (let i = 0; i < nodes.length; i++) {
+    const id = JSON.stringify(nodes[i].id)
+    const type = JSON.stringify(nodes[i].type)
+    let found = -1
+    for (let q = text.indexOf(id, cursor); q !== -1; q = text.indexOf(id, q + 1)) {
+      // Backwards: `{` ws `"id"` ws `:` ws
+      let p = skipSpace(text, q - 1, -1)
+      if (text.charCodeAt(p) !== 0x3a) continue
+      p = skipSpace(text, p - 1, -1)
+      if (p < 4 || !text.startsWith('"id"', p - 3)) continue
+      p = skipSpace(text, p - 4, -1)
+      if (text.charCodeAt(p) !== 0x7b) continue
+      // Forwards: ws `,` ws `"type"` ws `:` ws "<type>"
+      let r = skipSpace(text, q + id.length, 1)
+      if (text.charCodeAt(r) !== 0x2c) continue
+      r = skipSpace(text, r + 1, 1)
+      if (!text.startsWith('"type"', r)) continue
+      r = skipSpace(text, r + 6, 1)
+      if (text.charCodeAt(r) !== 0x3a) continue
+      r = skipSpace(text, r + 1, 1)
+      if (!text.startsWith(type, r)) continue
+      found = p
+      cursor = r + type.length
+      break
+    }
+    if (found === -1) return undefined
+    offsets[i] = found
+  }
+  return offsets
+}

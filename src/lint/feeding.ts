@@ -4,7 +4,7 @@
 // an inject keeps the stream on its own replica, and a `split` makes a sequence that stays on the replica
 // of the message it came from. One forward propagation of bit masks over the wires graph: O(edges).
 import type {FlowNode} from '../admin/types.js'
-import type {FlowsModel} from '../flows/model.js'
+import type {Adjacency, FlowsModel} from '../flows/model.js'
 
 export const SPREAD = 1
 export const BROADCAST = 2
@@ -69,7 +69,7 @@ export function computeFeeding(model: FlowsModel, includeDisabled: boolean): Fee
     if (!active(i) || model.isConfig(i) || type === 'tab' || type === 'subflow' || type === 'group') continue
     let kind = sourceKind(nodes[i], model)
     // Anything else with nothing wired in starts messages of its own (status, catch, a poller, a reader).
-    if (kind === 0 && !prev[i].some(active)) kind = OTHER
+    if (kind === 0 && !hasActive(prev, i, active)) kind = OTHER
     if (kind === 0) continue
     mask[i] = kind | NOSEQ
     origin[ORIGIN_BITS.indexOf(kind as (typeof ORIGIN_BITS)[number])][i] = i
@@ -80,7 +80,8 @@ export function computeFeeding(model: FlowsModel, includeDisabled: boolean): Fee
     const node = nodes[i]
     const m = mask[i]
     const out = node.type === 'split' ? (m & ORIGINS) | SEQ : endsSequence(node) ? (m & ORIGINS) | NOSEQ : m
-    for (const j of next[i]) {
+    for (let e = next.start[i]; e < next.start[i + 1]; e++) {
+      const j = next.list[e]
       if (!active(j)) continue
       const before = mask[j]
       const after = before | out
@@ -93,6 +94,11 @@ export function computeFeeding(model: FlowsModel, includeDisabled: boolean): Fee
     }
   }
   return {mask, originOf: (index, bit) => origin[ORIGIN_BITS.indexOf(bit as (typeof ORIGIN_BITS)[number])]?.[index] ?? -1}
+}
+
+function hasActive(adj: Adjacency, i: number, active: (i: number) => boolean): boolean {
+  for (let e = adj.start[i]; e < adj.start[i + 1]; e++) if (active(adj.list[e])) return true
+  return false
 }
 
 /** `http in "GET /api" (line 12)`: how messages name a node. */

@@ -39,6 +39,24 @@ describe('parseFlowsText', () => {
     expect(f.indent).toBe('')
   })
 
+  it('finds positions by walking the text when nodes do not start with id and type (not written by Node-RED)', () => {
+    const text = '[\n  {"type": "tab", "id": "a"},\n  {"x": {"id": "b", "type": "inject"}, "id": "b", "type": "inject"}\n]'
+    const f = parseFlowsText(text, 'f.json')
+    expect(f.positionOf(0)).toEqual({line: 2, column: 3})
+    expect(f.positionOf(1)).toEqual({line: 3, column: 3})
+  })
+
+  it('skips references to a node (wires, subflow ports) when finding it by id', () => {
+    const nodes = [
+      {id: 'sf', type: 'subflow', in: [{wires: [{id: 'n', type: 'x'}]}], out: [{wires: [{id: 'n', port: 0}]}]},
+      {id: 'a', type: 'inject', wires: [['n']]},
+      {id: 'n', type: 'debug'},
+    ]
+    const text = JSON.stringify(nodes, null, 4)
+    const f = parseFlowsText(text, 'f.json')
+    expect(f.offsetOf(2)).toBe(text.lastIndexOf('{\n        "id": "n"'))
+  })
+
   it('skips a byte order mark', () => {
     expect(parseFlowsText('\ufeff[{"id":"a","type":"tab"}]', 'bom.json').nodes).toHaveLength(1)
   })

@@ -2,7 +2,7 @@ import {now, sleep, waitFor} from './clock.js'
 import {startObserver} from './observer.js'
 import {startHttpTraffic} from './traffic/http.js'
 import type {MqttTraffic} from './traffic/mqtt.js'
-import type {AgentView, Topology} from './topology/types.js'
+import type {AgentView, AppliedFault, Topology} from './topology/types.js'
 import type {HttpRecord, IterationTimeline, ScenarioName} from './types.js'
 
 // One iteration of one scenario: wait for a steady set-up, start traffic and the observer, break the
@@ -36,6 +36,7 @@ export async function runIteration(topology: Topology, scenario: ScenarioName, o
   let faultAt = 0
   let healedAt: number | undefined
   let failure: unknown
+  let applied: AppliedFault | undefined
   try {
     await sleep(options.warmupMs ?? 700)
     faultAt = now()
@@ -44,6 +45,7 @@ export async function runIteration(topology: Topology, scenario: ScenarioName, o
       await waitServed(http.records, faultAt, recoveryTimeoutMs)
     } else {
       const fault = await topology.applyFault(scenario, victim)
+      applied = fault
       if (fault.heal) {
         if (scenario === 'hang') {
           // the agent kills the hung Node-RED; SIGCONT only after the iteration (recover) if it did not
@@ -77,6 +79,11 @@ export async function runIteration(topology: Topology, scenario: ScenarioName, o
     return await finish()
   } catch (err) {
     await finish().catch(() => undefined)
+    // leave the set-up usable for the next scenario: lift the fault and bring the replica back
+    if (applied) {
+      await applied.heal?.().catch(() => undefined)
+      await topology.recover(applied).catch(() => undefined)
+    }
     throw err
   }
 

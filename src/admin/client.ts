@@ -1,6 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {Agent, errors as undiciErrors, type Dispatcher} from 'undici'
 import {registerSecret} from '../output/secrets.js'
+import {waitForRuntimeDeploy} from './comms.js'
 import {AdminError} from './errors.js'
 import type {AdminAuth, Credentials, DeploymentType, FlowNode, FlowsState, ReplicaTarget} from './types.js'
 
@@ -45,7 +46,10 @@ export class AdminClient {
     this.dispatcher = new Agent({
       connect: {timeout: this.options.connectTimeoutMs, ca, rejectUnauthorized: !options.insecure},
       connections: 4,
-      keepAliveTimeout: 4000,
+      // Short: a server closing an idle keep-alive socket while we send on it is a reset, and a POST
+      // cannot be retried. Node's server keeps idle sockets 5 s; under load its timer fires late or early.
+      keepAliveTimeout: 1000,
+      keepAliveMaxTimeout: 1000,
     })
   }
 
@@ -94,6 +98,15 @@ export class AdminClient {
   /** GET /credentials/<type>/<id>: the editor's view (secrets as has_<name>: true, never their values). */
   async getNodeCredentials(type: string, id: string): Promise<Record<string, unknown>> {
     return this.json(await this.request('GET', `credentials/${encodeURIComponent(type)}/${encodeURIComponent(id)}`)) as Record<string, unknown>
+  }
+
+  /**
+   * Wait until Node-RED reports (on its comms websocket) that the flows of `rev` finished starting; false
+   * when the websocket is not available (editor disabled). See comms.ts for why the state is not enough.
+   */
+  async waitForFlowsStarted(rev: string, timeoutMs: number): Promise<boolean> {
+    if (!this.token && this.auth.username) await this.login()
+    return waitForRuntimeDeploy({replica: this.replica.name, url: this.replica.url, token: this.token, rev, timeoutMs, dispatcher: this.dispatcher})
   }
 
   async getSettings(): Promise<Record<string, unknown>> {

@@ -32,7 +32,11 @@ export async function waitForRevAndState(client: AdminClient, rev: string, state
       const [flowsRev, state] = await Promise.all([options.revReported ? rev : client.getFlows().then(f => f.rev), client.getFlowsState()])
       seen = {rev: flowsRev, state}
       if (options.failOnStart && state === 'start') throw new SpareStartedError(`${client.name}: a spare started its flows`)
-      if (seen.rev === rev && states.includes(state) && (!options.health || (await healthy(client)))) return seen
+      if (seen.rev === rev && states.includes(state) && (!options.health || (await healthy(client)))) {
+        // `start` is reported as starting begins; Node-RED's runtime-deploy event says it has finished.
+        if (state === 'start') await client.waitForFlowsStarted(rev, Math.max(1000, deadline - Date.now()))
+        return seen
+      }
       lastError = undefined
     } catch (err) {
       if (err instanceof SpareStartedError) throw err

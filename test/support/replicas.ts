@@ -5,7 +5,7 @@ import {randomBytes} from 'node:crypto'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import type {AdminClient} from '../../src/admin/client.js'
+import {AdminClient} from '../../src/admin/client.js'
 import type {ReplicaTarget} from '../../src/admin/types.js'
 import {freePorts} from '../../src/net/free-port.js'
 import {launchNodeRed, type LaunchedNodeRed} from '../../src/nodered/launch.js'
@@ -14,7 +14,7 @@ import type {NodeRedMajor} from '../../src/nodered/runtime.js'
 export interface TestReplica extends ReplicaTarget {
   port: number
   userDir: string
-  /** An admin client with the shared token (retries off). */
+  /** An admin client with the shared token (reads retried twice). */
   client: AdminClient
   node: LaunchedNodeRed
 }
@@ -73,7 +73,11 @@ export async function startReplicas(n: number, options: StartReplicasOptions = {
     if (s.status === 'fulfilled') replicas[i] = describe(i, s.value)
   }
   function describe(i: number, node: LaunchedNodeRed): TestReplica {
-    return {name: `${prefix}-${i}`, url: node.url, port: ports[i], userDir: join(root, `${prefix}-${i}`), client: node.client, node}
+    // Our own client, with retries for reads: the launch client has none, and a test's read that meets a
+    // keep-alive socket the server just closed should not fail the test.
+    void node.client.close()
+    const client = new AdminClient({name: `${prefix}-${i}`, url: node.url}, {auth: {token}, retries: 2})
+    return {name: `${prefix}-${i}`, url: node.url, port: ports[i], userDir: join(root, `${prefix}-${i}`), client, node}
   }
 
   const cluster: TestCluster = {

@@ -102,6 +102,12 @@ describe('ff-ha deploy (CLI)', () => {
     expect(out.code, out.stderr).toBe(0)
     expect(out.stdout).toMatch(/^dry run: rev [0-9a-f]{8}, nothing posted\ncli-0 \(rev [0-9a-f]{8}, stop, spare\): 0 added, 0 removed, 1 changed\n {2}~ probe-set change "tag"/)
     expect(await Promise.all(cluster.replicas.map(r => r.client.getFlows().then(f => f.rev)))).toEqual(before)
+    // The local cluster file that failover-test writes (--discovery local).
+    write('cluster.json', {replicas: cluster.targets().map(t => ({...t, agentUrl: undefined}))})
+    const local = await ffha(['deploy', 'flows.json', '--discovery', 'local', '--cluster-file', 'cluster.json', '--dry-run', '--json'], {SHOP_ADMIN_TOKEN: cluster.token})
+    expect(local.code, local.stderr).toBe(0)
+    expect(JSON.parse(local.stdout).replicas.map((r: {name: string}) => r.name)).toEqual(['cli-0', 'cli-1'])
+    expect(local.stderr).toContain('to 2 replicas from local (dry run)')
     const missing = await ffha(['deploy', '--dry-run'])
     expect(missing.code).toBe(2)
     expect(missing.stderr).toContain('error SHOP_ADMIN_TOKEN is not set')

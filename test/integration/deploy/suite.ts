@@ -64,9 +64,20 @@ export function deploySuite(major: NodeRedMajor): void {
       }
       expect(await revs()).toEqual([report.rev, report.rev, report.rev])
       expect(await Promise.all([0, 1, 2].map(probe))).toEqual([`clean-${major}`, `clean-${major}`, `clean-${major}`])
+      // "Started" came from Node-RED's runtime-deploy notification (comms), not only from /flows/state.
+      expect(await cluster.replicas[0].client.waitForFlowsStarted(report.rev, 5000)).toBe(true)
       // The same flows again change nothing.
       const again = await deploy(flows)
       expect(again.replicas.map(r => r.status)).toEqual(['unchanged', 'unchanged', 'unchanged'])
+    })
+
+    it('deployment types nodes and flows converge too (only what changed restarts)', async () => {
+      await setStates(['start', 'start', 'start'])
+      for (const type of ['nodes', 'flows'] as const) {
+        const report = await deploy(probeFlows(`type-${type}`), {type, strategy: 'rolling', maxUnavailable: 2})
+        expect(report.ok, report.error).toBe(true)
+        expect(await Promise.all([0, 1, 2].map(probe))).toEqual([`type-${type}`, `type-${type}`, `type-${type}`])
+      }
     })
 
     it('a wrong token fails before any change, naming every replica and never printing a token', async () => {
@@ -134,6 +145,24 @@ export function deploySuite(major: NodeRedMajor): void {
       expect(await probe(0)).toBe(`hot-${major}`)
       expect(await probe(1)).toBe('HTTP 404')
       expect(await probe(2)).toBe('HTTP 404')
+    })
+
+    it('hot-spare: a spare found running flows after the deploy is stopped at once, and the deploy rolled back', async () => {
+      await setStates(['start', 'stop', 'stop'])
+      const before = await revs()
+      const report = await deploy(probeFlows('spare-started'), {
+        mode: 'hot-spare',
+        // Someone starts replica 2's flows between our preflight and our POST.
+        hooks: {afterPreflight: async () => void (await cluster.replicas[2].client.setFlowsState('start'))},
+      })
+      expect(report.ok).toBe(false)
+      const r2 = report.replicas[2]
+      expect(r2.status).toBe('failed')
+      expect(r2.error).toMatch(new RegExp(`^nr${major}-2: a spare started its flows; ff-ha stopped its flows again \\(rolled back to rev ${before[2].slice(0, 8)}\\)$`))
+      expect(report.replicas[1].status).toBe('rolled-back')
+      expect(report.replicas[0].status).toBe('unchanged')
+      expect(await states()).toEqual(['start', 'stop', 'stop'])
+      expect(await revs()).toEqual(before)
     })
 
     it('hot-spare: a spare in safe mode is refused, because a deploy would start its flows', async () => {

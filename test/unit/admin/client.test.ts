@@ -141,6 +141,13 @@ describe('AdminClient', () => {
   })
 })
 
+describe('waitForFlowsStarted', () => {
+  it('says "not available" (false) when there is no comms websocket, as with the editor disabled', async () => {
+    const {url} = await serve((_req, res) => json(res, 404, {}))
+    expect(await client(url).waitForFlowsStarted('abc', 2000)).toBe(false)
+  })
+})
+
 describe('TLS', () => {
   it('trusts a CA file, refuses an unknown certificate in words, and skips the check only with insecure', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ff-ha-tls-'))

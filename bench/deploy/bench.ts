@@ -28,14 +28,16 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const min = (xs: number[]) => Math.min(...xs)
 
 /**
- * Node-RED's own deploy, the least a client can do: POST /flows (its answer carries the new rev), then poll
- * the cheap GET /flows/state until it reports the state (POST answers before the flows started).
+ * Node-RED's own deploy, the least a client can do: POST /flows (its answer carries the new rev), then wait
+ * until Node-RED is done: for running flows its runtime-deploy notification (sent once the new flows have
+ * started; POST answers before that), for stopped flows GET /flows/state.
  */
 async function bareDeploy(clients: AdminClient[], flows: FlowNode[]): Promise<number> {
   const t = performance.now()
   await Promise.all(clients.map(async c => {
-    await c.postFlows(flows, {type: 'full'})
-    while ((await c.getFlowsState()) !== STATE) await new Promise(r => setTimeout(r, 10))
+    const {rev} = await c.postFlows(flows, {type: 'full'})
+    if (STATE === 'start') await c.waitForFlowsStarted(rev, 60_000)
+    else while ((await c.getFlowsState()) !== STATE) await new Promise(r => setTimeout(r, 10))
   }))
   return performance.now() - t
 }

@@ -68,9 +68,17 @@ export function buildModel(file: FlowsFile): FlowsModel {
   const find = (id: unknown): number => (typeof id === 'string' ? indexOf.get(id) ?? -1 : -1)
 
   const parent = new Int32Array(n).fill(-1)
+  // Nodes of one tab come together in a flows file: remember the last z rather than look each one up.
+  let lastZ: unknown
+  let lastP = -1
   for (let i = 0; i < n; i++) {
-    const p = find(nodes[i].z)
-    if (p !== -1 && p !== i && (nodes[p].type === 'tab' || nodes[p].type === 'subflow')) parent[i] = p
+    const z = nodes[i].z
+    if (z !== lastZ) {
+      lastZ = z
+      lastP = find(z)
+      if (lastP !== -1 && nodes[lastP].type !== 'tab' && nodes[lastP].type !== 'subflow') lastP = -1
+    }
+    if (lastP !== i) parent[i] = lastP
   }
 
   const instances = new Map<string, number[]>()

@@ -73,10 +73,12 @@ function skipSpace(text: string, i: number, step: 1 | -1): number {
  */
 export function locateNodesById(text: string, start: number, nodes: ReadonlyArray<{id: string; type: string}>): number[] | undefined {
   const offsets = new Array<number>(nodes.length)
+  const quotedTypes = new Map<string, string>()
   let cursor = start
   for (let i = 0; i < nodes.length; i++) {
     const id = JSON.stringify(nodes[i].id)
-    const type = JSON.stringify(nodes[i].type)
+    let type = quotedTypes.get(nodes[i].type)
+    if (type === undefined) quotedTypes.set(nodes[i].type, (type = JSON.stringify(nodes[i].type)))
     let found = -1
     for (let q = text.indexOf(id, cursor); q !== -1; q = text.indexOf(id, q + 1)) {
       // Backwards: `{` ws `"id"` ws `:` ws

@@ -93,7 +93,10 @@ async function oneRun(set: AgentSet, watcher: FlowsWatcher, scenario: Scenario):
     active.signal('SIGSTOP')
     active.signalNodeRed('SIGSTOP')
   }
-  const became = await spare.waitForEvent(e => e.event === 'role' && e.role === 'active', 30_000, fromEvents)
+  const became = await spare.waitForEvent(e => e.event === 'role' && e.role === 'active', 30_000, fromEvents).catch(err => {
+    for (const a of set.agents) console.error(`${a.name}:\n${a.events.slice(-25).map(e => JSON.stringify(e)).join('\n')}`)
+    throw err
+  })
   const takeoverMs = Date.parse(became.ts) - t0
   if (scenario === 'freeze') {
     await sleep(300)

@@ -65,6 +65,8 @@ const PAUSE_GAP_MS = 250
 const POLL_LOADED_MS = 25
 const REV_REFRESH_MS = 5000
 const CANDIDATE_POLL_MS = 50
+/** How long a "start" right after boot may be Node-RED's misreport rather than flows running. */
+const BOOT_MISREPORT_MS = 1000
 /** How long POST /flows/state start may take: thousands of function nodes take seconds to start. */
 const START_TIMEOUT_MS = 60_000
 
@@ -104,6 +106,7 @@ class Agent implements AgentHandle {
   private rev: string | null = null
   private restarts = 0
   private healthFailuresInRow = 0
+  private unleasedStartSince: number | null = null
   private lastRevAt = 0
   private startRequest: Promise<unknown> | null = null
   private fencing: Promise<void> | null = null
@@ -288,7 +291,7 @@ class Agent implements AgentHandle {
     } catch {
       // the health loop will tell
     }
-    if (gen !== this.childGen || this.stopping) return
+    if (gen !== this.childGen || this.stopping || this.child !== child) return
     this.ready = true
     this.flowsState = state
     this.log('node-red-ready', {pid: child.pid ?? null, rev: this.rev, flowsState: state, bootMs: Math.round(this.clock.now() - this.childStartedAt)})
@@ -297,11 +300,22 @@ class Agent implements AgentHandle {
     }, this.config.restartPolicy.stableMs)
     if (!this.hotSpare) return void this.startFlows(null)
     if (state === 'start' && !this.elector!.leading) {
-      // It booted started: the persisted state was lost or someone changed it. Never run flows unleased.
-      this.log('unexpected-start', {reason: 'Node-RED booted with flows started'})
-      await this.fence('not-leader')
+      // Right after boot Node-RED may report "start" for a moment before it reads the persisted "stop" (its
+      // flows start() sets the state first and checks it after an await). Look again before acting.
+      const deadline = this.clock.now() + BOOT_MISREPORT_MS
+      while (state === 'start' && this.clock.now() < deadline && gen === this.childGen) {
+        await this.sleep(50)
+        state = await this.control.getFlowsState().catch(() => state)
+      }
+      if (gen !== this.childGen || this.stopping || this.child !== child) return
+      this.flowsState = state
+      if (state === 'start' && !this.elector!.leading) {
+        // It booted started: the persisted state was lost or someone changed it. Never run flows unleased.
+        this.log('unexpected-start', {reason: 'Node-RED booted with flows started'})
+        await this.fence('not-leader')
+      }
     }
-    if (!this.fencing && !this.elector!.leading) this.setRole('spare')
+    if (!this.fencing && !this.elector!.leading && this.child === child && this.ready) this.setRole('spare')
   }
 
   private onChildGone(gen: number, code: number | null, signal: NodeJS.Signals | null, error?: string): void {
@@ -364,7 +378,12 @@ class Agent implements AgentHandle {
       if (this.healthFailuresInRow > 0) this.log('health', {ok: true, after: this.healthFailuresInRow})
       this.healthFailuresInRow = 0
       if (seq === this.stateSeq) this.flowsState = state
-      if (this.hotSpare && state === 'start' && !this.elector!.leading && !this.startRequest && !this.fencing && !this.stopping && seq === this.stateSeq) {
+      const unleased = this.hotSpare && state === 'start' && !this.elector!.leading && !this.startRequest && !this.fencing && !this.stopping && seq === this.stateSeq
+      if (!unleased) this.unleasedStartSince = null
+      else if (this.unleasedStartSince === null) this.unleasedStartSince = this.clock.now()
+      else if (this.clock.now() - this.unleasedStartSince >= BOOT_MISREPORT_MS / 2) {
+        // Seen twice, apart: not the boot-time misreport. Someone started flows here without the lease.
+        this.unleasedStartSince = null
         this.log('unexpected-start', {reason: 'flows are running on a replica that does not hold the lease'})
         void this.fence('not-leader')
       }
@@ -498,7 +517,8 @@ class Agent implements AgentHandle {
     this.elector?.resignNow()
     this.counters.fences++
     const sinceRenew = lastRenew === null ? Infinity : this.clock.now() - lastRenew
-    const mayBeTaken = this.hotSpare && (reason === 'lease-lost' || reason === 'lost-while-starting' || sinceRenew >= this.config.timings.leaseDurationMs)
+    // (not-leader: we never held it in this tenure; Node-RED is awake and answering, so the API stop is quick.)
+    const mayBeTaken = this.hotSpare && reason !== 'not-leader' && (reason === 'lease-lost' || reason === 'lost-while-starting' || sinceRenew >= this.config.timings.leaseDurationMs)
     const flowsMayRun = this.flowsState !== 'stop' || this.startRequest !== null
     this.setRole('fenced', {reason, sinceRenewMs: Number.isFinite(sinceRenew) ? Math.round(sinceRenew) : null})
     const child = this.child

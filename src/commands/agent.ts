@@ -5,14 +5,11 @@ import {BaseCommand, type CommandResult} from '../base-command.js'
 
 export default class Agent extends BaseCommand {
   static override summary = 'Run beside a Node-RED replica: supervise it, hold the lease, start flows only when active.'
-  static override description = `The container entrypoint of every replica. Spawns Node-RED (booting with flows stopped), takes part in
-leader election (hot-spare: sqlite or kubernetes lease), starts flows only while it holds the lease, stops
-them at once when it cannot trust the lease any more, restarts a crashed or hung Node-RED as a spare, and
-serves /healthz, /active, /status and /metrics on its own port. One JSON line per event on stdout.
-Every flag can also come from the environment (FF_HA_REPLICA, FF_HA_PROFILE, ...). The admin token comes
-from the variable named by secrets.adminTokenEnv (default FF_HA_ADMIN_TOKEN), the credential secret from
-secrets.credentialSecretEnv (default FF_HA_CREDENTIAL_SECRET). SIGTERM hands over: stop flows, release the
-lease, stop Node-RED, exit 0. Give a Node-RED command after "--" to run it instead of the bundled one.`
+  static override description = [
+    'The container entrypoint of every replica. Spawns Node-RED (booting with flows stopped), takes part in leader election (hot-spare: a sqlite or kubernetes lease), starts flows only while it holds the lease, stops them at once when it can no longer trust the lease, restarts a crashed or hung Node-RED as a spare, and serves /healthz, /active, /status and /metrics on its own port. One JSON line per event on stdout.',
+    'Every flag can also come from the environment (FF_HA_REPLICA, FF_HA_PROFILE, ...). The admin token comes from the variable named by secrets.adminTokenEnv (default FF_HA_ADMIN_TOKEN), the credential secret from secrets.credentialSecretEnv (default FF_HA_CREDENTIAL_SECRET); neither is ever printed.',
+    'SIGTERM hands over: stop flows, release the lease, stop Node-RED, exit 0. Give a Node-RED command after "--" to run it instead of the bundled one.',
+  ].join('\n\n')
 
   static override examples = [
     '<%= config.bin %> agent --replica node-red-1 --profile ff-ha.yaml',

@@ -47,7 +47,9 @@ password comes from FF_HA_ADMIN_PASSWORD. Secrets never appear in any output.`
     lint: Flags.boolean({description: 'Lint the flows for the mode first and refuse on errors.', default: true, allowNo: true}),
     'dry-run': Flags.boolean({description: 'Show, per replica, the nodes that would be added, removed and changed; post nothing.', default: false}),
     'token-env': Flags.string({description: 'Environment variable holding the shared admin token (default: the profile\'s secrets.adminTokenEnv, FF_HA_ADMIN_TOKEN).'}),
-    username: Flags.string({description: 'Log in at /auth/token on each replica as this user (password from FF_HA_ADMIN_PASSWORD).', env: 'FF_HA_ADMIN_USER'}),
+    // No env binding: FF_HA_ADMIN_USER is also what the replicas' settings read, and a shell that runs a
+    // replica must not silently switch deploy from the token to a login.
+    username: Flags.string({description: 'Log in at /auth/token on each replica as this user (password from FF_HA_ADMIN_PASSWORD) instead of the token.'}),
     'password-env': Flags.string({description: 'Environment variable holding the password for --username.', default: 'FF_HA_ADMIN_PASSWORD'}),
     'ca-file': Flags.string({description: 'CA certificate (PEM) to trust for https:// replicas.'}),
     insecure: Flags.boolean({description: 'Do not verify TLS certificates (explicit opt-in).', default: false}),

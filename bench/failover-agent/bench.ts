@@ -8,11 +8,10 @@ import {join} from 'node:path'
 import {parseArgs} from 'node:util'
 import {launchNodeRed} from '../../src/nodered/launch.js'
 import {freePort} from '../../src/net/free-port.js'
-import {packageRoot} from '../../src/paths.js'
 import type {FlowNode} from '../../src/admin/types.js'
 import {FlowsWatcher, TEST_CREDENTIAL_SECRET, TEST_TOKEN, probeFlows, sleep, startAgents, type AgentProcess, type AgentSet} from '../../test/support/agents.js'
 
-const {values} = parseArgs({options: {verbose: {type: 'boolean', default: false}, runs: {type: 'string', default: '10'}, scenarios: {type: 'string', default: 'crash,hang,freeze,graceful'}, nodes: {type: 'string', default: '200'}}})
+const {values} = parseArgs({options: {out: {type: 'string'}, verbose: {type: 'boolean', default: false}, runs: {type: 'string', default: '10'}, scenarios: {type: 'string', default: 'crash,hang,freeze,graceful'}, nodes: {type: 'string', default: '200'}}})
 const RUNS = Number(values.runs)
 const SCENARIOS = values.scenarios!.split(',') as Scenario[]
 type Scenario = 'crash' | 'hang' | 'freeze' | 'graceful'
@@ -165,7 +164,7 @@ async function main() {
     ...rows.map(r => `${r.scenario.padEnd(10)} ${String(r.runs).padStart(4)} ${String(r.p50).padStart(8)} ${String(r.p95).padStart(8)} ${String(r.max).padStart(8)} ${String(r.coldStartP50).padStart(10)} ${r.ratio.toFixed(3).padStart(10)}   ${r.dualActiveMs.join(' ')}`),
   ]
   console.log(lines.join('\n'))
-  writeFileSync(join(packageRoot, 'bench', 'failover-agent', 'last-run.json'), JSON.stringify({date: new Date().toISOString(), nodes: flows.length, cold, rows, runs}, null, 2) + '\n')
+  if (values.out) writeFileSync(values.out, JSON.stringify({date: new Date().toISOString(), nodes: flows.length, cold, rows, runs}, null, 2) + '\n')
 }
 
 await main()

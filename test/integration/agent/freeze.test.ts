@@ -44,8 +44,8 @@ describe('ff-ha agent: freeze of a whole active replica (SIGSTOP agent + Node-RE
     // From the fault to the new active's flows seen running by the watcher (its /status is polled slower:
     // the frozen agent's status request times out in every round).
     const takeoverMs = watcher.firstRunning(next.name, t0)! - t0
-    // The spare may take over only after a whole lease duration (2 s) without seeing the record change.
-    expect(takeoverMs).toBeGreaterThan(1900)
+    // The spare may take over only after a whole lease duration (2 s) without seeing the record change:
+    expect(takeoverMs).toBeGreaterThan(1700) // 2000 from its last renew, up to a retry period before the freeze
     expect(takeoverMs).toBeLessThan(6000)
     const newToken = (await next.status())!.fencingToken!
     expect(newToken).toBeGreaterThan(oldToken)

@@ -115,6 +115,8 @@ export function resolveAgentConfig(input: AgentInput, env: NodeJS.ProcessEnv = p
 
   const passEnv: Record<string, string> = {}
   for (const [k, v] of Object.entries(env)) if (typeof v === 'string') passEnv[k] = v
+  // Flows can tell which replica they run on (env.get("FF_HA_REPLICA")), whether it came by flag or env.
+  passEnv.FF_HA_REPLICA = replica
 
   return {
     replica,

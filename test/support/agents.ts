@@ -65,6 +65,8 @@ export interface StartAgentsOptions {
   flows?: FlowNode[]
   /** Extra environment for every agent. */
   env?: Record<string, string>
+  /** Extra agent flags per replica (before any --). */
+  args?: (name: string) => string[]
   /** A Node-RED command (after --) per replica; undefined: the bundled node-red. */
   command?: (name: string) => string[] | undefined
   /** Start agents one after another, waiting for each to be spare or active (default false: all at once). */
@@ -247,6 +249,7 @@ export async function startAgents(options: StartAgentsOptions): Promise<AgentSet
     mkdirSync(userDir, {recursive: true})
     writeFileSync(join(userDir, 'flows.json'), JSON.stringify(options.flows ?? probeFlows(), null, 2))
     const argv = ['--replica', name, '--profile', profileFile, '--user-dir', userDir, '--node-red-port', String(ports[2 * i]), '--status-port', String(ports[2 * i + 1]), '--status-host', '127.0.0.1', '--lease-file', leaseFile]
+    argv.push(...(options.args?.(name) ?? []))
     const command = options.command?.(name)
     if (command) argv.push('--', ...command)
     const env: Record<string, string> = {

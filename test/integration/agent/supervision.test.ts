@@ -1,13 +1,23 @@
 import {execFile} from 'node:child_process'
-import {mkdtempSync, rmSync} from 'node:fs'
+import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
 import {afterEach, describe, expect, it} from 'vitest'
 import {request} from 'undici'
+import {DEFAULT_SETTINGS_VALUES, renderSettings} from '../../../src/render/settings.js'
 import {TEST_CREDENTIAL_SECRET, TEST_TOKEN, agentCommand, startAgents, type AgentSet} from '../../support/agents.js'
 
 const run = promisify(execFile)
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
 
 describe('ff-ha agent: supervision beyond failover (real agent processes)', () => {
   let set: AgentSet | null = null
@@ -71,6 +81,31 @@ describe('ff-ha agent: supervision beyond failover (real agent processes)', () =
       rmSync(dir, {recursive: true, force: true})
     }
   }, 60_000)
+
+  it('runs Node-RED with a --settings file outside the userDir; an orphaned Node-RED dies with its agent (SIGKILL)', async () => {
+    const settingsDir = mkdtempSync(join(tmpdir(), 'ff-ha-agent-settings-'))
+    const settingsFile = join(settingsDir, 'custom-settings.js')
+    writeFileSync(settingsFile, renderSettings({...DEFAULT_SETTINGS_VALUES, extra: {httpNodeRoot: '/custom'}}))
+    try {
+      set = await startAgents({replicas: ['custom'], args: () => ['--settings', settingsFile]})
+      const agent = set.agents[0]
+      const s = await agent.waitForStatus(st => st.role === 'active', 90_000, 'active')
+      // The custom settings moved the flows' HTTP endpoints under /custom.
+      const probe = await request(new URL('custom/probe', agent.nodeRedUrl))
+      expect(probe.statusCode).toBe(200)
+      expect(await probe.body.json()).toEqual({replica: 'custom'})
+      expect(existsSync(join(agent.userDir, 'settings.js'))).toBe(false)
+      // The agent dies without a chance to clean up: its Node-RED must not run flows on, unsupervised.
+      agent.signal('SIGKILL')
+      await agent.exited
+      const t0 = Date.now()
+      while (isAlive(s.nodeRedPid!) && Date.now() - t0 < 5000) await new Promise(r => setTimeout(r, 20))
+      expect(isAlive(s.nodeRedPid!)).toBe(false)
+      expect(Date.now() - t0).toBeLessThan(2000)
+    } finally {
+      rmSync(settingsDir, {recursive: true, force: true})
+    }
+  }, 120_000)
 
   it('never logs the admin token, though it passes it to Node-RED and uses it', async () => {
     set = await startAgents({replicas: ['quiet']})

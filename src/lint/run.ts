@@ -104,7 +104,11 @@ export function runLintFlows(opts: LintFlowsOptions): LintFlowsResult {
   let stderr = ''
   if (opts.dryRun && diff) stdout += diff + '\n'
   if (opts.output) {
-    writeFileSync(opts.output, formatted)
+    try {
+      writeFileSync(opts.output, formatted)
+    } catch (err) {
+      throw new InputError(`--output ${opts.output}: cannot write the report (${(err as {code?: string}).code ?? (err as Error).message})`, 'check that the directory exists and is writable')
+    }
     stderr += `${summaryLine(report, opts.colour)}\n${modeLine(report, ctx)}\nReport written to ${opts.output} (${opts.format}).\n`
   } else stdout += formatted
   if (fixNote) stderr += fixNote

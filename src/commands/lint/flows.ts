@@ -39,7 +39,8 @@ a file that is not JSON (with its line and column) or not a flows file.`
     format: Flags.string({char: 'f', description: 'Report format.', options: [...FORMATS], default: 'stylish'}),
     output: Flags.string({char: 'o', description: 'Write the report to this file instead of stdout.'}),
     'max-warnings': Flags.integer({description: 'Exit 1 when there are more warnings than this.', min: 0}),
-    rule: Flags.string({description: 'Set a rule\'s severity: ID=off|info|warning|error (repeatable).', multiple: true}),
+    // Non-greedy: `--rule a=off flows.json` must leave flows.json to the file arguments.
+    rule: Flags.string({description: 'Set a rule\'s severity: ID=off|info|warning|error (repeatable).', multiple: true, multipleNonGreedy: true}),
     'include-disabled': Flags.boolean({description: 'Lint disabled nodes and tabs too.', default: false}),
     fix: Flags.boolean({description: 'Rewrite fixable findings in place (mqtt in topic -> $share/<group>/<topic>), atomically, keeping the file\'s style.', default: false}),
     'dry-run': Flags.boolean({description: 'With --fix: print the change, write nothing.', default: false}),

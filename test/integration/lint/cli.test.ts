@@ -41,7 +41,8 @@ describe('ff-ha lint flows', () => {
   })
 
   it('--json: the contract shape, with --rule overrides applied', async () => {
-    const r = await ffha([example, '--json', '--rule', 'mqtt-unshared-subscription=off', '--rule', 'mqtt-fixed-client-id=warning', '--rule', 'context-read-modify-write=info'])
+    // --rule before the file: the flag must not swallow the file argument.
+    const r = await ffha(['--json', '--rule', 'mqtt-unshared-subscription=off', '--rule', 'mqtt-fixed-client-id=warning', '--rule', 'context-read-modify-write=info', example])
     expect(r.exitCode).toBe(0)
     const json = JSON.parse(r.stdout)
     expect(json).toMatchObject({mode: 'load-balanced', modeSource: 'default', summary: {errors: 0, suppressed: 1}})

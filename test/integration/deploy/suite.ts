@@ -2,6 +2,8 @@
 // settings, adminAuth on). Run once per Node-RED major: deploy-nr4.test.ts and deploy-nr5.test.ts.
 import {readFileSync} from 'node:fs'
 import {createServer} from 'node:http'
+import {Ajv} from 'ajv'
+import addFormats from 'ajv-formats'
 import bcrypt from 'bcryptjs'
 import {join} from 'node:path'
 import {request} from 'undici'
@@ -13,6 +15,10 @@ import type {Progress} from '../../../src/output/progress.js'
 import {freePort} from '../../../src/net/free-port.js'
 import {bigFlows, brokerFlows, probeFlows} from '../../fixtures/deploy/flows.js'
 import {startReplicas, type TestCluster} from '../../support/replicas.js'
+
+const ajv = new Ajv({allErrors: true})
+addFormats.default(ajv)
+const validateReport = ajv.compile(JSON.parse(readFileSync(join(import.meta.dirname, '../../fixtures/deploy/report.schema.json'), 'utf8')))
 
 const LOGIN_PASSWORD = 'deploy-pass-' + Math.random().toString(36).slice(2)
 
@@ -35,8 +41,14 @@ export function deploySuite(major: NodeRedMajor): void {
       await cluster?.stop()
     })
 
-    const deploy = (flows: FlowNode[], extra: Partial<DeployOptions> = {}) =>
-      deployFlows({flows, replicas: cluster.targets(), auth: {token: cluster.token}, mode: 'load-balanced', strategy: 'parallel', ...extra})
+    // Every report of this suite (clean, refused, failed, rolled back, dry run) must fit the --json contract.
+    const deploy = async (flows: FlowNode[], extra: Partial<DeployOptions> = {}) => {
+      const report = await deployFlows({flows, replicas: cluster.targets(), auth: {token: cluster.token}, mode: 'load-balanced', strategy: 'parallel', ...extra})
+      const valid = validateReport(JSON.parse(JSON.stringify(report)))
+      expect(validateReport.errors ?? [], 'the --json contract').toEqual([])
+      expect(valid).toBe(true)
+      return report
+    }
     const revs = () => Promise.all(cluster.replicas.map(r => r.client.getFlows().then(f => f.rev)))
     const states = () => Promise.all(cluster.replicas.map(r => r.client.getFlowsState()))
     async function setStates(wanted: FlowsState[]): Promise<void> {

@@ -4,6 +4,7 @@
 // Never throws for a replica's failure: the report says what every replica runs now, and ok=false.
 import {performance} from 'node:perf_hooks'
 import {AdminClient} from '../admin/client.js'
+import {AdminError} from '../admin/errors.js'
 import type {FlowsState, ReplicaTarget} from '../admin/types.js'
 import {errorMessage, InputError} from '../errors.js'
 import type {Progress} from '../output/progress.js'
@@ -30,6 +31,8 @@ interface Run {
   attempted: boolean
   /** The rev the replica answered our POST with. */
   posted?: string
+  /** Our POST reached the replica but got no answer: it may yet apply it (a hung process wakes up). */
+  unanswered?: boolean
 }
 
 const silent: Progress = {start() {}, succeed() {}, fail() {}, info() {}}
@@ -78,7 +81,12 @@ export async function deployFlows(options: DeployOptions): Promise<DeployReport>
       run.report.after = {rev: now.rev, state: now.state}
       if (now.error && !run.report.error) run.report.error = `after the deploy: ${now.error}`
     }))
-    if (failed.length > 0) return finish(failureMessage(runs, failed, rolledBack, options.rollback !== false))
+    if (failed.length > 0) {
+      // A POST that got no answer may sit in a hung replica's socket buffer and be applied when it wakes.
+      const unknown = runs.filter(r => r.unanswered).map(r => r.name)
+      const hint = unknown.length > 0 ? `${unknown.join(', ')} may still apply this deploy when it answers again: once it does, run ff-ha deploy again to converge every replica` : undefined
+      return {...finish(failureMessage(runs, failed, rolledBack, options.rollback !== false)), ...(hint ? {hint} : {})}
+    }
     // Node-RED's own hash is the truth: should it ever differ from ours (it hashes what it saved), every
     // replica must still agree on it.
     const theirs = runs.find(r => r.posted && r.posted !== rev)?.posted
@@ -187,6 +195,9 @@ async function deployOne(run: Run, rev: string, options: DeployOptions, strategy
   } catch (err) {
     run.report.status = 'failed'
     run.report.error = errorMessage(err)
+    if (!run.posted && err instanceof AdminError) {
+      run.unanswered = err.kind === 'timeout' || (err.kind === 'unreachable' && !/connection refused|not found|no route/.test(err.message))
+    }
     if (err instanceof SpareStartedError) {
       // Two replicas running flows is the one thing hot-spare must never allow: stop it first, report after.
       try {

@@ -221,6 +221,34 @@ export function deploySuite(major: NodeRedMajor): void {
       expect((await cluster.replicas[2].client.getFlows()).rev).toBe(before[2])
     })
 
+    it('a replica that hangs mid-deploy (SIGSTOP) times out, the others are rolled back, and it is reported unknown', async () => {
+      await setStates(['start', 'start', 'start'])
+      const before = await revs()
+      const hung = cluster.replicas[2].node.child
+      const report = await deploy(probeFlows('hung'), {
+        clientOptions: {requestTimeoutMs: 1500, retries: 0},
+        hooks: {afterPreflight: () => void hung.kill('SIGSTOP')},
+      })
+      hung.kill('SIGCONT')
+      expect(report.ok).toBe(false)
+      const [r0, r1, r2] = report.replicas
+      expect([r0.status, r1.status]).toEqual(['rolled-back', 'rolled-back'])
+      expect([r0.after.rev, r1.after.rev]).toEqual([before[0], before[1]])
+      expect(r2.status).toBe('failed')
+      expect(r2.error).toMatch(/POST \/flows: no answer within 1500 ms/)
+      expect(r2.after).toEqual({rev: null, state: null})
+      expect(report.error).toMatch(/nr\d-2 on unknown/)
+      expect(report.hint).toMatch(new RegExp(`nr${major}-2 may still apply this deploy when it answers again`))
+      // Why the hint: the hung replica still holds our POST in its socket buffer and applies it when it
+      // wakes, after the deploy has reported. The split is in the report (unknown), so it is not silent.
+      let woke = ''
+      for (let i = 0; i < 100 && woke !== report.rev; i++) {
+        woke = (await cluster.replicas[2].client.getFlows()).rev
+        await new Promise(r => setTimeout(r, 100))
+      }
+      expect(woke).toBe(report.rev)
+    }, 60_000)
+
     it('a 5,000-node flows file deploys to all three and converges', async () => {
       await setStates(['start', 'start', 'start'])
       const flows = bigFlows(5000, `big-${major}`)

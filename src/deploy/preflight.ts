@@ -66,7 +66,7 @@ export function preflightProblem(mode: HaMode, role: DeployRole, p: Preflight): 
 /** Hot-spare allows one active replica at most. */
 export function activesProblem(mode: HaMode, actives: string[]): string | undefined {
   if (mode === 'hot-spare' && actives.length > 1) {
-    return `hot-spare: ${actives.length} replicas run flows (${actives.join(', ')}), at most one may; stop all but one (POST /flows/state stop) or let the agents decide`
+    return `hot-spare: ${actives.length} replicas run flows (${actives.join(', ')}), at most one may; stop all but one (POST /flows/state stop) or let the agents decide, or pass --mode load-balanced if all should run flows`
   }
   return undefined
 }

@@ -177,6 +177,15 @@ export function deploySuite(major: NodeRedMajor): void {
       expect(await revs()).toEqual(before)
     })
 
+    it('hot-spare: two replicas running flows are refused before any change', async () => {
+      await setStates(['start', 'start', 'stop'])
+      const before = await revs()
+      const report = await deploy(probeFlows('two-actives'), {mode: 'hot-spare'})
+      expect(report.ok).toBe(false)
+      expect(report.error).toMatch(new RegExp(`^refused before any change: hot-spare: 2 replicas run flows \\(nr${major}-0, nr${major}-1\\), at most one may`))
+      expect(await revs()).toEqual(before)
+    })
+
     it('hot-spare: a spare in safe mode is refused, because a deploy would start its flows', async () => {
       await cluster.restart(2, {args: ['--safe']})
       try {

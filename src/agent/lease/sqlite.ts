@@ -56,6 +56,8 @@ export class SqliteLeaseStore implements LeaseStore {
         return '1'
       }
       if (!row || String(row.version) !== version) return null
+      // Defence in depth beside the state machine: the fencing token never goes back.
+      if (record.transitions < row.transitions) return null
       update.run(...args, this.name, Number(version))
       return String(row.version + 1)
     })

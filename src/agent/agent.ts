@@ -507,9 +507,9 @@ class Agent implements AgentHandle {
   /**
    * Stop flows because the lease can no longer be trusted. First stop leading (synchronously), then stop
    * the flows, and only then release the lease. How to stop depends on whether another replica may already
-   * hold the lease: if it may (the lease was taken, or as much time as a whole lease passed since our last
-   * renew: a pause), every millisecond is dual-active, so Node-RED is killed at once; otherwise nobody can
-   * take over before leaseDuration, and the API gets stopBoundMs to confirm the stop before the kill.
+   * hold the lease: if it may (the lease was taken, or the lease expires, as others judge it, before an API
+   * stop could be confirmed: a pause), every millisecond is dual-active, so Node-RED is killed at once;
+   * otherwise nobody can take over yet, and the API gets stopBoundMs to confirm the stop before the kill.
    */
   private fence(reason: string): Promise<void> {
     if (this.fencing) return this.fencing
@@ -518,7 +518,11 @@ class Agent implements AgentHandle {
     this.counters.fences++
     const sinceRenew = lastRenew === null ? Infinity : this.clock.now() - lastRenew
     // (not-leader: we never held it in this tenure; Node-RED is awake and answering, so the API stop is quick.)
-    const mayBeTaken = this.hotSpare && reason !== 'not-leader' && (reason === 'lease-lost' || reason === 'lost-while-starting' || sinceRenew >= this.config.timings.leaseDurationMs)
+    // A stop through the API may take stopBoundMs: if the lease could expire before that, do not wait for it.
+    const mayBeTaken =
+      this.hotSpare &&
+      reason !== 'not-leader' &&
+      (reason === 'lease-lost' || reason === 'lost-while-starting' || sinceRenew + this.config.stopBoundMs >= this.config.timings.leaseDurationMs)
     const flowsMayRun = this.flowsState !== 'stop' || this.startRequest !== null
     this.setRole('fenced', {reason, sinceRenewMs: Number.isFinite(sinceRenew) ? Math.round(sinceRenew) : null})
     const child = this.child

@@ -19,8 +19,9 @@ export interface WaitOptions {
 }
 
 /**
- * POST /flows answers before the new flows have started, so confirm: poll GET /flows (the rev) and
- * GET /flows/state until the replica runs `rev` in one of `states`, within a bound.
+ * POST /flows answers before the new flows have started, so confirm, within a bound: poll GET /flows/state
+ * (and GET /flows for the rev, unless the POST's answer already gave it) until the replica runs `rev` in one
+ * of `states`; for `start`, wait for Node-RED's runtime-deploy notification too; then the health check.
  */
 export async function waitForRevAndState(client: AdminClient, rev: string, states: FlowsState[], options: WaitOptions): Promise<RevState> {
   const deadline = Date.now() + options.timeoutMs
@@ -32,10 +33,11 @@ export async function waitForRevAndState(client: AdminClient, rev: string, state
       const [flowsRev, state] = await Promise.all([options.revReported ? rev : client.getFlows().then(f => f.rev), client.getFlowsState()])
       seen = {rev: flowsRev, state}
       if (options.failOnStart && state === 'start') throw new SpareStartedError(`${client.name}: a spare started its flows`)
-      if (seen.rev === rev && states.includes(state) && (!options.health || (await healthy(client)))) {
-        // `start` is reported as starting begins; Node-RED's runtime-deploy event says it has finished.
+      if (seen.rev === rev && states.includes(state)) {
+        // `start` is reported as starting begins; Node-RED's runtime-deploy event says it has finished
+        // (retained: a second wait for the same rev returns at once).
         if (state === 'start') await client.waitForFlowsStarted(rev, Math.max(1000, deadline - Date.now()))
-        return seen
+        if (!options.health || (await healthy(client))) return seen
       }
       lastError = undefined
     } catch (err) {

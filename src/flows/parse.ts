@@ -5,7 +5,7 @@ import type {FlowNode} from '../admin/types.js'
 import {InputError} from '../errors.js'
 import {locateJsonError} from './json-error.js'
 import {LineIndex, type Position} from './lines.js'
-import {locateNodesById, scanNodeOffsets} from './scan.js'
+import {NodeLocator} from './scan.js'
 
 export type {Position} from './lines.js'
 
@@ -83,17 +83,12 @@ export function parseFlowsText(text: string, path: string): FlowsFile {
     throw new InputError(`${at(start)} not a flows file: the top-level value is ${kindOf(value)}`, HINT)
   }
   // Node positions are found on first use (parse-only callers never pay for them): by id for files that
-  // Node-RED wrote, else by walking the text. The walk and JSON.parse must agree; if they ever do not,
-  // positions fall back to the start of the file rather than point at the wrong node.
-  let offsets: number[] | undefined
-  const offsetOf = (index: number): number => {
-    if (!offsets) {
-      offsets = (validated && locateNodesById(text, start, nodes as FlowNode[])) || scanNodeOffsets(text, start, format)
-      if (offsets.length !== nodes.length) offsets = []
-    }
-    return offsets[index] ?? start
-  }
-  let validated = false
+  // Node-RED wrote, else by walking the text (NodeLocator). Until the nodes are checked, only the walk.
+  let locator: NodeLocator | undefined
+  const offsetOf = (index: number): number => (locator ??= new NodeLocator(text, start, format, nodes as FlowNode[], idsAreUsable)).offsetOf(index)
+  let idsAreUsable = false
+  const seen = new Set<string>()
+  let unique = true
   for (let i = 0; i < nodes.length; i++) {
     const node = nodes[i] as {id?: unknown; type?: unknown} | null
     if (node === null || typeof node !== 'object' || Array.isArray(node)) {
@@ -107,8 +102,14 @@ export function parseFlowsText(text: string, path: string): FlowsFile {
       const why = node.type === undefined ? 'has no type' : `has a type that is ${kindOf(node.type)}, not a string`
       throw new InputError(`${at(offsetOf(i))} not a flows file: node ${i} (id ${node.id}) ${why}`, HINT)
     }
+    if (unique) {
+      if (seen.has(node.id)) unique = false
+      else seen.add(node.id)
+    }
   }
-  validated = true
+  // Duplicate ids would make the search by id find the first copy: walk such files instead.
+  idsAreUsable = unique
+  locator = undefined
   const style = detectStyle(text)
   return {
     path,

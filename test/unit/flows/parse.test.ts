@@ -57,6 +57,19 @@ describe('parseFlowsText', () => {
     expect(f.offsetOf(2)).toBe(text.lastIndexOf('{\n        "id": "n"'))
   })
 
+  it('places both nodes of a duplicated id (by walking the text)', () => {
+    const text = '[\n{"id": "a", "type": "tab"},\n{"id": "d", "type": "rbe"},\n{"id": "d", "type": "rbe"}\n]'
+    const f = parseFlowsText(text, 'f.json')
+    expect([f.positionOf(2), f.positionOf(1)]).toEqual([{line: 4, column: 1}, {line: 3, column: 1}])
+  })
+
+  it('finds nodes asked for out of order', () => {
+    const nodes = Array.from({length: 50}, (_, i) => ({id: `n${i}`, type: 'inject', wires: [[`n${i + 1}`]]}))
+    const text = JSON.stringify(nodes, null, 2)
+    const f = parseFlowsText(text, 'f.json')
+    for (const i of [40, 3, 49, 0, 41, 2]) expect(f.offsetOf(i)).toBe(text.indexOf(`{\n    "id": "n${i}"`))
+  })
+
   it('skips a byte order mark', () => {
     expect(parseFlowsText('\ufeff[{"id":"a","type":"tab"}]', 'bom.json').nodes).toHaveLength(1)
   })

@@ -514,7 +514,7 @@ class Agent implements AgentHandle {
   private fence(reason: string): Promise<void> {
     if (this.fencing) return this.fencing
     const lastRenew = this.elector?.lastRenewSentAt ?? null
-    this.elector?.resignNow()
+    this.elector?.resignNow(true)
     this.counters.fences++
     const sinceRenew = lastRenew === null ? Infinity : this.clock.now() - lastRenew
     // (not-leader: we never held it in this tenure; Node-RED is awake and answering, so the API stop is quick.)

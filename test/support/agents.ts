@@ -328,6 +328,8 @@ export async function sampleFlowsState(url: string, token: string, timeoutMs: nu
 
 export interface FlowsSample {
   replica: string
+  /** performance.now() when the request was sent. */
+  sent: number
   /** performance.now() when the /flows/state answer arrived. */
   at: number
   state: FlowsState | null
@@ -337,8 +339,10 @@ export interface FlowsSample {
 
 /**
  * Samples every replica's Node-RED GET /flows/state every intervalMs, each replica in its own loop (a frozen
- * one must not slow the others). An answer holds from its arrival until the next answer from that replica,
- * or validMs at most: after that the replica's state is unknown (not "start").
+ * one must not slow the others). An answer holds from its arrival until the next request to that replica is
+ * sent (one interval later), or validMs at most; while that request waits for an answer (a replica that is
+ * shutting down, frozen or gone) the state is unknown, not "start". Two replicas that both run flows answer
+ * "start" request after request, so an overlap longer than about one interval shows as one.
  *
  * Node-RED misreports while it boots: its flows start() sets the state to "start" and only then, after an
  * await, reads the persisted "stop" and sets it back, without starting a node. So after a replica was
@@ -380,7 +384,7 @@ export class FlowsWatcher {
       let running = state === 'start'
       if (running && booting && probePath) running = await probeAnswers(new URL(probePath, target.url).href, 1000)
       if (state === 'stop' || running) booting = false
-      this.samples.push({replica: target.name, at, state, running})
+      this.samples.push({replica: target.name, sent, at, state, running})
       const wait = interval - (performance.now() - sent)
       if (wait > 0) await sleep(wait)
     }
@@ -389,6 +393,7 @@ export class FlowsWatcher {
   /** Intervals [from, to] (performance.now ms) during which two or more replicas ran flows. */
   dualActive(since = -Infinity, raw = false): {from: number; to: number; replicas: string[]}[] {
     const validMs = this.options.validMs ?? 100
+    const interval = this.options.intervalMs ?? 20
     const byReplica = new Map<string, FlowsSample[]>()
     for (const s of this.samples) if (s.at >= since) byReplica.set(s.replica, [...(byReplica.get(s.replica) ?? []), s])
     const spans: {from: number; to: number; replica: string}[] = []
@@ -396,8 +401,8 @@ export class FlowsWatcher {
       list.sort((a, b) => a.at - b.at)
       list.forEach((s, i) => {
         if (!(raw ? s.state === 'start' : s.running)) return
-        const next = list[i + 1]?.at ?? s.at + validMs
-        spans.push({from: s.at, to: Math.min(next, s.at + validMs), replica})
+        const next = list[i + 1]?.sent ?? s.at + interval
+        spans.push({from: s.at, to: Math.max(s.at, Math.min(next, s.at + validMs)), replica})
       })
     }
     const edges = spans.flatMap(s => [{t: s.from, d: 1, r: s.replica}, {t: s.to, d: -1, r: s.replica}]).sort((a, b) => a.t - b.t || a.d - b.d)
@@ -437,6 +442,16 @@ async function probeAnswers(url: string, timeoutMs: number): Promise<boolean> {
   } catch {
     return false
   }
+}
+
+/** For a failed dual-active assertion: the watcher's samples and the agents' events around `perfMs`. */
+export function describeAround(set: AgentSet, watcher: FlowsWatcher, perfMs: number, windowMs = 300): string {
+  const at = performance.timeOrigin + perfMs
+  const events = set.agents.flatMap(a => a.events).filter(e => Math.abs(Date.parse(e.ts) - at) < windowMs * 3)
+  const samples = watcher.samples
+    .filter(x => Math.abs(x.at - perfMs) < windowMs)
+    .map(x => `${(x.at - perfMs).toFixed(1).padStart(7)} ms ${x.replica} ${x.state}${x.state === 'start' && !x.running ? ' (boot misreport)' : ''}`)
+  return [`around ${new Date(at).toISOString()}:`, ...events.map(e => `  ${JSON.stringify(e)}`), ...samples].join('\n')
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -67,16 +67,19 @@ export class LeaseElector {
   checkDeadline(): boolean {
     const deadline = leaderDeadline(this.state)
     if (deadline !== null && this.clock.now() >= deadline) {
-      this.resignNow()
+      this.resignNow(true)
       this.hooks.onLost('renew-deadline')
       return true
     }
     return false
   }
 
-  /** Stop leading without touching the record (the caller stops flows, then calls release()). */
-  resignNow(): void {
-    if (this.state.renewedAt !== null) this.losses++
+  /**
+   * Stop leading without touching the record (the caller stops flows, then calls release()). `lost`: the
+   * tenure ended because the lease could not be trusted (counted), not because we gave it up.
+   */
+  resignNow(lost = false): void {
+    if (lost && this.state.renewedAt !== null) this.losses++
     this.state = resign(this.state)
     this.epoch++
   }

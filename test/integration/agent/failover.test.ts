@@ -1,7 +1,8 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {performance} from 'node:perf_hooks'
+import {request} from 'undici'
 import {readRuntimeFlowState} from '../../../src/nodered/userdir.js'
-import {FlowsWatcher, startAgents, sleep, type AgentSet} from '../../support/agents.js'
+import {FlowsWatcher, describeAround, startAgents, sleep, type AgentSet} from '../../support/agents.js'
 
 // Two real agents, each with a real Node-RED 4.1, on one sqlite lease, with the default local timings.
 // A watcher samples both Node-REDs' /flows/state every 20 ms for the whole file and fails it if both were
@@ -16,6 +17,13 @@ describe('ff-ha agent: hot-spare failover on sqlite (real agents, real Node-RED)
     await set.waitForActive(90_000)
     await Promise.all(set.agents.map(a => a.waitForStatus(s => s.role === 'active' || s.role === 'spare', 90_000, 'spare or active')))
   }, 120_000)
+
+  // On a failure, show what the watcher and the agents saw around the first overlap.
+  const noDualActive = () => {
+    const dual = watcher.dualActive()
+    if (dual.length) console.log(JSON.stringify(dual), describeAround(set, watcher, dual[0].from))
+    expect(dual).toEqual([])
+  }
 
   afterAll(async () => {
     await watcher?.stop()
@@ -48,13 +56,17 @@ describe('ff-ha agent: hot-spare failover on sqlite (real agents, real Node-RED)
     expect(takeoverMs).toBeLessThan(5000) // loose: the bench measures it; here other tests share the 2 cores
     const after = (await next.status())!
     expect(after.fencingToken!).toBeGreaterThan(before.fencingToken!)
+    const metrics = await (await request(new URL('metrics', next.statusUrl))).body.text()
+    expect(metrics).toContain(`ff_ha_agent_role{replica="${next.name}",role="active"} 1`)
+    expect(Number(metrics.match(/ff_ha_agent_failovers_total\{[^}]*\} (\d+)/)![1])).toBeGreaterThanOrEqual(1)
+    expect(metrics).toContain(`ff_ha_agent_lease_transitions{replica="${next.name}"} ${after.fencingToken}`)
     await active.waitForEvent(e => e.event === 'node-red-exit' && e.signal === 'SIGKILL')
     await active.waitForEvent(e => e.event === 'lease' && e.action === 'released' && e.reason === 'node-red-exit')
     const back = await active.waitForStatus(s => s.role === 'spare' && s.nodeRedPid !== before.nodeRedPid, 60_000, 'back as a spare')
     expect(back.restarts).toBe(before.restarts + 1)
     expect(await active.flowsState()).toBe('stop')
     expect(await active.activeCode()).toBe(503)
-    expect(watcher.dualActive()).toEqual([])
+    noDualActive()
   }, 90_000)
 
   it('SIGSTOP of the active Node-RED: the hang is detected by health checks, it is killed and replaced', async () => {
@@ -71,7 +83,7 @@ describe('ff-ha agent: hot-spare failover on sqlite (real agents, real Node-RED)
     await active.waitForEvent(e => e.event === 'node-red-exit' && e.pid === frozenPid && e.signal === 'SIGKILL', 10_000, from)
     await active.waitForStatus(s => s.role === 'spare' && s.nodeRedPid !== frozenPid, 60_000, 'replaced, as a spare')
     expect(await active.flowsState()).toBe('stop')
-    expect(watcher.dualActive()).toEqual([])
+    noDualActive()
   }, 90_000)
 
   it('SIGTERM of the active agent: flows stopped, lease released, the spare takes over fast, exit 0', async () => {
@@ -93,7 +105,7 @@ describe('ff-ha agent: hot-spare failover on sqlite (real agents, real Node-RED)
     expect(released).toBeGreaterThan(stopped)
     expect(names.indexOf('node-red-exit:', released)).toBeGreaterThan(released)
     expect(readRuntimeFlowState(active.userDir)).toBe('stop')
-    expect(watcher.dualActive()).toEqual([])
+    noDualActive()
     // Bring it back: it joins as a spare.
     active.spawn()
     await active.waitForStatus(s => s.role === 'spare', 90_000, 'spare after restart')
@@ -104,6 +116,6 @@ describe('ff-ha agent: hot-spare failover on sqlite (real agents, real Node-RED)
   it('never had both Node-REDs started at once, over the whole file', async () => {
     const starts = watcher.samples.filter(s => s.state === 'start').length
     expect(starts).toBeGreaterThan(50) // the watcher really saw flows running
-    expect(watcher.dualActive()).toEqual([])
+    noDualActive()
   })
 })

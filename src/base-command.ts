@@ -29,7 +29,7 @@ export abstract class BaseCommand extends Command {
   async run(): Promise<void> {
     this.jsonMode = this.argv.includes('--json')
     const result = await this.execute()
-    if (this.jsonMode) process.stdout.write(JSON.stringify(result.json, null, 2) + '\n')
+    if (this.jsonMode) process.stdout.write(redact(JSON.stringify(result.json, null, 2)) + '\n')
     else if (result.text) process.stdout.write(redact(result.text).replace(/\n?$/, '\n'))
     setExitCode(result.exitCode)
   }
@@ -38,7 +38,7 @@ export abstract class BaseCommand extends Command {
     const {message, code, hint} = describeError(err)
     if (process.env.FF_HA_DEBUG === '1' && err.stack) process.stderr.write(redact(err.stack) + '\n')
     if (this.jsonMode) {
-      process.stdout.write(JSON.stringify({error: {message, exitCode: code, ...(hint ? {hint} : {})}}, null, 2) + '\n')
+      process.stdout.write(redact(JSON.stringify({error: {message, exitCode: code, ...(hint ? {hint} : {})}}, null, 2)) + '\n')
     }
     process.stderr.write(`${colour.red('error')} ${message}\n`)
     if (hint) process.stderr.write(`${colour.dim('hint')}  ${redact(hint)}\n`)

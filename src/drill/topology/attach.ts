@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {request} from 'undici'
+import {Agent, request} from 'undici'
 import type {FlowNode, ReplicaTarget} from '../../admin/types.js'
 import {deployFlows} from '../../deploy/deploy.js'
 import {runTool} from '../../deploy/discovery/tool.js'
@@ -106,6 +106,8 @@ export async function attachTopology(options: AttachOptions): Promise<Topology> 
   const missing = options.replicas.filter(r => !r.agentUrl).map(r => r.name)
   if (missing.length) throw new RemoteError(`no agent status URL for ${missing.join(', ')}: roles come from the agents' /status`, {hint: 'publish the agents\' status port, or pass --agent-url name=http://host:port/ for each replica'})
   let generation = 1
+  // a short connect timeout: undici's default (10 s) would stall every status poll of a replica that is down
+  const quick = new Agent({connect: {timeout: 1500}, keepAliveTimeout: 1000})
   const mqttBroker = options.mqttUrl ? new URL(options.mqttUrl.replace(/^tcp:/, 'mqtt:')) : undefined
   // the replicas reach the broker by the profile's URL (inside the network), the drill by --mqtt-url
   const inner = profile.mqtt.broker ? new URL(profile.mqtt.broker.replace(/^tcp:/, 'mqtt:')) : mqttBroker
@@ -118,7 +120,7 @@ export async function attachTopology(options: AttachOptions): Promise<Topology> 
   if (options.deploy) await deploy()
   const statusOf = async (r: ReplicaTarget): Promise<AgentView | undefined> => {
     try {
-      const res = await request(new URL('status', r.agentUrl!.endsWith('/') ? r.agentUrl! : r.agentUrl + '/'), {headersTimeout: 1500, bodyTimeout: 1500})
+      const res = await request(new URL('status', r.agentUrl!.endsWith('/') ? r.agentUrl! : r.agentUrl + '/'), {dispatcher: quick, headersTimeout: 1500, bodyTimeout: 1500})
       return res.statusCode === 200 ? ((await res.body.json()) as AgentView) : (await res.body.dump(), undefined)
     } catch {
       return undefined
@@ -167,6 +169,7 @@ export async function attachTopology(options: AttachOptions): Promise<Topology> 
     },
     baselineFlows: () => flows(`${runId}-cold`),
     async close() {
+      await quick.close()
       await options.close?.()
     },
   }

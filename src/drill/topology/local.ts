@@ -5,7 +5,7 @@ import {createServer, type Server} from 'node:net'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {createInterface} from 'node:readline'
-import {request} from 'undici'
+import {Agent, request} from 'undici'
 import {parseDocument} from 'yaml'
 import type {FlowNode} from '../../admin/types.js'
 import {deployFlows} from '../../deploy/deploy.js'
@@ -48,6 +48,7 @@ export interface LocalOptions {
 
 const ROLES = new Set<Role>(['starting', 'spare', 'active', 'fenced', 'stopping'])
 
+
 interface LocalReplica {
   name: string
   host: string
@@ -71,6 +72,9 @@ export async function startLocalTopology(options: LocalOptions): Promise<Topolog
   const runId = randomBytes(4).toString('hex')
   const mode = profile.mode
   const roleEvents: RoleEvent[] = []
+  // A short connect timeout: a partitioned replica drops packets, and undici's default (10 s) would stall every status poll.
+  const quick = new Agent({connect: {timeout: 1000}, keepAliveTimeout: 1000})
+  resources.onCleanup(() => quick.close())
 
   let net: NetnsNetwork | undefined
   let witness: string | undefined
@@ -157,7 +161,7 @@ export async function startLocalTopology(options: LocalOptions): Promise<Topolog
 
   const statusOf = async (r: LocalReplica): Promise<AgentView | undefined> => {
     try {
-      const res = await request(new URL('status', agentUrl(r)), {headersTimeout: 1000, bodyTimeout: 1000})
+      const res = await request(new URL('status', agentUrl(r)), {dispatcher: quick, headersTimeout: 1000, bodyTimeout: 1000})
       const body = (await res.body.json()) as AgentView
       return res.statusCode === 200 && ROLES.has(body.role) ? body : undefined
     } catch {
@@ -166,7 +170,7 @@ export async function startLocalTopology(options: LocalOptions): Promise<Topolog
   }
   const healthy = async (r: LocalReplica): Promise<boolean> => {
     try {
-      const res = await request(new URL('healthz', agentUrl(r)), {headersTimeout: 1000, bodyTimeout: 1000})
+      const res = await request(new URL('healthz', agentUrl(r)), {dispatcher: quick, headersTimeout: 1000, bodyTimeout: 1000})
       await res.body.dump()
       return res.statusCode === 200
     } catch {

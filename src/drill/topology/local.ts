@@ -206,6 +206,20 @@ export async function startLocalTopology(options: LocalOptions): Promise<Topolog
     const report = await deployFlows({flows: drillFlows(), replicas: targets, auth: {token}, mode, verifyTimeoutMs: 30_000})
     if (!report.ok) throw new RemoteError(`ff-ha deploy of the drill's flows failed: ${report.error ?? 'see the replicas'}`)
   }
+  // Deploy only once the roles have settled: right after boot the winner has started its flows a moment
+  // before it reports active, and deploy's preflight rightly refuses a "spare" whose flows run.
+  if (mode === 'hot-spare') {
+    await waitFor(
+      async () => {
+        const views = await Promise.all(replicas.map(statusOf))
+        const actives = views.filter(v => v?.role === 'active')
+        return actives.length === 1 && views.every(v => v?.role === 'active' || (v?.role === 'spare' && v.flowsState === 'stop'))
+      },
+      60_000,
+      'the replicas did not settle into one active and spares within 60 s',
+      100,
+    )
+  }
   say('deploying the flows and the probe tab with ff-ha deploy')
   await deploy()
 

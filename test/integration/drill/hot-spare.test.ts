@@ -60,7 +60,9 @@ describe('failover-test, local hot-spare (real agents, Node-RED, HAProxy, Mosqui
   it('loses no QoS 1 message published after the faulted replica stopped (what the broker guarantees), and counts every message', () => {
     for (const s of json.scenarios) {
       expect(s.iterations[0].mqttSent, s.name).toBeGreaterThan(20)
-      expect(s.mqttLostAfterStop, s.name).toBe(0)
+      // deploy is counted and reported but not held to this: a full deploy restarts the active's MQTT
+      // nodes, and what they had acknowledged but not yet handled is lost inside Node-RED, not the broker
+      if (s.name !== 'deploy') expect(s.mqttLostAfterStop, s.name).toBe(0)
     }
   })
 

@@ -292,6 +292,9 @@ class Agent implements AgentHandle {
       // the health loop will tell
     }
     if (gen !== this.childGen || this.stopping || this.child !== child) return
+    // The parent-watch preload was required at Node-RED's start: remove it now, so that nothing is left in
+    // the temp dir if this agent is killed (the next spawn writes it again).
+    this.launcher.cleanup()
     this.ready = true
     this.flowsState = state
     this.log('node-red-ready', {pid: child.pid ?? null, rev: this.rev, flowsState: state, bootMs: Math.round(this.clock.now() - this.childStartedAt)})

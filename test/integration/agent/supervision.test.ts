@@ -104,7 +104,7 @@ describe('ff-ha agent: supervision beyond failover (real agent processes)', () =
       const s = await agent.waitForStatus(st => st.role === 'active', 90_000, 'active')
       // The custom settings moved the flows' HTTP endpoints under /custom.
       const probe = await request(new URL('custom/probe', agent.nodeRedUrl))
-      expect(probe.statusCode).toBe(200)
+      expect(probe.statusCode, `GET /custom/probe; agent events: ${JSON.stringify(agent.events.slice(-8))}`).toBe(200)
       expect(await probe.body.json()).toEqual({replica: 'custom'})
       expect(existsSync(join(agent.userDir, 'settings.js'))).toBe(false)
       // The agent dies without a chance to clean up: its Node-RED must not run flows on, unsupervised.
@@ -112,7 +112,7 @@ describe('ff-ha agent: supervision beyond failover (real agent processes)', () =
       await agent.exited
       const t0 = Date.now()
       while (isAlive(s.nodeRedPid!) && Date.now() - t0 < 5000) await new Promise(r => setTimeout(r, 20))
-      expect(isAlive(s.nodeRedPid!)).toBe(false)
+      expect(isAlive(s.nodeRedPid!), `Node-RED ${s.nodeRedPid} outlived its agent by ${Date.now() - t0} ms`).toBe(false)
       expect(Date.now() - t0).toBeLessThan(2000)
     } finally {
       rmSync(settingsDir, {recursive: true, force: true})

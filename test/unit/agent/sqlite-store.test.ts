@@ -5,15 +5,14 @@ import {join} from 'node:path'
 import {promisify} from 'node:util'
 import {afterEach, describe, expect, it} from 'vitest'
 import {packageRoot} from '../../../src/paths.js'
-import {systemNode} from '../../support/agents.js'
 
 const run = promisify(execFile)
 const worker = join(packageRoot, 'test', 'unit', 'agent', 'fixtures', 'sqlite-worker.ts')
 
-// The sqlite lease runs in child processes on the Node that better-sqlite3 was built for (see systemNode):
+// The sqlite lease runs in child processes:
 // which is also how it is used, one process per replica on one file.
 async function runWorker(...args: string[]): Promise<Record<string, unknown>> {
-  const {stdout} = await run(systemNode(), ['--import', 'tsx', worker, ...args], {cwd: packageRoot, timeout: 60_000})
+  const {stdout} = await run(process.execPath, ['--import', 'tsx', worker, ...args], {cwd: packageRoot, timeout: 60_000})
   return JSON.parse(stdout.trim().split('\n').pop()!)
 }
 

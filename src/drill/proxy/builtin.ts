@@ -6,7 +6,8 @@ import type {AddressInfo} from 'node:net'
 // intervalMs with the same timeout, mark it down after `fall` failed checks and up after `rise` good ones,
 // cut the pooled connections of a server marked down, send hot-spare traffic to the server that is up
 // and spread load-balanced traffic round-robin, and retry a request whose connection failed on another
-// server that is up (option redispatch, retries 3). No server up: 503, as HAProxy answers.
+// server that is up (option redispatch, retries 3); load-balanced, also one answered 404 (retry-on 404).
+// The body is read whole before forwarding (option http-buffer-request). No server up: 503, as HAProxy answers.
 
 export interface ProxyServer {
   name: string
@@ -102,6 +103,14 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
     const upstream = http.request(
       {host: target.address, port: target.port, method: req.method, path: req.url, headers: {...req.headers, 'x-forwarded-for': req.socket.remoteAddress ?? ''}, agent: target.agent},
       up => {
+        // retry-on 404 (load-balanced, as rendered): a replica whose flows a full deploy is restarting has
+        // no http-in routes for a moment; another replica serves the same route.
+        if (options.mode === 'load-balanced' && up.statusCode === 404 && attempt < retries) {
+          up.resume()
+          tried.add(target.name)
+          forward(req, res, body, tried, attempt + 1)
+          return
+        }
         res.writeHead(up.statusCode ?? 502, up.headers)
         up.pipe(res)
       },

@@ -67,4 +67,24 @@ describe('built-in proxy (HAProxy check semantics)', () => {
     const bodies = await Promise.all(Array.from({length: 6}, () => get(proxy!.url)))
     expect(bodies.every(b => b.status === 200 && b.body === 'a')).toBe(true)
   })
+
+  it('load-balanced: a 404 (flows restarting on one replica) is retried on another; a 404 from every replica reaches the client', async () => {
+    const healthy = {active: true}
+    const a = await replica('a', healthy)
+    let bAnswers404 = true
+    const bPort = await listen((req, res) => {
+      if (bAnswers404) res.writeHead(404).end('Cannot GET ' + req.url)
+      else res.writeHead(404).end('b')
+    })
+    const bCheck = await listen((_req, res) => res.end())
+    let aAnswers404 = false
+    const aPort = await listen((req, res) => (aAnswers404 ? res.writeHead(404).end('Cannot GET ' + req.url) : res.end('a')))
+    proxy = await startBuiltinProxy({mode: 'load-balanced', servers: [{...a, port: aPort}, {name: 'b', address: '127.0.0.1', port: bPort, checkPort: bCheck}], bindPort: await freePort()})
+    await waitFor(() => proxy!.up().length === 2, 2000, 'servers never came up')
+    const answers = await Promise.all(Array.from({length: 6}, () => get(proxy!.url)))
+    expect(answers).toEqual(Array.from({length: 6}, () => ({status: 200, body: 'a'})))
+    aAnswers404 = true
+    bAnswers404 = false
+    expect((await get(proxy.url)).status).toBe(404)
+  })
 })

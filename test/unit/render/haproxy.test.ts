@@ -52,6 +52,15 @@ describe('renderHaproxyConfig', () => {
     expect(config).toContain('server r0 127.0.0.1:20000 check port 21000')
     expect(config).not.toContain('resolvers docker')
     expect(config).not.toContain('cookie')
+    expect(config).not.toContain(' 404') // a 404 from the only active is the flow's own answer
+  })
+
+  it('load-balanced retries a 404 (flows restarting in a rolling deploy), a refused connection or an empty answer on another replica', () => {
+    const config = renderHaproxyConfig(parseProfileText('name: app\nmode: load-balanced\n'), {servers: localServers, bindPort: 1880})
+    const backend = config.slice(config.indexOf('\nbackend replicas'), config.indexOf('\nbackend sticky'))
+    expect(backend).toContain('    retry-on conn-failure empty-response 404\n')
+    expect(backend).toContain('    option redispatch 1\n')
+    expect(backend).toContain('    option http-buffer-request\n')
   })
 
   it('load-balanced checks /healthz round-robin and pins the editor, Dashboard and websockets with a cookie', () => {

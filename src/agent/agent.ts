@@ -611,6 +611,11 @@ class Agent implements AgentHandle {
       if (this.child && (holder || this.flowsState !== 'stop')) await this.stopFlows('shutdown')
       if (holder) await this.releaseLease('shutdown')
     }
+    if (!this.hotSpare && this.config.drainMs > 0 && this.child && this.ready) {
+      // /healthz already answers 503 (role stopping): keep serving until the proxy has taken us out.
+      this.log('draining', {ms: this.config.drainMs})
+      await this.sleep(this.config.drainMs)
+    }
     const child = this.child
     if (child) await stopChild(child, 10_000)
     this.child = null

@@ -61,6 +61,18 @@ describe('ff-ha agent: supervision beyond failover (real agent processes)', () =
     expect(again.restarts).toBe(1)
     expect(await agent.flowsState()).toBe('start')
     expect(agent.events.some(e => e.event === 'lease')).toBe(false)
+    // SIGTERM: /healthz fails first (the proxy takes the replica out), flows keep running for the drain, then stop.
+    const from = agent.events.length
+    agent.signal('SIGTERM')
+    const draining = await agent.waitForEvent(e => e.event === 'draining', 10_000, from)
+    const t0 = Date.now()
+    const health = await request(new URL('healthz', agent.statusUrl))
+    expect(health.statusCode).toBe(503)
+    expect(await health.body.json()).toEqual({ok: false, reason: 'stopping'})
+    expect((await agent.status(1000))?.role).toBe('stopping')
+    expect(await agent.flowsState(1000)).toBe('start')
+    await agent.exited
+    expect(Date.now() - t0).toBeGreaterThanOrEqual((draining.ms as number) - 200)
   }, 150_000)
 
   it('Node-RED 5 (nodeRed.version 5.x in the profile): spawned on Node 22, booted stopped, started once leased', async () => {

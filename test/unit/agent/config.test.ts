@@ -2,7 +2,8 @@ import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {prepareSettings, resolveAgentConfig} from '../../../src/agent/config.js'
+import {drainMs, prepareSettings, resolveAgentConfig} from '../../../src/agent/config.js'
+import {parseProfileText} from '../../../src/profile/load.js'
 import {InputError} from '../../../src/errors.js'
 
 const secrets = {FF_HA_ADMIN_TOKEN: 'admin-token-abcdef', FF_HA_CREDENTIAL_SECRET: 'cred-secret-abcdef'}
@@ -21,6 +22,15 @@ describe('agent config: flags, environment, profile', () => {
     expect(c.timings).toEqual({leaseDurationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 200, healthIntervalMs: 250, healthTimeoutMs: 200, healthFailureThreshold: 3})
     expect(c).toMatchObject({userDir: '/data', nodeRedPort: 1880, statusPort: 9880, statusHost: '0.0.0.0', settingsFile: '/data/settings.js', nodeRedHost: '0.0.0.0'})
     expect(c.stopBoundMs).toBe(250)
+    expect(c.drainMs).toBe(0)
+  })
+
+  it('load-balanced: drains for 3 proxy check intervals + 100 ms, at least 300 ms, at most 5 s; hot-spare never', () => {
+    const lb = (mttr: number) => parseProfileText(`name: x\nmode: load-balanced\nslo:\n  maxMttrMs: ${mttr}\n`, 'ff-ha.yaml')
+    expect(drainMs(lb(5000))).toBe(400) // check interval 100 ms
+    expect(drainMs(lb(15000))).toBe(1000) // 300 ms
+    expect(drainMs(lb(600000))).toBe(5000) // 2 s, capped
+    expect(drainMs(parseProfileText('name: x\nmode: hot-spare\n', 'ff-ha.yaml'))).toBe(0)
   })
 
   it('reads every flag from the environment, and ff-ha.yaml from the working directory', () => {

@@ -2,7 +2,7 @@ import {spawn, type ChildProcess} from 'node:child_process'
 import {mkdirSync, openSync, writeFileSync, closeSync} from 'node:fs'
 import {join} from 'node:path'
 import {AdminClient} from '../admin/client.js'
-import type {AdminAuth} from '../admin/types.js'
+import type {AdminAuth, FlowsState} from '../admin/types.js'
 import {renderSettings, type SettingsValues, DEFAULT_SETTINGS_VALUES} from '../render/settings.js'
 import {resolveNodeRed, type NodeRedMajor} from './runtime.js'
 import {ensureBootsStopped} from './userdir.js'
@@ -47,9 +47,14 @@ export function spawnNodeRed(options: NodeRedLaunchOptions): ChildProcess {
 
 /**
  * Wait until the runtime has loaded its flows: v2 GET /flows returns a rev. HTTP answering is not flows
- * loaded: right after boot POST /flows/state can fail with 500 and GET /flows/state can misreport.
+ * loaded: right after boot POST /flows/state can fail with 500 and GET /flows/state can misreport. Even
+ * after the rev, GET /flows/state says `start` for a few ms before a runtime booting stopped applies its
+ * persisted `stop`: pass `state` to wait for the state it must settle in.
  */
-export async function waitForFlowsLoaded(client: AdminClient, options: {timeoutMs?: number; child?: ChildProcess} = {}): Promise<string> {
+export async function waitForFlowsLoaded(
+  client: AdminClient,
+  options: {timeoutMs?: number; child?: ChildProcess; state?: FlowsState} = {},
+): Promise<string> {
   const deadline = Date.now() + (options.timeoutMs ?? 30_000)
   let last: unknown
   while (Date.now() < deadline) {
@@ -58,7 +63,9 @@ export async function waitForFlowsLoaded(client: AdminClient, options: {timeoutM
     }
     try {
       const {rev} = await client.getFlows()
-      return rev
+      const state = options.state ? await client.getFlowsState() : undefined
+      if (state === options.state) return rev
+      last = new Error(`flows state ${state}, waiting for ${options.state}`)
     } catch (err) {
       last = err
     }
@@ -82,7 +89,7 @@ export async function launchNodeRed(options: NodeRedLaunchOptions & {auth: Admin
   const client = new AdminClient({name: options.name ?? `node-red:${options.port}`, url}, {auth: options.auth, retries: 0})
   const stop = (graceMs = 5000) => stopChild(child, graceMs)
   try {
-    await waitForFlowsLoaded(client, {timeoutMs: options.timeoutMs, child})
+    await waitForFlowsLoaded(client, {timeoutMs: options.timeoutMs, child, state: options.bootStopped === false ? undefined : 'stop'})
   } catch (err) {
     await stop(1000)
     await client.close()

@@ -39,7 +39,7 @@ describe('the rendered settings.js in real Node-RED 4.1', () => {
   it('default profile: boots with flows stopped, the shared token works, no token is 401, runtime state API on', async () => {
     const token = 'tok-' + Math.random().toString(36).slice(2)
     const {base, client, child} = await boot('compose-hot-spare', {FF_HA_ADMIN_TOKEN: token, FF_HA_CREDENTIAL_SECRET: 'cs-1'})
-    await waitForFlowsLoaded(client, {child})
+    await waitForFlowsLoaded(client, {child, state: 'stop'})
     const settings = (await (await fetch(`${base}settings`, {headers: {authorization: `Bearer ${token}`}})).json()) as Record<string, any>
     expect(settings.runtimeState).toEqual({enabled: true, ui: false})
     expect(settings.httpNodeRoot).toBe('/')
@@ -55,7 +55,7 @@ describe('the rendered settings.js in real Node-RED 4.1', () => {
   it('custom profile: admin root, extra settings, its own env names, explicit flowFile, file context, no editor', async () => {
     const token = 'api-' + Math.random().toString(36).slice(2)
     const {base, client, child, userDir, port} = await boot('compose-load-balanced-custom', {API_ADMIN_TOKEN: token, API_CREDENTIAL_SECRET: 'cs-2'})
-    await waitForFlowsLoaded(client, {child})
+    await waitForFlowsLoaded(client, {child, state: 'stop'})
     const settings = await client.getSettings()
     expect(settings.httpNodeRoot).toBe('/api/')
     expect(await client.getFlowsState()).toBe('stop')

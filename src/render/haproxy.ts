@@ -33,6 +33,14 @@ export function checkIntervalMs(profile: Profile): number {
   return Math.min(2000, Math.max(100, Math.floor(profile.slo.maxMttrMs / 50)))
 }
 
+// How long a check may take. Not the interval: a replica whose agent answers a check late (a loaded machine,
+// a busy event loop) would be marked down, and with `fall 1` taken out of rotation for nothing; the drill's
+// crash timelines showed the new active marked up a few intervals late for that. A hung agent still fails
+// its check within 500 ms; a frozen active has lost the lease long before (leases last 2 s or more).
+export function checkTimeoutMs(profile: Profile): number {
+  return Math.max(500, checkIntervalMs(profile))
+}
+
 /** haproxy.cfg for the profile's mode: the template's global and defaults, then frontend and backends. */
 export function renderHaproxyConfig(profile: Profile, options: HaproxyOptions): string {
   const template = readFileSync(join(templatesDir, 'haproxy', 'haproxy.cfg'), 'utf8')
@@ -75,7 +83,7 @@ function hotSpare(profile: Profile, options: HaproxyOptions): string {
     '    option httpchk',
     '    http-check send meth GET uri /active',
     '    http-check expect status 200',
-    `    timeout check ${checkIntervalMs(profile)}ms`,
+    `    timeout check ${checkTimeoutMs(profile)}ms`,
     defaultServer(profile, options, 1),
     ...serverLines(options),
     '',
@@ -99,7 +107,7 @@ function loadBalanced(profile: Profile, options: HaproxyOptions): string {
     lines.push(`    use_backend sticky if ${profile.http.editor ? 'editor || ' : ''}dashboard || websocket`)
   }
   lines.push('    default_backend replicas', '')
-  const checks = ['    option httpchk', '    http-check send meth GET uri /healthz', '    http-check expect status 200', `    timeout check ${checkIntervalMs(profile)}ms`]
+  const checks = ['    option httpchk', '    http-check send meth GET uri /healthz', '    http-check expect status 200', `    timeout check ${checkTimeoutMs(profile)}ms`]
   // L7 retries: a full deploy restarts a replica's flows, and its http-in routes answer 404 for a moment
   // (ff-ha deploy rolls one replica at a time, so another one serves the same route). Retry such a request,
   // a refused connection and an empty answer on another server (redispatch on every retry). Not on

@@ -3,7 +3,7 @@ import type {AddressInfo} from 'node:net'
 
 // A small reverse proxy with HAProxy's check semantics as ff-ha renders them, for machines without
 // haproxy on PATH: poll each server's agent (/active in hot-spare, /healthz in load-balanced) every
-// intervalMs with the same timeout, mark it down after `fall` failed checks and up after `rise` good ones,
+// intervalMs (a check may take up to timeoutMs), mark it down after `fall` failed checks and up after `rise` good ones,
 // cut the pooled connections of a server marked down, send hot-spare traffic to the server that is up
 // and spread load-balanced traffic round-robin, and retry a request whose connection failed on another
 // server that is up (option redispatch, retries 3); load-balanced, also one answered 404 (retry-on 404).
@@ -22,6 +22,8 @@ export interface BuiltinProxyOptions {
   bindPort: number
   bindAddress?: string
   intervalMs?: number
+  /** How long a check may take (HAProxy's `timeout check`, as rendered): default max(500, intervalMs). */
+  timeoutMs?: number
   fall?: number
   rise?: number
   retries?: number
@@ -43,6 +45,7 @@ interface ServerState extends ProxyServer {
 
 export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<RunningProxy> {
   const intervalMs = options.intervalMs ?? 100
+  const timeoutMs = options.timeoutMs ?? Math.max(500, intervalMs)
   const fall = options.fall ?? (options.mode === 'hot-spare' ? 1 : 2)
   const rise = options.rise ?? 1
   const retries = options.retries ?? 3
@@ -53,7 +56,7 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
 
   const check = (s: ServerState) =>
     new Promise<boolean>(resolve => {
-      const req = http.get({host: s.address, port: s.checkPort, path: checkPath, timeout: intervalMs, agent: false}, res => {
+      const req = http.get({host: s.address, port: s.checkPort, path: checkPath, timeout: timeoutMs, agent: false}, res => {
         res.resume()
         resolve(res.statusCode === 200)
       })

@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {execa} from 'execa'
 import {afterAll, describe, expect, it} from 'vitest'
 import {parseProfileText} from '../../../src/profile/load.js'
-import {checkIntervalMs, renderHaproxyConfig} from '../../../src/render/haproxy.js'
+import {checkIntervalMs, checkTimeoutMs, renderHaproxyConfig} from '../../../src/render/haproxy.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'ff-ha-haproxy-'))
 afterAll(() => rmSync(dir, {recursive: true, force: true}))
@@ -84,6 +84,11 @@ describe('renderHaproxyConfig', () => {
     expect(checkIntervalMs(parseProfileText('name: a\n'))).toBe(100)
     expect(checkIntervalMs(parseProfileText('name: a\nslo: {maxMttrMs: 30000}\n'))).toBe(600)
     expect(checkIntervalMs(parseProfileText('name: a\nslo: {maxMttrMs: 1000000}\n'))).toBe(2000)
+  })
+
+  it('gives a check 500 ms (or the interval, if longer) to answer: a late answer must not take a replica out', () => {
+    expect(renderHaproxyConfig(parseProfileText('name: a\n'), {servers: localServers, bindPort: 1880})).toMatch(/ timeout check 500ms\n[^]*inter 100ms /)
+    expect(checkTimeoutMs(parseProfileText('name: a\nslo: {maxMttrMs: 1000000}\n'))).toBe(2000)
   })
 
   it('the template is itself a valid haproxy.cfg', async () => {

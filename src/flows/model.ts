@@ -54,13 +54,13 @@ function adjacency(n: number, from: number[], to: number[]): Adjacency {
 export function buildModel(file: FlowsFile): FlowsModel {
   const nodes = file.nodes
   const n = nodes.length
-  const indexOf = new Map<string, number>()
+  // The id index comes from parsing (it checked every id already); later copies of an id are listed here.
+  const indexOf = file.firstIndexOf
   const duplicateIds: string[] = []
+  if (file.duplicateIds) for (let i = 0; i < n; i++) if (indexOf.get(nodes[i].id) !== i) duplicateIds.push(nodes[i].id)
   const byType = new Map<string, number[]>()
   for (let i = 0; i < n; i++) {
     const node = nodes[i]
-    if (indexOf.has(node.id)) duplicateIds.push(node.id)
-    else indexOf.set(node.id, i)
     let list = byType.get(node.type)
     if (!list) byType.set(node.type, (list = []))
     list.push(i)

@@ -30,6 +30,10 @@ export interface FlowsFile {
   eol: '\n' | '\r\n'
   /** The text as read (without a BOM). */
   text: string
+  /** Index of the first node with each id (the shape check builds it anyway; the model reuses it). */
+  firstIndexOf: Map<string, number>
+  /** Whether some id repeats. */
+  duplicateIds: boolean
 }
 
 const HINT = 'a flows file is a JSON array of nodes (flows.json, an editor export) or {"flows": [...], "rev": "..."}'
@@ -87,7 +91,7 @@ export function parseFlowsText(text: string, path: string): FlowsFile {
   let locator: NodeLocator | undefined
   const offsetOf = (index: number): number => (locator ??= new NodeLocator(text, start, format, nodes as FlowNode[], idsAreUsable)).offsetOf(index)
   let idsAreUsable = false
-  const seen = new Set<string>()
+  const firstIndexOf = new Map<string, number>()
   let unique = true
   for (let i = 0; i < nodes.length; i++) {
     const node = nodes[i] as {id?: unknown; type?: unknown} | null
@@ -102,10 +106,8 @@ export function parseFlowsText(text: string, path: string): FlowsFile {
       const why = node.type === undefined ? 'has no type' : `has a type that is ${kindOf(node.type)}, not a string`
       throw new InputError(`${at(offsetOf(i))} not a flows file: node ${i} (id ${node.id}) ${why}`, HINT)
     }
-    if (unique) {
-      if (seen.has(node.id)) unique = false
-      else seen.add(node.id)
-    }
+    if (!firstIndexOf.has(node.id)) firstIndexOf.set(node.id, i)
+    else unique = false
   }
   // Duplicate ids would make the search by id find the first copy: walk such files instead.
   idsAreUsable = unique
@@ -121,6 +123,8 @@ export function parseFlowsText(text: string, path: string): FlowsFile {
     offsetOf,
     ...style,
     text,
+    firstIndexOf,
+    duplicateIds: !unique,
   }
 }
 

@@ -66,6 +66,17 @@ export function buildModel(file: FlowsFile): FlowsModel {
     list.push(i)
   }
   const find = (id: unknown): number => (typeof id === 'string' ? indexOf.get(id) ?? -1 : -1)
+  // Wires mostly go to a node a few places away in the file: with unique ids, comparing those ids first
+  // (memory close by) skips half of the hash lookups, which miss the cache on big files.
+  const unique = !file.duplicateIds
+  const findNear = (i: number, id: unknown): number => {
+    if (unique && typeof id === 'string') {
+      if (i + 1 < n && nodes[i + 1].id === id) return i + 1
+      if (i > 0 && nodes[i - 1].id === id) return i - 1
+      if (i + 2 < n && nodes[i + 2].id === id) return i + 2
+    }
+    return find(id)
+  }
 
   const parent = new Int32Array(n).fill(-1)
   // Nodes of one tab come together in a flows file: remember the last z rather than look each one up.
@@ -104,7 +115,7 @@ export function buildModel(file: FlowsFile): FlowsModel {
     // A subflow instance's outputs come from inside its definition (below), not straight from its input.
     const def = node.type.startsWith('subflow:') ? find(node.type.slice(8)) : -1
     if (def === -1 || nodes[def].type !== 'subflow') {
-      for (const port of arrayOf(node.wires)) for (const id of arrayOf(port)) edge(i, find(id))
+      for (const port of arrayOf(node.wires)) for (const id of arrayOf(port)) edge(i, findNear(i, id))
     }
     if (node.type === 'link out' || node.type === 'link call') {
       for (const id of arrayOf(node.links)) {

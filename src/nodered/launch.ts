@@ -89,13 +89,19 @@ export async function launchNodeRed(options: NodeRedLaunchOptions & {auth: Admin
   const client = new AdminClient({name: options.name ?? `node-red:${options.port}`, url}, {auth: options.auth, retries: 0})
   const stop = (graceMs = 5000) => stopChild(child, graceMs)
   try {
-    await waitForFlowsLoaded(client, {timeoutMs: options.timeoutMs, child, state: options.bootStopped === false ? undefined : 'stop'})
+    await waitForFlowsLoaded(client, {timeoutMs: options.timeoutMs, child, state: settledState(options)})
   } catch (err) {
     await stop(1000)
     await client.close()
     throw err
   }
   return {child, url, client, stop}
+}
+
+/** The state a freshly booted runtime settles in: safe mode wins over the persisted state. */
+function settledState(options: NodeRedLaunchOptions): FlowsState | undefined {
+  if (options.args?.includes('--safe')) return 'safe'
+  return options.bootStopped === false ? undefined : 'stop'
 }
 
 export function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {

@@ -18,9 +18,20 @@ export function runningIntervals(timeline: IterationTimeline, replica: string): 
     const s = samples[i]
     const to = i + 1 < samples.length ? samples[i + 1].t : timeline.end
     if (to <= s.t) continue
+    if (bootMisreport(samples, i)) continue
     if (isRunning(s, events, timeline, replica)) push(out, {from: s.t, to})
   }
   return out
+}
+
+// Right after boot, Node-RED answers GET /flows/state with `start` for a few ms before it applies the
+// persisted `stop` (DESIGN.md; the agent ignores it too). A lone `start` sample while the agent still
+// says `starting`, between samples that are not `start`, is that misreport, not flows running. Two in a
+// row (>= 20 ms apart) count: a runtime that really booted started must not hide here.
+function bootMisreport(samples: Sample[], i: number): boolean {
+  const s = samples[i]
+  if (s.flowsState !== 'start' || s.role !== 'starting') return false
+  return samples[i - 1]?.flowsState !== 'start' && samples[i + 1]?.flowsState !== 'start'
 }
 
 function isRunning(s: Sample, events: RoleEvent[], timeline: IterationTimeline, replica: string): boolean {

@@ -24,6 +24,16 @@ describe('drill metrics on synthetic timelines', () => {
     expect(dualActiveMs(t)).toBe(60)
   })
 
+  it("ignores a lone boot-time 'start' of a restarting replica (Node-RED's misreport), but not two in a row", () => {
+    const lone = hotSpareTimeline({takeover: 1200})
+    const at = (t: number) => lone.samples.find(s => s.replica === 'a' && s.t === t)!
+    Object.assign(at(1500), {role: 'starting', flowsState: 'start'})
+    expect(dualActiveMs(lone)).toBe(0)
+    const twice = hotSpareTimeline({takeover: 1200})
+    for (const t of [1500, 1520]) Object.assign(twice.samples.find(s => s.replica === 'a' && s.t === t)!, {role: 'starting', flowsState: 'start'})
+    expect(dualActiveMs(twice)).toBe(40)
+  })
+
   it('does not count a frozen replica as running while the fault holds, even if its last log said active', () => {
     const t = hotSpareTimeline({scenario: 'freeze', takeover: 3000, oldStopsAt: 5000, end: 5000, healedAt: 4000})
     t.roleEvents = [{t: 0, replica: 'a', role: 'active'}, {t: 3000, replica: 'b', role: 'active'}, {t: 4030, replica: 'a', role: 'fenced'}]

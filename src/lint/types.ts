@@ -1,4 +1,4 @@
-// The linter's vocabulary. LintReport is the documented --json contract (docs/readme/lint.md); a test
+// The linter's vocabulary. LintReport is the documented --json contract (README.md, `ff-ha lint flows`); a test
 // (test/unit/lint/contract.test.ts) checks its shape.
 import type {FlowNode} from '../admin/types.js'
 import type {FlowsModel} from '../flows/model.js'

@@ -1,4 +1,4 @@
-// The --json / --format json output is a documented contract (docs/readme/lint.md). This test pins its
+// The --json / --format json output is a documented contract (README.md, `ff-ha lint flows`). This test pins its
 // shape: a change here is a breaking change for scripts and for the deploy helper.
 import {Chalk} from 'chalk'
 import {describe, expect, it} from 'vitest'

@@ -37,22 +37,7 @@ export function probeFlows(options: ProbeOptions): FlowNode[] {
   const nodes: FlowNode[] = [
     {id: z, type: 'tab', label: 'ff-ha probe', disabled: false, info: 'Added by ff-ha failover-test for the drill; not part of your flows.'},
     {id: 'ff_ha_probe_http_in', type: 'http in', z, name: 'probe', url: PROBE_PATH, method: 'get', upload: false, swaggerDoc: '', x: 140, y: 60, wires: [['ff_ha_probe_answer']]},
-    {
-      id: 'ff_ha_probe_answer',
-      type: 'function',
-      z,
-      name: 'replica and sequence',
-      func: "const seq = (context.get('seq') || 0) + 1\ncontext.set('seq', seq)\nmsg.payload = {replica: env.get('FF_HA_REPLICA') || 'unknown', seq}\nreturn msg",
-      outputs: 1,
-      timeout: 0,
-      noerr: 0,
-      initialize: '',
-      finalize: '',
-      libs: [],
-      x: 360,
-      y: 60,
-      wires: [['ff_ha_probe_http_out']],
-    },
+    functionNode('ff_ha_probe_answer', z, 'replica and sequence', "const seq = (context.get('seq') || 0) + 1\ncontext.set('seq', seq)\nmsg.payload = {replica: env.get('FF_HA_REPLICA') || 'unknown', seq}\nreturn msg", 360, 60, [['ff_ha_probe_http_out']]),
     {id: 'ff_ha_probe_http_out', type: 'http response', z, name: '', statusCode: '200', headers: {'cache-control': 'no-store'}, x: 570, y: 60, wires: []},
     // A node whose label changes with the generation: a deploy of the next generation is a real change
     // of this tab, but the HTTP and MQTT parts are untouched by a "flows"/"nodes" deploy.
@@ -110,22 +95,7 @@ export function probeFlows(options: ProbeOptions): FlowNode[] {
         y: 140,
         wires: [['ff_ha_probe_echo']],
       },
-      {
-        id: 'ff_ha_probe_echo',
-        type: 'function',
-        z,
-        name: 'echo with replica',
-        func: `const n = (context.get('n') || 0) + 1\ncontext.set('n', n)\nconst seq = msg.payload && msg.payload.seq\nmsg = {topic: ${JSON.stringify(reply)}, qos: 1, payload: {seq, replica: env.get('FF_HA_REPLICA') || 'unknown', n}}\nreturn msg`,
-        outputs: 1,
-        timeout: 0,
-        noerr: 0,
-        initialize: '',
-        finalize: '',
-        libs: [],
-        x: 360,
-        y: 140,
-        wires: [['ff_ha_probe_mqtt_out']],
-      },
+      functionNode('ff_ha_probe_echo', z, 'echo with replica', `const n = (context.get('n') || 0) + 1\ncontext.set('n', n)\nconst seq = msg.payload && msg.payload.seq\nmsg = {topic: ${JSON.stringify(reply)}, qos: 1, payload: {seq, replica: env.get('FF_HA_REPLICA') || 'unknown', n}}\nreturn msg`, 360, 140, [['ff_ha_probe_mqtt_out']]),
       {id: 'ff_ha_probe_mqtt_out', type: 'mqtt out', z, name: 'probe replies', topic: '', qos: '1', retain: 'false', respTopic: '', contentType: '', userProps: '', correl: '', expiry: '', broker: 'ff_ha_probe_broker', x: 570, y: 140, wires: []},
     )
   }
@@ -136,4 +106,9 @@ export function probeFlows(options: ProbeOptions): FlowNode[] {
 export function withProbe(userFlows: FlowNode[], options: ProbeOptions): FlowNode[] {
   const kept = userFlows.filter(n => !n.id.startsWith('ff_ha_probe_'))
   return [...kept, ...probeFlows(options)]
+}
+
+/** A function node as the editor writes it (all the fields Node-RED 4 expects). */
+function functionNode(id: string, z: string, name: string, func: string, x: number, y: number, wires: string[][]): FlowNode {
+  return {id, type: 'function', z, name, func, outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], x, y, wires}
 }

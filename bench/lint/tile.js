@@ -1,7 +1,7 @@
 // Synthetic flows files made by tiling real flows: copy k of every node gets fresh ids (`<id>-<k>`), and
 // every string in it that is an id of the base (wires, z, links, g, broker, subflow types) is renamed the
 // same way, so that the copies are wired like the originals and independent of each other.
-import {readFileSync, writeFileSync} from 'node:fs'
+import {closeSync, fsyncSync, openSync, readFileSync, writeSync} from 'node:fs'
 
 export function loadNodes(files) {
   return files.flatMap(f => {
@@ -38,5 +38,12 @@ export function tile(base, count) {
 
 export function writeFlows(path, nodes) {
   // Node-RED's flowFilePretty style (4 spaces), as most flows.json files in the corpus are.
-  writeFileSync(path, JSON.stringify(nodes, null, 4) + '\n')
+  // fsync: otherwise the kernel writes the file back while the first lints run, and slows them down.
+  const fd = openSync(path, 'w')
+  try {
+    writeSync(fd, JSON.stringify(nodes, null, 4) + '\n')
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
 }

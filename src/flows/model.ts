@@ -13,6 +13,10 @@ export interface FlowsModel {
   duplicateIds: string[]
   /** Node indexes by type. */
   byType: Map<string, number[]>
+  /** Each node's type as an index into `types` (for loops that should not read the node objects). */
+  typeOf: Int32Array
+  /** The distinct types, in order of first appearance. */
+  types: string[]
   /** Index of each node's parent tab or subflow definition, or -1 (global, or z points nowhere). */
   parent: Int32Array
   /** Successors by wire, link (link out -> link in, link call -> link in) or subflow port. */
@@ -21,14 +25,16 @@ export interface FlowsModel {
   prev: Adjacency
   /** Subflow instances (`subflow:<id>` nodes) by subflow definition id. */
   instances: Map<string, number[]>
+  /** 1 where isDisabled, else 0. */
+  disabled: Uint8Array
+  /** 1 where isConfig, else 0. */
+  config: Uint8Array
   isConfig(index: number): boolean
   /** The node itself, its tab or (for nodes in a subflow) every instance's place is disabled. */
   isDisabled(index: number): boolean
   /** Label of a tab (its `label`) or a subflow (its `name`). */
   labelOf(index: number): string
 }
-
-const STRUCTURAL = new Set(['tab', 'subflow', 'group'])
 
 /**
  * Edges in compressed form (no array per node: 200,000 nodes would mean 400,000 small arrays):
@@ -51,6 +57,37 @@ function adjacency(n: number, from: number[], to: number[]): Adjacency {
   return {start, list, of: i => list.subarray(start[i], start[i + 1])}
 }
 
+// What the model needs to know of a type, decided once per distinct type string (not per node).
+const PLAIN = 0
+const TAB = 1
+const SUBFLOW = 2
+const GROUP = 3
+const INSTANCE = 4
+const LINK_OUT = 5
+const LINK_IN = 6
+const LINK_CALL = 7
+
+function kindOfType(type: string): number {
+  switch (type) {
+    case 'tab':
+      return TAB
+    case 'subflow':
+      return SUBFLOW
+    case 'group':
+      return GROUP
+    case 'link out':
+      return LINK_OUT
+    case 'link in':
+      return LINK_IN
+    case 'link call':
+      return LINK_CALL
+    default:
+      return type.startsWith('subflow:') ? INSTANCE : PLAIN
+  }
+}
+
+const WINDOW = 8
+
 export function buildModel(file: FlowsFile): FlowsModel {
   const nodes = file.nodes
   const n = nodes.length
@@ -58,51 +95,24 @@ export function buildModel(file: FlowsFile): FlowsModel {
   const indexOf = file.firstIndexOf
   const duplicateIds: string[] = []
   if (file.duplicateIds) for (let i = 0; i < n; i++) if (indexOf.get(nodes[i].id) !== i) duplicateIds.push(nodes[i].id)
-  const byType = new Map<string, number[]>()
-  for (let i = 0; i < n; i++) {
-    const node = nodes[i]
-    let list = byType.get(node.type)
-    if (!list) byType.set(node.type, (list = []))
-    list.push(i)
-  }
   const find = (id: unknown): number => (typeof id === 'string' ? indexOf.get(id) ?? -1 : -1)
   // Wires mostly go to a node a few places away in the file: with unique ids, comparing those ids first
   // (memory close by) skips half of the hash lookups, which miss the cache on big files.
   const unique = !file.duplicateIds
-  const findNear = (i: number, id: unknown): number => {
-    if (unique && typeof id === 'string') {
-      if (i + 1 < n && nodes[i + 1].id === id) return i + 1
-      if (i > 0 && nodes[i - 1].id === id) return i - 1
-      if (i + 2 < n && nodes[i + 2].id === id) return i + 2
-    }
-    return find(id)
-  }
 
+  // One pass over the node objects, which reads each property it needs once: on a big file every read of
+  // a node misses the cache, and nodes of many shapes make each property read a slow (megamorphic) one.
+  // Types get small ids; what the model needs of a type is decided once per type.
+  const typeIds = new Map<string, number>()
+  const types: string[] = []
+  const kinds: number[] = []
+  const lists: number[][] = []
+  /** For subflow instance types: the index of their subflow definition, or -1. */
+  const defs: number[] = []
+  const typeOf = new Int32Array(n)
   const parent = new Int32Array(n).fill(-1)
-  // Nodes of one tab come together in a flows file: remember the last z rather than look each one up.
-  let lastZ: unknown
-  let lastP = -1
-  for (let i = 0; i < n; i++) {
-    const z = nodes[i].z
-    if (z !== lastZ) {
-      lastZ = z
-      lastP = find(z)
-      if (lastP !== -1 && nodes[lastP].type !== 'tab' && nodes[lastP].type !== 'subflow') lastP = -1
-    }
-    if (lastP !== i) parent[i] = lastP
-  }
-
-  const instances = new Map<string, number[]>()
-  for (let i = 0; i < n; i++) {
-    const type = nodes[i].type
-    if (type.startsWith('subflow:')) {
-      const id = type.slice(8)
-      let list = instances.get(id)
-      if (!list) instances.set(id, (list = []))
-      list.push(i)
-    }
-  }
-
+  const own = new Uint8Array(n) // 1: disabled by its own flag (d, or a tab's disabled)
+  const config = new Uint8Array(n)
   const froms: number[] = []
   const tos: number[] = []
   const edge = (from: number, to: number) => {
@@ -110,31 +120,92 @@ export function buildModel(file: FlowsFile): FlowsModel {
     froms.push(from)
     tos.push(to)
   }
+  // Nodes of one tab come together in a flows file: remember the last z rather than look each one up.
+  let lastZ: unknown
+  let lastP = -1
+  const ids = file.ids
+  const nodeTypes = file.types
   for (let i = 0; i < n; i++) {
     const node = nodes[i]
-    // A subflow instance's outputs come from inside its definition (below), not straight from its input.
-    const def = node.type.startsWith('subflow:') ? find(node.type.slice(8)) : -1
-    if (def === -1 || nodes[def].type !== 'subflow') {
-      for (const port of arrayOf(node.wires)) for (const id of arrayOf(port)) edge(i, findNear(i, id))
+    const type = nodeTypes[i]
+    let t = typeIds.get(type)
+    if (t === undefined) {
+      t = types.length
+      typeIds.set(type, t)
+      types.push(type)
+      const kind = kindOfType(type)
+      kinds.push(kind)
+      lists.push([])
+      const def = kind === INSTANCE ? find(type.slice(8)) : -1
+      defs.push(def !== -1 && nodeTypes[def] === 'subflow' ? def : -1)
     }
-    if (node.type === 'link out' || node.type === 'link call') {
-      for (const id of arrayOf(node.links)) {
-        const t = find(id)
-        if (t !== -1 && nodes[t].type === 'link in') edge(i, t)
+    typeOf[i] = t
+    lists[t].push(i)
+    const kind = kinds[t]
+    const z = node.z
+    if (z !== lastZ) {
+      lastZ = z
+      lastP = find(z)
+      if (lastP !== -1 && nodeTypes[lastP] !== 'tab' && nodeTypes[lastP] !== 'subflow') lastP = -1
+    }
+    if (lastP !== i) parent[i] = lastP
+    if (node.d === true || (kind === TAB && node.disabled === true)) own[i] = 1
+    if (kind !== TAB && kind !== SUBFLOW && kind !== GROUP && node.x === undefined && node.y === undefined) config[i] = 1
+    // A subflow instance's outputs come from inside its definition (below), not straight from its input.
+    if (kind !== INSTANCE || defs[t] === -1) {
+      const wires = node.wires
+      if (Array.isArray(wires)) {
+        for (let p = 0; p < wires.length; p++) {
+          const port = wires[p]
+          if (!Array.isArray(port)) continue
+          for (let w = 0; w < port.length; w++) {
+            const id = port[w]
+            let to = -1
+            if (unique && typeof id === 'string') {
+              // Nearest first: +1, -1, +2, -2, ... within WINDOW.
+              for (let d = 1; d <= WINDOW; d++) {
+                if (i + d < n && ids[i + d] === id) {
+                  to = i + d
+                  break
+                }
+                if (i >= d && ids[i - d] === id) {
+                  to = i - d
+                  break
+                }
+              }
+            }
+            if (to === -1) to = find(id)
+            edge(i, to)
+          }
+        }
       }
-    } else if (node.type === 'link in') {
+    }
+    if (kind === LINK_OUT || kind === LINK_CALL) {
+      for (const id of arrayOf(node.links)) {
+        const to = find(id)
+        if (to !== -1 && nodeTypes[to] === 'link in') edge(i, to)
+      }
+    } else if (kind === LINK_IN) {
       // A link in lists its link outs too; an edit in one place only must still connect them.
       for (const id of arrayOf(node.links)) {
         const src = find(id)
-        if (src !== -1 && nodes[src].type === 'link out' && !arrayOf(nodes[src].links).includes(node.id)) edge(src, i)
+        if (src !== -1 && nodeTypes[src] === 'link out' && !arrayOf(nodes[src].links).includes(ids[i])) edge(src, i)
       }
     }
   }
+
+  const byType = new Map<string, number[]>()
+  const instances = new Map<string, number[]>()
+  for (let t = 0; t < types.length; t++) {
+    byType.set(types[t], lists[t])
+    if (kinds[t] === INSTANCE) instances.set(types[t].slice(8), lists[t].slice())
+  }
+
   // Subflow ports: an instance feeds the definition's input targets; the definition's output sources feed
   // what the instance's matching output is wired to. Instances share one definition, so this joins them.
   for (const [defId, list] of instances) {
     const def = find(defId)
-    if (def === -1 || nodes[def].type !== 'subflow') continue
+    if (def === -1 || nodeTypes[def] !== 'subflow') continue
     const inPorts = arrayOf(nodes[def].in)
     const outPorts = arrayOf(nodes[def].out)
     for (const inst of list) {
@@ -154,30 +225,37 @@ export function buildModel(file: FlowsFile): FlowsModel {
   const next = adjacency(n, froms, tos)
   const prev = adjacency(n, tos, froms)
 
-  const isConfig = (i: number) => {
-    const node = nodes[i]
-    return !STRUCTURAL.has(node.type) && node.x === undefined && node.y === undefined
-  }
-
-  // Disabled, memoised: a node in a subflow is disabled when every instance is (or there is none that runs).
-  const disabled = new Int8Array(n) // 0 unknown, 1 no, 2 yes, 3 computing (cycle guard)
-  const isDisabled = (i: number): boolean => {
-    const state = disabled[i]
-    if (state === 1 || state === 3) return false
-    if (state === 2) return true
-    disabled[i] = 3
-    const node = nodes[i]
-    let off = node.d === true || (node.type === 'tab' && node.disabled === true)
+  // Disabled, for every node at once: a node in a subflow is disabled when every instance is (or there is
+  // none that runs). Most nodes sit in a tab or nowhere and are settled in one step; nodes in subflows (and
+  // odd nestings) go through the memoised walk, which guards against cycles.
+  const state = new Int8Array(n) // 0 unknown, 1 no, 2 yes, 3 computing (cycle guard)
+  const walk = (i: number): boolean => {
+    const s = state[i]
+    if (s === 1 || s === 3) return false
+    if (s === 2) return true
+    state[i] = 3
+    let off = own[i] === 1
     const p = parent[i]
     if (!off && p !== -1) {
-      if (nodes[p].type === 'tab') off = isDisabled(p)
+      if (kinds[typeOf[p]] === TAB) off = walk(p)
       else {
         const insts = instances.get(nodes[p].id) ?? []
-        off = insts.length > 0 && insts.every(isDisabled)
+        off = insts.length > 0 && insts.every(walk)
       }
     }
-    disabled[i] = off ? 2 : 1
+    state[i] = off ? 2 : 1
     return off
+  }
+  const disabled = new Uint8Array(n)
+  for (let i = 0; i < n; i++) {
+    if (state[i] === 0) {
+      const p = parent[i]
+      if (own[i] === 1) state[i] = 2
+      else if (p === -1) state[i] = 1
+      else if (kinds[typeOf[p]] === TAB && parent[p] === -1) state[i] = own[p] === 1 ? 2 : 1
+      else walk(i)
+    }
+    if (state[i] === 2) disabled[i] = 1
   }
 
   const labelOf = (i: number) => {
@@ -186,7 +264,24 @@ export function buildModel(file: FlowsFile): FlowsModel {
     return typeof label === 'string' && label !== '' ? label : node.id
   }
 
-  return {file, nodes, indexOf, duplicateIds, byType, parent, next, prev, instances, isConfig, isDisabled, labelOf}
+  return {
+    file,
+    nodes,
+    indexOf,
+    duplicateIds,
+    byType,
+    typeOf,
+    types,
+    parent,
+    next,
+    prev,
+    instances,
+    disabled,
+    config,
+    isConfig: i => config[i] === 1,
+    isDisabled: i => disabled[i] === 1,
+    labelOf,
+  }
 }
 
 export function arrayOf(v: unknown): unknown[] {

@@ -32,6 +32,9 @@ export interface FlowsFile {
   text: string
   /** Index of the first node with each id (the shape check builds it anyway; the model reuses it). */
   firstIndexOf: Map<string, number>
+  /** nodes[i].id and nodes[i].type, as the shape check read them (so that loops need not read the nodes). */
+  ids: string[]
+  types: string[]
   /** Whether some id repeats. */
   duplicateIds: boolean
 }
@@ -92,21 +95,27 @@ export function parseFlowsText(text: string, path: string): FlowsFile {
   const offsetOf = (index: number): number => (locator ??= new NodeLocator(text, start, format, nodes as FlowNode[], idsAreUsable)).offsetOf(index)
   let idsAreUsable = false
   const firstIndexOf = new Map<string, number>()
+  const ids: string[] = []
+  const types: string[] = []
   let unique = true
   for (let i = 0; i < nodes.length; i++) {
     const node = nodes[i] as {id?: unknown; type?: unknown} | null
     if (node === null || typeof node !== 'object' || Array.isArray(node)) {
       throw new InputError(`${at(offsetOf(i))} not a flows file: node ${i} is ${kindOf(node)}, not an object`, HINT)
     }
-    if (typeof node.id !== 'string' || node.id === '') {
-      const why = node.id === undefined ? 'has no id' : `has an id that is ${kindOf(node.id)}, not a string`
+    const id = node.id
+    const type = node.type
+    if (typeof id !== 'string' || id === '') {
+      const why = id === undefined ? 'has no id' : `has an id that is ${kindOf(id)}, not a string`
       throw new InputError(`${at(offsetOf(i))} not a flows file: node ${i} ${why}`, HINT)
     }
-    if (typeof node.type !== 'string' || node.type === '') {
-      const why = node.type === undefined ? 'has no type' : `has a type that is ${kindOf(node.type)}, not a string`
-      throw new InputError(`${at(offsetOf(i))} not a flows file: node ${i} (id ${node.id}) ${why}`, HINT)
+    if (typeof type !== 'string' || type === '') {
+      const why = type === undefined ? 'has no type' : `has a type that is ${kindOf(type)}, not a string`
+      throw new InputError(`${at(offsetOf(i))} not a flows file: node ${i} (id ${id}) ${why}`, HINT)
     }
-    if (!firstIndexOf.has(node.id)) firstIndexOf.set(node.id, i)
+    ids.push(id)
+    types.push(type)
+    if (!firstIndexOf.has(id)) firstIndexOf.set(id, i)
     else unique = false
   }
   // Duplicate ids would make the search by id find the first copy: walk such files instead.
@@ -124,6 +133,8 @@ export function parseFlowsText(text: string, path: string): FlowsFile {
     ...style,
     text,
     firstIndexOf,
+    ids,
+    types,
     duplicateIds: !unique,
   }
 }

@@ -90,17 +90,13 @@ function lintOne(file: FlowsFile, rules: Rule[], options: LintOptions, fixes: Fi
       report.findings.push(finding)
     },
   }
-  const byType = new Map<string, Rule[]>()
-  const rulesFor = (type: string): Rule[] => {
-    let list = byType.get(type)
-    if (!list) byType.set(type, (list = rules.filter(r => (typeof r.types === 'function' ? r.types(type) : r.types.includes(type)))))
-    return list
-  }
-  const nodes = model.nodes
+  // The rules that look at each type, decided once per type; the loop reads no node object itself.
+  const rulesOfType = model.types.map(type => rules.filter(r => (typeof r.types === 'function' ? r.types(type) : r.types.includes(type))))
+  const {nodes, typeOf, disabled} = model
   for (let i = 0; i < nodes.length; i++) {
-    const list = rulesFor(nodes[i].type)
+    const list = rulesOfType[typeOf[i]]
     if (list.length === 0) continue
-    if (!includeDisabled && model.isDisabled(i)) continue
+    if (!includeDisabled && disabled[i] === 1) continue
     for (rule of list) rule.check(nodes[i], i, ctx)
   }
   report.findings.sort((a, b) => a.line - b.line || a.column - b.column || a.ruleId.localeCompare(b.ruleId))

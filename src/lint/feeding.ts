@@ -58,23 +58,24 @@ function endsSequence(node: FlowNode): boolean {
 }
 
 export function computeFeeding(model: FlowsModel, includeDisabled: boolean): Feeding {
-  const {nodes, next, prev} = model
+  const {nodes, next, prev, typeOf, disabled, config} = model
   const n = nodes.length
   const mask = new Uint8Array(n)
   const origin = ORIGIN_BITS.map(() => new Int32Array(n).fill(-1))
   // What the propagation needs of each node, read once in file order into typed arrays: the queue visits
-  // nodes in wire order, and reading the node objects there costs a cache miss per visit.
+  // nodes in wire order, and reading the node objects there costs a cache miss per visit. What a type can
+  // be is decided once per type; only joins and possible sources are read per node.
+  const roles = model.types.map(roleOfType)
   const on = new Uint8Array(n) // 1: runs (or disabled nodes are included)
-  for (let i = 0; i < n; i++) on[i] = includeDisabled || !model.isDisabled(i) ? 1 : 0
+  for (let i = 0; i < n; i++) on[i] = includeDisabled || disabled[i] === 0 ? 1 : 0
   const op = new Uint8Array(n) // SPLIT or ENDS, else 0
   const queue: number[] = []
   for (let i = 0; i < n; i++) {
-    const node = nodes[i]
-    const type = node.type
-    if (type === 'split') op[i] = SPLIT
-    else if (endsSequence(node)) op[i] = ENDS
-    if (on[i] === 0 || model.isConfig(i) || type === 'tab' || type === 'subflow' || type === 'group') continue
-    let kind = sourceKind(node, model)
+    const role = roles[typeOf[i]]
+    if (role === SPLIT) op[i] = SPLIT
+    else if (role === JOIN && endsSequence(nodes[i])) op[i] = ENDS
+    if (on[i] === 0 || config[i] === 1 || role === STRUCTURE) continue
+    let kind = role === SOURCE ? sourceKind(nodes[i], model) : 0
     // Anything else with nothing wired in starts messages of its own (status, catch, a poller, a reader).
     if (kind === 0 && !hasActive(prev, i, on)) kind = OTHER
     if (kind === 0) continue
@@ -105,6 +106,32 @@ export function computeFeeding(model: FlowsModel, includeDisabled: boolean): Fee
 
 const SPLIT = 1
 const ENDS = 2
+const JOIN = 3
+const STRUCTURE = 4
+/** A type that sourceKind may call a source. */
+const SOURCE = 5
+
+function roleOfType(type: string): number {
+  switch (type) {
+    case 'split':
+      return SPLIT
+    case 'join':
+      return JOIN
+    case 'tab':
+    case 'subflow':
+    case 'group':
+      return STRUCTURE
+    case 'http in':
+    case 'udp in':
+    case 'mqtt in':
+    case 'tcp in':
+    case 'websocket in':
+    case 'inject':
+      return SOURCE
+    default:
+      return type.startsWith('ui_') || type.startsWith('ui-') ? SOURCE : 0
+  }
+}
 
 function hasActive(adj: Adjacency, i: number, on: Uint8Array): boolean {
   for (let e = adj.start[i]; e < adj.start[i + 1]; e++) if (on[adj.list[e]] === 1) return true

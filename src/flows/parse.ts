@@ -5,7 +5,7 @@ import type {FlowNode} from '../admin/types.js'
 import {InputError} from '../errors.js'
 import {locateJsonError} from './json-error.js'
 import {LineIndex, type Position} from './lines.js'
-import {NodeLocator} from './scan.js'
+import {NodeLocator, PrettyLayout} from './scan.js'
 
 export type {Position} from './lines.js'
 
@@ -122,14 +122,25 @@ export function parseFlowsText(text: string, path: string): FlowsFile {
   idsAreUsable = unique
   locator = undefined
   const style = detectStyle(text)
+  // Pretty files (what Node-RED writes with flowFilePretty) get every position from one pass, on first use.
+  let layout: PrettyLayout | null | undefined
+  const pretty = (index: number): PrettyLayout | null => {
+    layout ??= (unique && PrettyLayout.scan(text, style.indent, format === 'array' ? 1 : 2, ids, style.eol)) || null
+    return layout?.has(index) ? layout : null
+  }
+  const nodeOffset = (index: number): number => pretty(index)?.offsets[index] ?? offsetOf(index)
+  const positionOf = (index: number): Position => {
+    const p = pretty(index)
+    return p ? {line: p.lines[index], column: p.column} : lines.positionAt(offsetOf(index))
+  }
   return {
     path,
     format,
     ...(rev === undefined ? {} : {rev}),
     nodes: nodes as FlowNode[],
-    positionOf: index => lines.positionAt(offsetOf(index)),
+    positionOf,
     positionAt: offset => lines.positionAt(offset),
-    offsetOf,
+    offsetOf: nodeOffset,
     ...style,
     text,
     firstIndexOf,

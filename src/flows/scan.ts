@@ -143,3 +143,83 @@ export class NodeLocator {
     return this.walked
   }
 }
+
+/**
+ * Node positions in one pass, for files laid out as JSON.stringify(flows, null, indent) writes them (Node-RED's
+ * flowFilePretty): each node's `{` stands alone on a line at the nodes' indentation (1 level in an array
+ * file, 2 in a v2 file), and its first key is its id. In valid JSON a line break is never inside a string,
+ * so every line start is between tokens: one indexOf pass over the line breaks finds those lines and counts
+ * lines on the way, which gives the offset and line of every node with no search per node. An entry is
+ * used only when the object there opens with the id of the node it stands for (checked in the same pass,
+ * while the text is in cache), so a file laid out otherwise never gets a wrong position, only the slower
+ * search (NodeLocator) for the nodes that do not match.
+ */
+export class PrettyLayout {
+  /** Column (1-based) of every node's `{`. */
+  readonly column: number
+
+  private constructor(
+    readonly offsets: Int32Array,
+    readonly lines: Int32Array,
+    /** 1 where the entry is that node's object. */
+    private readonly matched: Uint8Array,
+    width: number,
+  ) {
+    this.column = width + 1
+  }
+
+  /** The layout of `ids.length` nodes, or undefined when the lines found do not match the node count. */
+  static scan(text: string, unit: string, depth: number, ids: readonly string[], eol: string): PrettyLayout | undefined {
+    const count = ids.length
+    if (unit === '' || count === 0) return undefined
+    const width = unit.length * depth
+    // What follows the `{` of a node: a line break, one more level of indentation, the id key.
+    const idKey = `${eol}${unit.repeat(depth + 1)}"id": `
+    const offsets = new Int32Array(count)
+    const lines = new Int32Array(count)
+    const matched = new Uint8Array(count)
+    let k = 0
+    let line = 1
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', nl + 1)) {
+      line++
+      const s = nl + 1
+      if (text.charCodeAt(s + width) !== OPEN_BRACE) continue
+      const after = text.charCodeAt(s + width + 1)
+      if (after !== 0x0a && after !== 0x0d) continue
+      let indented = true
+      for (let j = 0; j < width && indented; j++) indented = text.charCodeAt(s + j) === unit.charCodeAt(j % unit.length)
+      if (!indented) continue
+      if (k === count) return undefined
+      offsets[k] = s + width
+      lines[k] = line
+      const p = s + width + 1
+      if (text.startsWith(idKey, p) && stringAt(text, p + idKey.length, ids[k]) !== -1) matched[k] = 1
+      k++
+    }
+    return k === count ? new PrettyLayout(offsets, lines, matched, width) : undefined
+  }
+
+  /** Whether entry i is the object of node i. */
+  has(i: number): boolean {
+    return this.matched[i] === 1
+  }
+}
+
+/** Index just past the JSON string for `value` when it starts at `at` (as JSON.stringify writes it), else -1. */
+function stringAt(text: string, at: number, value: string): number {
+  if (isPlain(value)) {
+    if (text.charCodeAt(at) !== QUOTE || !text.startsWith(value, at + 1) || text.charCodeAt(at + 1 + value.length) !== QUOTE) return -1
+    return at + value.length + 2
+  }
+  const json = JSON.stringify(value)
+  return text.startsWith(json, at) ? at + json.length : -1
+}
+
+/** No character that JSON.stringify escapes (quote, backslash, control characters, surrogates). */
+function isPlain(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x20 || c === QUOTE || c === BACKSLASH || (c >= 0xd800 && c <= 0xdfff)) return false
+  }
+  return true
+}

@@ -150,22 +150,26 @@ export class NodeLocator {
  * file, 2 in a v2 file), and its first key is its id. In valid JSON a line break is never inside a string,
  * so every line start is between tokens: one indexOf pass over the line breaks finds those lines and counts
  * lines on the way, which gives the offset and line of every node with no search per node. An entry is
- * used only when the object there opens with the id of the node it stands for (checked in the same pass,
- * while the text is in cache), so a file laid out otherwise never gets a wrong position, only the slower
- * search (NodeLocator) for the nodes that do not match.
+ * used only when the object there opens with the id of the node it stands for (checked on first use), so
+ * a file laid out otherwise never gets a wrong position, only the slower search (NodeLocator) for the
+ * nodes that do not match.
  */
 export class PrettyLayout {
   /** Column (1-based) of every node's `{`. */
   readonly column: number
+  private readonly matched: Uint8Array // 0 unknown, 1 that node's object, 2 not
 
   private constructor(
+    private readonly text: string,
     readonly offsets: Int32Array,
     readonly lines: Int32Array,
-    /** 1 where the entry is that node's object. */
-    private readonly matched: Uint8Array,
+    private readonly ids: readonly string[],
     width: number,
+    /** What follows the `{` of a node: a line break, one more level of indentation, the id key. */
+    private readonly idKey: string,
   ) {
     this.column = width + 1
+    this.matched = new Uint8Array(offsets.length)
   }
 
   /** The layout of `ids.length` nodes, or undefined when the lines found do not match the node count. */
@@ -173,11 +177,8 @@ export class PrettyLayout {
     const count = ids.length
     if (unit === '' || count === 0) return undefined
     const width = unit.length * depth
-    // What follows the `{` of a node: a line break, one more level of indentation, the id key.
-    const idKey = `${eol}${unit.repeat(depth + 1)}"id": `
     const offsets = new Int32Array(count)
     const lines = new Int32Array(count)
-    const matched = new Uint8Array(count)
     let k = 0
     let line = 1
     for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', nl + 1)) {
@@ -191,17 +192,19 @@ export class PrettyLayout {
       if (!indented) continue
       if (k === count) return undefined
       offsets[k] = s + width
-      lines[k] = line
-      const p = s + width + 1
-      if (text.startsWith(idKey, p) && stringAt(text, p + idKey.length, ids[k]) !== -1) matched[k] = 1
-      k++
+      lines[k++] = line
     }
-    return k === count ? new PrettyLayout(offsets, lines, matched, width) : undefined
+    return k === count ? new PrettyLayout(text, offsets, lines, ids, width, `${eol}${unit.repeat(depth + 1)}"id": `) : undefined
   }
 
-  /** Whether entry i is the object of node i. */
+  /** Whether entry i is the object of node i: it opens with that node's id (checked on first use). */
   has(i: number): boolean {
-    return this.matched[i] === 1
+    const m = this.matched[i]
+    if (m !== 0) return m === 1
+    const p = this.offsets[i] + 1
+    const ok = this.text.startsWith(this.idKey, p) && stringAt(this.text, p + this.idKey.length, this.ids[i]) !== -1
+    this.matched[i] = ok ? 1 : 2
+    return ok
   }
 }
 

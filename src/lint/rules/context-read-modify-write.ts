@@ -21,6 +21,8 @@ export function functionAccesses(code: string): {reads: Set<string>; writes: Set
   return {reads, writes}
 }
 
+const JSONATA_CONTEXT = /\$(flow|global)Context\(\s*(['"])([^'"]+)\2/g
+
 /** `#:(store)::key` -> key; `a.b` -> a. */
 function normaliseKey(key: string): string {
   return key.replace(/^#:\([^)]*\)::/, '').replace(/^([^.[]+).*$/, '$1')
@@ -40,8 +42,11 @@ export function changeAccesses(rules: unknown[]): {reads: Set<string>; writes: S
     }
     if ((r.tot === 'flow' || r.tot === 'global') && typeof r.to === 'string') reads.add(`${r.tot}:${normaliseKey(r.to)}`)
     if (r.t === 'move' && (r.pt === 'flow' || r.pt === 'global') && typeof r.p === 'string') reads.add(`${r.pt}:${normaliseKey(r.p)}`)
-    const expr = [r.to, r.from].filter(v => typeof v === 'string').join(' ')
-    for (const m of expr.matchAll(/\$(flow|global)Context\(\s*(['"])([^'"]+)\2/g)) reads.add(`${m[1]}:${normaliseKey(m[3])}`)
+    // JSONata's $flowContext("k") / $globalContext("k") in the value or the search expression.
+    for (const expr of [r.to, r.from]) {
+      if (typeof expr !== 'string' || !expr.includes('Context(')) continue
+      for (const m of expr.matchAll(JSONATA_CONTEXT)) reads.add(`${m[1]}:${normaliseKey(m[3])}`)
+    }
   }
   return {reads, writes}
 }

@@ -19,9 +19,9 @@ const chosen = new WeakMap<object, number>()
 function reportedAt(ctx: RuleContext): number {
   let at = chosen.get(ctx.model)
   if (at === undefined) {
-    const {nodes, isDisabled} = ctx.model
-    const candidates = [...BASES].flatMap(t => ctx.model.byType.get(t) ?? [])
-    if (candidates.length === 0) for (let i = 0; i < nodes.length; i++) if (isUi(nodes[i].type)) candidates.push(i)
+    const {byType, types, isDisabled} = ctx.model
+    const candidates = [...BASES].flatMap(t => byType.get(t) ?? [])
+    if (candidates.length === 0) for (const type of types) if (isUi(type)) for (const i of byType.get(type) ?? []) candidates.push(i)
     at = candidates.sort((a, b) => a - b).find(i => !isDisabled(i)) ?? candidates[0] ?? -1
     chosen.set(ctx.model, at)
   }

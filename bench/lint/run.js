@@ -2,7 +2,7 @@
 // npm run bench:lint — ff-ha lint flows vs nrlint 1.2.0 on the same files, in the same run:
 // (a) the real corpus (../shared/corpus, else the @node-red/nodes examples), (b) synthetic files of 20,000
 // and 200,000 nodes tiled from it with fresh ids. Each lint runs in its own child process (peak memory is
-// that process's maxRSS); ff-ha runs 3 times per file and the median counts. All HA rules are on.
+// that process's maxRSS); each tool runs 3 times per workload (BENCH_RUNS) and the median counts. All HA rules are on.
 // nrlint runs with every core rule on (what `nrlint --init` writes) except function-eslint, which runs
 // ESLint on each function node: 20x slower on the corpus, and on the tiled files it reported nothing (so its
 // time there would not be linting). The corpus also gets a run with function-eslint, for reference.
@@ -62,7 +62,7 @@ try {
     `${name.padEnd(30)} ${fmt(r.ms).padStart(7)} ms = read ${fmt(r.readMs).padStart(5)} + parse ${fmt(r.parseMs).padStart(5)} + lint ${fmt(r.lintMs).padStart(6)} | ${fmt((r.nodes / r.ms) * 1000).padStart(7)} nodes/s end to end, ${fmt((r.nodes / r.lintMs) * 1000).padStart(8)} linting | ${fmt(r.peakRssMb).padStart(5)} MB peak | ${fmt(r.findings)} findings`
   for (const [i, w] of workloads.entries()) {
     const ours = median(Array.from({length: RUNS}, () => measure('ffha', w.files)))
-    const theirs = measure('nrlint', w.files)
+    const theirs = median(Array.from({length: RUNS}, () => measure('nrlint', w.files)))
     rows.push({w, ours, theirs})
     console.log(`${w.name}: ${fmt(ours.nodes)} nodes`)
     console.log('  ' + line('ff-ha (all HA rules)', ours))

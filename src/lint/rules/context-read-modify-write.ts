@@ -51,8 +51,17 @@ export function changeAccesses(rules: unknown[]): {reads: Set<string>; writes: S
   return {reads, writes}
 }
 
+// Every write that ACCESS finds contains this: code without it writes no context key, so it cannot race.
+const WRITE = /\b(?:context|flow|global)\s*\.\s*set\s*\(/
+
 function check(node: FlowNode, index: number, ctx: RuleContext): void {
-  const {reads, writes} = node.type === 'function' ? functionAccesses(typeof node.func === 'string' ? node.func : '') : changeAccesses(arrayOf(node.rules))
+  let accesses
+  if (node.type === 'function') {
+    const code = typeof node.func === 'string' ? node.func : ''
+    if (!code.includes('set') || !WRITE.test(code)) return
+    accesses = functionAccesses(code)
+  } else accesses = changeAccesses(arrayOf(node.rules))
+  const {reads, writes} = accesses
   const both = [...writes].filter(k => reads.has(k))
   if (both.length === 0) return
   const keys = both.map(k => k.replace(/^(\w+):\((.*)\)$/, '$1[$2]').replace(/^(\w+):/, '$1.')).join(', ')

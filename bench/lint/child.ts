@@ -2,7 +2,7 @@
 // Usage: node --import tsx bench/lint/child.ts ffha|nrlint|nrlint-eslint FILE...
 // Prints one JSON line: {nodes, readMs, parseMs, lintMs, ms, findings, peakRssMb}.
 //   read:  readFileSync as UTF-8 (the same call for both tools)
-//   parse: JSON.parse (nrlint); parseFlowsText = JSON.parse + checking the flows shape (ff-ha)
+//   parse: JSON.parse (nrlint); parseFlowsText = JSON.parse + checking the flows shape, keeping the ids and types it reads (ff-ha)
 //   lint:  nrlint's lint(); ff-ha's node positions + model + feeding analysis + every HA rule
 import {readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'

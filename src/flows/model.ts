@@ -11,8 +11,8 @@ export interface FlowsModel {
   /** Node index by id (the first node with that id; later duplicates are listed in `duplicateIds`). */
   indexOf: Map<string, number>
   duplicateIds: string[]
-  /** Node indexes by type. */
-  byType: Map<string, number[]>
+  /** Node indexes by type (each list is made on first use). */
+  byType: {get(type: string): number[] | undefined}
   /** Each node's type as an index into `types` (for loops that should not read the node objects). */
   typeOf: Int32Array
   /** The distinct types, in order of first appearance. */
@@ -47,7 +47,7 @@ export interface Adjacency {
   of(i: number): Int32Array
 }
 
-function adjacency(n: number, from: number[], to: number[]): Adjacency {
+function adjacency(n: number, from: Int32Array, to: Int32Array): Adjacency {
   const start = new Int32Array(n + 1)
   for (let e = 0; e < from.length; e++) start[from[e] + 1]++
   for (let i = 0; i < n; i++) start[i + 1] += start[i]
@@ -106,19 +106,28 @@ export function buildModel(file: FlowsFile): FlowsModel {
   const typeIds = new Map<string, number>()
   const types: string[] = []
   const kinds: number[] = []
-  const lists: number[][] = []
   /** For subflow instance types: the index of their subflow definition, or -1. */
   const defs: number[] = []
   const typeOf = new Int32Array(n)
   const parent = new Int32Array(n).fill(-1)
   const own = new Uint8Array(n) // 1: disabled by its own flag (d, or a tab's disabled)
   const config = new Uint8Array(n)
-  const froms: number[] = []
-  const tos: number[] = []
+  // Edges as two growing typed arrays (from[e] -> to[e]).
+  let froms = new Int32Array(Math.max(16, n))
+  let tos = new Int32Array(froms.length)
+  let edges = 0
   const edge = (from: number, to: number) => {
     if (from === -1 || to === -1 || from === to) return
-    froms.push(from)
-    tos.push(to)
+    if (edges === froms.length) {
+      const f = new Int32Array(edges * 2)
+      const t = new Int32Array(edges * 2)
+      f.set(froms)
+      t.set(tos)
+      froms = f
+      tos = t
+    }
+    froms[edges] = from
+    tos[edges++] = to
   }
   // Nodes of one tab come together in a flows file: remember the last z rather than look each one up.
   let lastZ: unknown
@@ -135,12 +144,10 @@ export function buildModel(file: FlowsFile): FlowsModel {
       types.push(type)
       const kind = kindOfType(type)
       kinds.push(kind)
-      lists.push([])
       const def = kind === INSTANCE ? find(type.slice(8)) : -1
       defs.push(def !== -1 && nodeTypes[def] === 'subflow' ? def : -1)
     }
     typeOf[i] = t
-    lists[t].push(i)
     const kind = kinds[t]
     const z = node.z
     if (z !== lastZ) {
@@ -194,12 +201,26 @@ export function buildModel(file: FlowsFile): FlowsModel {
     }
   }
 
-  const byType = new Map<string, number[]>()
-  const instances = new Map<string, number[]>()
-  for (let t = 0; t < types.length; t++) {
-    byType.set(types[t], lists[t])
-    if (kinds[t] === INSTANCE) instances.set(types[t].slice(8), lists[t].slice())
+  // The nodes of one type, by one pass over typeOf (a typed array): cheaper than a list per type in the loop.
+  const nodesOf = (t: number): number[] => {
+    const list: number[] = []
+    for (let i = 0; i < n; i++) if (typeOf[i] === t) list.push(i)
+    return list
   }
+  const lists = new Map<string, number[]>()
+  const byType = {
+    get(type: string): number[] | undefined {
+      const t = typeIds.get(type)
+      if (t === undefined) return undefined
+      let list = lists.get(type)
+      if (!list) lists.set(type, (list = nodesOf(t)))
+      return list
+    },
+  }
+  const instances = new Map<string, number[]>()
+  const instancesOf = kinds.map(kind => (kind === INSTANCE ? ([] as number[]) : undefined))
+  if (kinds.includes(INSTANCE)) for (let i = 0; i < n; i++) instancesOf[typeOf[i]]?.push(i)
+  for (let t = 0; t < types.length; t++) if (kinds[t] === INSTANCE) instances.set(types[t].slice(8), instancesOf[t]!)
 
   // Subflow ports: an instance feeds the definition's input targets; the definition's output sources feed
   // what the instance's matching output is wired to. Instances share one definition, so this joins them.
@@ -222,8 +243,8 @@ export function buildModel(file: FlowsFile): FlowsModel {
     }
   }
 
-  const next = adjacency(n, froms, tos)
-  const prev = adjacency(n, tos, froms)
+  const next = adjacency(n, froms.subarray(0, edges), tos.subarray(0, edges))
+  const prev = adjacency(n, tos.subarray(0, edges), froms.subarray(0, edges))
 
   // Disabled, for every node at once: a node in a subflow is disabled when every instance is (or there is
   // none that runs). Most nodes sit in a tab or nowhere and are settled in one step; nodes in subflows (and

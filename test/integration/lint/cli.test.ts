@@ -112,4 +112,16 @@ describe('ff-ha lint flows', () => {
     expect(none.exitCode).toBe(2)
     expect(none.stderr).toContain('no flows file given')
   })
+
+  it("the README's quick start: its first command lints the bundled example and exits 0", async () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8')
+    const block = /## Quick start[\s\S]*?```sh\n([^\n]+)/.exec(readme)?.[1] ?? ''
+    // `npm ci && npx ff-ha lint flows ... # comment`: run what follows `npx ff-ha lint flows`.
+    const args = /^npm ci && npx ff-ha lint flows (.+?)\s*(#.*)?$/.exec(block)?.[1]
+    expect(args, `first quick start line: ${block}`).toBeDefined()
+    const r = await ffha(args!.split(/\s+/))
+    expect(r.exitCode).toBe(0)
+    expect(r.stdout).toContain('examples/flows.json')
+    expect(r.stdout).toMatch(/\d+ problems \(0 errors/)
+  })
 })

@@ -86,6 +86,8 @@ function kindOfType(type: string): number {
   }
 }
 
+// Wires mostly go to a node a few places away in the file: with unique ids, the ids up to WINDOW places
+// either side are compared first (memory close by), before the id index, whose lookups miss the cache.
 const WINDOW = 8
 
 export function buildModel(file: FlowsFile): FlowsModel {
@@ -94,10 +96,9 @@ export function buildModel(file: FlowsFile): FlowsModel {
   // The id index comes from parsing (it checked every id already); later copies of an id are listed here.
   const indexOf = file.firstIndexOf
   const duplicateIds: string[] = []
-  if (file.duplicateIds) for (let i = 0; i < n; i++) if (indexOf.get(nodes[i].id) !== i) duplicateIds.push(nodes[i].id)
+  const ids = file.ids
+  if (file.duplicateIds) for (let i = 0; i < n; i++) if (indexOf.get(ids[i]) !== i) duplicateIds.push(ids[i])
   const find = (id: unknown): number => (typeof id === 'string' ? indexOf.get(id) ?? -1 : -1)
-  // Wires mostly go to a node a few places away in the file: with unique ids, comparing those ids first
-  // (memory close by) skips half of the hash lookups, which miss the cache on big files.
   const unique = !file.duplicateIds
 
   // One pass over the node objects, which reads each property it needs once: on a big file every read of
@@ -132,7 +133,6 @@ export function buildModel(file: FlowsFile): FlowsModel {
   // Nodes of one tab come together in a flows file: remember the last z rather than look each one up.
   let lastZ: unknown
   let lastP = -1
-  const ids = file.ids
   const nodeTypes = file.types
   for (let i = 0; i < n; i++) {
     const node = nodes[i]

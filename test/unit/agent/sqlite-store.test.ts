@@ -48,4 +48,19 @@ describe('SqliteLeaseStore (real SQLite file, real processes)', () => {
     // Each process's own tokens grow.
     for (const r of results) expect(r.won).toEqual([...r.won].sort((x, y) => x - y))
   }, 90_000)
+
+  it('six processes opening one new lease file at the same moment all open it, and exactly one creates the lease', async () => {
+    // Two agents starting together: each switches the new file to WAL and creates the table. SQLite can
+    // answer "database is locked" to one of them at once; opening must wait and retry, not fail the agent.
+    for (let round = 0; round < 3; round++) {
+      dir = mkdtempSync(join(tmpdir(), 'ff-ha-sqlite-'))
+      const file = join(dir, 'lease.db')
+      const startAt = String(Date.now() + 2500)
+      const ids = ['a', 'b', 'c', 'd', 'e', 'f']
+      const results = (await Promise.all(ids.map(id => runWorker('open', file, id, '0', startAt)))) as {identity: string; opened: boolean; created: boolean}[]
+      expect(results.map(r => r.opened)).toEqual(ids.map(() => true))
+      expect(results.filter(r => r.created)).toHaveLength(1)
+      rmSync(dir, {recursive: true, force: true})
+    }
+  }, 90_000)
 })

@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process'
-import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
@@ -30,6 +30,23 @@ export function runCli(args: string[], options: {cwd: string; tmp: string; timeo
     )
     if (child.pid) options.onSpawn?.(child.pid)
   })
+}
+
+/**
+ * Write `profile` as ff-ha.yaml in `dir` and run `ff-ha failover-test <args> --json` there; throws, with the
+ * CLI's output, when it printed no report.
+ */
+export async function runDrill(dir: string, profile: string, args: string[]): Promise<{run: CliRun; json: DrillJson}> {
+  writeFileSync(join(dir, 'ff-ha.yaml'), profile)
+  const run = await runCli(['failover-test', ...args, '--json'], {cwd: dir, tmp: dir})
+  let json: DrillJson
+  try {
+    json = JSON.parse(run.stdout) as DrillJson
+  } catch {
+    throw new Error(`failover-test printed no JSON (exit ${run.code}): ${run.stderr.slice(-2000)}`)
+  }
+  if (!json.scenarios) throw new Error(`failover-test failed (exit ${run.code}): ${run.stdout.slice(0, 2000)} ${run.stderr.slice(-1000)}`)
+  return {run, json}
 }
 
 /** Processes whose command line mentions `path` (the drill's TMPDIR): what a drill must not leave behind. */

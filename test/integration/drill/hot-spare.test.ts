@@ -1,7 +1,7 @@
-import {readFileSync, writeFileSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {drillDirsUnder, processesUnder, removeScratch, runCli, scratch, type CliRun, type DrillJson} from './helpers.js'
+import {drillDirsUnder, processesUnder, removeScratch, runDrill, scratch, type CliRun, type DrillJson} from './helpers.js'
 
 // A real local drill: two ff-ha agents with real Node-RED 4.1, the sqlite lease, HAProxy with the
 // rendered haproxy.cfg and Mosquitto (both installed by .ci/run), HTTP and MQTT QoS 1 traffic, one
@@ -22,14 +22,9 @@ let json: DrillJson
 
 beforeAll(async () => {
   dir = scratch()
-  writeFileSync(join(dir, 'ff-ha.yaml'), PROFILE)
-  run = await runCli(['failover-test', '--scenario', 'crash,hang,freeze,graceful,deploy', '--iterations', '1', '--json', '--junit', 'drill.xml', '--report', 'drill.html'], {cwd: dir, tmp: dir})
-  try {
-    json = JSON.parse(run.stdout) as DrillJson
-  } catch {
-    throw new Error(`failover-test printed no JSON (exit ${run.code}): ${run.stderr.slice(-2000)}`)
-  }
-  if (!json.scenarios) throw new Error(`failover-test failed (exit ${run.code}): ${run.stdout.slice(0, 2000)} ${run.stderr.slice(-1000)}`)
+  const drill = await runDrill(dir, PROFILE, ['--scenario', 'crash,hang,freeze,graceful,deploy', '--iterations', '1', '--junit', 'drill.xml', '--report', 'drill.html'])
+  run = drill.run
+  json = drill.json
 }, 300_000)
 
 afterAll(() => removeScratch(dir))

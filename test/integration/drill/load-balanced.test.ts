@@ -1,7 +1,5 @@
-import {writeFileSync} from 'node:fs'
-import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {drillDirsUnder, processesUnder, removeScratch, runCli, scratch, type CliRun, type DrillJson} from './helpers.js'
+import {drillDirsUnder, processesUnder, removeScratch, runDrill, scratch, type CliRun, type DrillJson} from './helpers.js'
 
 // A real local load-balanced drill: two agents, both running flows, behind the built-in proxy (so that
 // the fallback for machines without HAProxy is exercised too), MQTT through a $share subscription.
@@ -19,14 +17,9 @@ let json: DrillJson
 
 beforeAll(async () => {
   dir = scratch()
-  writeFileSync(join(dir, 'ff-ha.yaml'), PROFILE)
-  run = await runCli(['failover-test', '--scenario', 'crash,hang,graceful,deploy', '--iterations', '1', '--proxy', 'builtin', '--json'], {cwd: dir, tmp: dir})
-  try {
-    json = JSON.parse(run.stdout) as DrillJson
-  } catch {
-    throw new Error(`failover-test printed no JSON (exit ${run.code}): ${run.stderr.slice(-2000)}`)
-  }
-  if (!json.scenarios) throw new Error(`failover-test failed (exit ${run.code}): ${run.stdout.slice(0, 2000)}`)
+  const drill = await runDrill(dir, PROFILE, ['--scenario', 'crash,hang,graceful,deploy', '--iterations', '1', '--proxy', 'builtin'])
+  run = drill.run
+  json = drill.json
 }, 300_000)
 
 afterAll(() => removeScratch(dir))

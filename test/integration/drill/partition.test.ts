@@ -1,9 +1,7 @@
 import {execFileSync} from 'node:child_process'
-import {writeFileSync} from 'node:fs'
-import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {netnsUnavailable} from '../../../src/drill/topology/netns.js'
-import {drillDirsUnder, processesUnder, removeScratch, runCli, scratch, type CliRun, type DrillJson} from './helpers.js'
+import {drillDirsUnder, processesUnder, removeScratch, runDrill, scratch, type CliRun, type DrillJson} from './helpers.js'
 
 // The partition drill needs root (ip netns). CI runs as root; elsewhere this file is skipped, and the
 // drill itself reports the scenario as skipped with the reason (checked in the cleanup test's input run).
@@ -21,14 +19,9 @@ let json: DrillJson
 describe.skipIf(why !== undefined)('failover-test partition (network namespaces, as root)', () => {
   beforeAll(async () => {
     dir = scratch()
-    writeFileSync(join(dir, 'ff-ha.yaml'), PROFILE)
-    run = await runCli(['failover-test', '--scenario', 'partition', '--iterations', '1', '--json'], {cwd: dir, tmp: dir})
-    try {
-      json = JSON.parse(run.stdout) as DrillJson
-    } catch {
-      throw new Error(`failover-test printed no JSON (exit ${run.code}): ${run.stderr.slice(-2000)}`)
-    }
-    if (!json.scenarios) throw new Error(`failover-test failed (exit ${run.code}): ${run.stdout.slice(0, 2000)}`)
+    const drill = await runDrill(dir, PROFILE, ['--scenario', 'partition', '--iterations', '1'])
+    run = drill.run
+    json = drill.json
   }, 300_000)
 
   afterAll(() => removeScratch(dir))

@@ -1,6 +1,7 @@
-import {readdirSync, readFileSync} from 'node:fs'
+import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {describe, expect, it} from 'vitest'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 import {StatefulSet} from 'kubernetes-models/apps/v1/StatefulSet'
 import {Service} from 'kubernetes-models/v1/Service'
@@ -19,7 +20,9 @@ import {RoleBinding} from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBi
 // client-node's generated serializer knows every field of every model (a deep import: not its public API).
 import {ObjectSerializer} from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js'
 import {packageRoot} from '../../../src/paths.js'
+import {parseProfileText} from '../../../src/profile/load.js'
 import {RENDERED} from '../../../src/render/names.js'
+import {renderFromProfile} from '../../../src/render/run.js'
 import {goldenCases} from '../../golden/cases.js'
 
 // Every Kubernetes object validated with kubernetes-models, checked for unknown fields by a round trip through
@@ -324,3 +327,38 @@ for (const c of goldenCases().filter(c => c.profile.target === 'kubernetes')) {
     })
   })
 }
+
+describe('render warns when an existing StatefulSet cannot take the change', () => {
+  let dir: string
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ff-ha-k8s-'))
+  })
+  afterEach(() => rmSync(dir, {recursive: true, force: true}))
+  const profileFile = () => join(dir, 'ff-ha.yaml')
+  const render = (kubernetes: string, check = false) => {
+    writeFileSync(profileFile(), `name: shop\ntarget: kubernetes\nkubernetes: {namespace: plant${kubernetes}}\n`)
+    return renderFromProfile({profileFile: profileFile(), outDir: join(dir, 'deploy'), check})
+  }
+
+  it('a new storageClassName or size: warns (with --check too) and says how to recreate; other changes and a first render do not', () => {
+    expect(render('').warnings).toEqual([])
+    expect(render(', resources: {requests: {cpu: 200m}}').warnings).toEqual([]) // the pod template may change
+    const checked = render(', storageClass: fast-ssd, storageSize: 5Gi', true)
+    expect(checked.changed).toBe(true)
+    expect(checked.warnings).toHaveLength(1)
+    expect(checked.warnings[0]).toContain('statefulset.yaml: volumeClaimTemplates changed (storageClassName (cluster default) -> fast-ssd, storage 1Gi -> 5Gi)')
+    expect(checked.warnings[0]).toContain(`kubectl -n plant delete statefulset shop --cascade=orphan, then kubectl apply -k ${join(dir, 'deploy')}`)
+    // --check wrote nothing: the warning stands until the render that writes it.
+    expect(render(', storageClass: fast-ssd, storageSize: 5Gi').warnings).toHaveLength(1)
+    expect(render(', storageClass: fast-ssd, storageSize: 5Gi').warnings).toEqual([])
+  })
+})
+
+describe('profile checks for the ingress controllers', () => {
+  it('gateway-api without a Gateway, or with a tlsSecret: exit-2 errors naming the key', () => {
+    const load = (ingress: string) => () => parseProfileText(`name: shop\ntarget: kubernetes\nmode: load-balanced\nkubernetes:\n  ingress: ${ingress}\n`, 'ff-ha.yaml')
+    expect(load('{host: a.example.com, controller: gateway-api}')).toThrow(/kubernetes\.ingress\.controller.*gateway-api needs kubernetes\.ingress\.gateway/)
+    expect(load('{host: a.example.com, controller: gateway-api, gateway: {name: g}, tlsSecret: t}')).toThrow(/TLS is set on the Gateway/)
+    expect(load('{host: a.example.com, controller: gateway-api, gateway: {name: g}}')).not.toThrow()
+  })
+})

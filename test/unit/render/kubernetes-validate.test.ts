@@ -1,8 +1,9 @@
-import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {execFileSync} from 'node:child_process'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {parse} from 'yaml'
+import {parse, parseAllDocuments} from 'yaml'
 import {StatefulSet} from 'kubernetes-models/apps/v1/StatefulSet'
 import {Service} from 'kubernetes-models/v1/Service'
 import {ServiceAccount} from 'kubernetes-models/v1/ServiceAccount'
@@ -361,4 +362,28 @@ describe('profile checks for the ingress controllers', () => {
     expect(load('{host: a.example.com, controller: gateway-api, gateway: {name: g}, tlsSecret: t}')).toThrow(/TLS is set on the Gateway/)
     expect(load('{host: a.example.com, controller: gateway-api, gateway: {name: g}}')).not.toThrow()
   })
+})
+
+// The real `kubectl kustomize` (kustomize built into kubectl) over every golden tree. kubectl is not a
+// dependency: where it is missing this says so and runs nothing.
+const KUBECTL = ['/usr/bin/kubectl', '/usr/local/bin/kubectl'].find(f => existsSync(f))
+if (!KUBECTL) console.warn('NOT RUN: `kubectl kustomize` of the rendered trees: no kubectl in /usr/bin or /usr/local/bin (install kubectl >= 1.27, e.g. Debian\'s kubernetes-client or the upstream binary)')
+describe.skipIf(!KUBECTL)(`kubectl kustomize (${KUBECTL})`, () => {
+  for (const c of goldenCases().filter(c => c.profile.target === 'kubernetes')) {
+    it(`${c.name}: builds, every object in the namespace, the ConfigMap generated with a hash and referenced by that name`, () => {
+      const out = execFileSync(KUBECTL!, ['kustomize', join(c.dir, 'out')], {encoding: 'utf8', timeout: 30_000})
+      const objects = parseAllDocuments(out).map(d => d.toJSON())
+      const resources = parse(c.files[RENDERED.kustomization]).resources as string[]
+      expect(objects).toHaveLength(resources.length + 1)
+      for (const o of objects) {
+        if (o.kind === 'Namespace') expect(o.metadata.name).toBe(c.profile.kubernetes.namespace)
+        else expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe(c.profile.kubernetes.namespace)
+      }
+      const cm = objects.find(o => o.kind === 'ConfigMap')
+      expect(cm.metadata.name).toMatch(new RegExp(`^${c.profile.name}-config-[a-z0-9]{10}$`))
+      expect(Object.keys(cm.data).sort()).toEqual(['ff-ha.yaml', 'settings.js'])
+      const sts = objects.find(o => o.kind === 'StatefulSet')
+      expect(sts.spec.template.spec.volumes.find((v: any) => v.name === 'config').configMap.name).toBe(cm.metadata.name)
+    })
+  }
 })

@@ -428,7 +428,7 @@ export function statefulSetRecreateWarnings(profile: Profile, outDir: string, fi
   const ns = profile.kubernetes.namespace
   const name = after.metadata.name
   return [
-    `statefulset.yaml: ${changed.join(', ')} changed${details}; Kubernetes refuses this change to an existing StatefulSet. ` +
+    `statefulset.yaml: ${changed.join(', ')} changed${details}; if the StatefulSet is applied already, Kubernetes refuses this change. ` +
       `To apply it, recreate the StatefulSet and keep the pods: kubectl -n ${ns} delete statefulset ${name} --cascade=orphan, then kubectl apply -k ${outDir}. ` +
       (changed.includes('volumeClaimTemplates')
         ? `Existing volumes keep their old class and size: grow each (kubectl -n ${ns} patch pvc data-${name}-0 ...) if its StorageClass allows expansion, or move the data to new volumes; a new class applies only to new PVCs.`

@@ -23,6 +23,7 @@ import {ObjectSerializer} from '@kubernetes/client-node/dist/gen/models/ObjectSe
 import {packageRoot} from '../../../src/paths.js'
 import {parseProfileText} from '../../../src/profile/load.js'
 import {RENDERED} from '../../../src/render/names.js'
+import {renderProject} from '../../../src/render/project.js'
 import {renderFromProfile} from '../../../src/render/run.js'
 import {goldenCases} from '../../golden/cases.js'
 
@@ -384,6 +385,26 @@ describe.skipIf(!KUBECTL)(`kubectl kustomize (${KUBECTL})`, () => {
       expect(Object.keys(cm.data).sort()).toEqual(['ff-ha.yaml', 'settings.js'])
       const sts = objects.find(o => o.kind === 'StatefulSet')
       expect(sts.spec.template.spec.volumes.find((v: any) => v.name === 'config').configMap.name).toBe(cm.metadata.name)
+    })
+  }
+})
+
+describe('the Kubernetes image is the Compose image', () => {
+  // Whatever the Compose build does (templates/compose/Dockerfile, build context = the rendered tree), the
+  // Kubernetes tree holds the same Dockerfile and the same build inputs, and the StatefulSet runs the image
+  // that Compose tags; the README's `docker build -t <registry>/<image> deploy` builds exactly that.
+  for (const mode of ['hot-spare', 'load-balanced'] as const) {
+    it(`${mode}: same Dockerfile, same files it copies, same image reference`, () => {
+      const text = (target: string) => `name: orders\nmode: ${mode}\ntarget: ${target}\n`
+      const render = (target: string) => renderProject({profile: parseProfileText(text(target), 'ff-ha.yaml'), profileText: text(target), version: '0.1.0'})
+      const [compose, kube] = [render('compose'), render('kubernetes')]
+      expect(kube[RENDERED.dockerfile]).toBe(compose[RENDERED.dockerfile])
+      const copied = [...compose[RENDERED.dockerfile].matchAll(/^(?:COPY|ADD)\s+(?:--\S+\s+)*(.+)\s+\S+$/gm)].flatMap(m => m[1].split(/\s+/))
+      for (const src of copied) expect(Object.keys(kube).some(f => f === src || f.startsWith(`${src.replace(/\/$/, '')}/`)), src).toBe(Object.keys(compose).some(f => f === src || f.startsWith(`${src.replace(/\/$/, '')}/`)))
+      const composeImage = parse(compose[RENDERED.compose]).services['orders-0'].image
+      const sts = parse(kube['statefulset.yaml'])
+      expect(sts.spec.template.spec.containers[0].image).toBe(composeImage)
+      expect(composeImage).toBe('orders-node-red:4.1.8-ff-ha0.1.0')
     })
   }
 })

@@ -263,6 +263,9 @@ export class FakeLeaseServer {
         namespace,
         uid: current?.metadata.uid ?? `uid-${++this.serial}`,
         creationTimestamp: current?.metadata.creationTimestamp ?? `${new Date().toISOString().slice(0, 19)}Z`,
+        // As a real server records each write (server-side field management): a Time in whole seconds, which
+        // the client reads into a Date and sends back on its next replace.
+        managedFields: [{manager: 'ff-ha', operation: 'Update', apiVersion: wire.apiVersion, time: `${new Date().toISOString().slice(0, 19)}Z`, fieldsType: 'FieldsV1', fieldsV1: {'f:spec': {}}}],
         // Opaque, not a number: clients pass it back unchanged and never compare or parse it.
         resourceVersion: `rv-${(++this.serial).toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
       },

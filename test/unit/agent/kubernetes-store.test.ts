@@ -124,6 +124,8 @@ describe('KubernetesLeaseStore against the fake Lease API', () => {
     expect(updates).toHaveLength(3)
     for (const u of updates) {
       expect(() => decodeLease(u.text!)).not.toThrow()
+      // The Time fields read back (creationTimestamp, managedFields[].time) went out again as the client writes them.
+      expect(u.body?.metadata.managedFields[0].time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000Z$/)
       expect(u.body?.spec.renewTime).toMatch(SIX_DIGITS)
     }
   })

@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {basename} from 'node:path'
 import {loadProfile} from '../profile/load.js'
-import {statefulSetRecreateWarnings} from './kubernetes.js'
+import {statefulSetRecreateWarnings} from './kubernetes-recreate.js'
 import {renderProject} from './project.js'
 import {applyRender, checkOutDir, hasChanges, planRender, type FileStatus} from './write.js'
 

@@ -163,6 +163,20 @@ describe('KubernetesLeaseStore against the fake Lease API', () => {
     expect(fake.stored(NS, NAME)?.spec).toMatchObject({holderIdentity: 'pod-b', leaseTransitions: 2})
   })
 
+  it('404, 409 AlreadyExists and 409 Conflict reach the client as the API server\'s Status bodies', async () => {
+    const {api} = await fakeApi()
+    const body = (e: unknown) => JSON.parse((e as {body: string}).body)
+    const lease = (rv?: string): V1Lease => ({apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: {name: NAME, ...(rv ? {resourceVersion: rv} : {})}, spec: {holderIdentity: 'x', leaseDurationSeconds: 15}})
+    const notFound = await api.readNamespacedLease({name: NAME, namespace: NS}).catch((e: unknown) => e)
+    expect(notFound).toMatchObject({code: 404})
+    expect(body(notFound)).toEqual({kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `leases.coordination.k8s.io "${NAME}" not found`, reason: 'NotFound', details: {name: NAME, group: 'coordination.k8s.io', kind: 'leases'}, code: 404})
+    await api.createNamespacedLease({namespace: NS, body: lease()})
+    expect(body(await api.createNamespacedLease({namespace: NS, body: lease()}).catch((e: unknown) => e))).toMatchObject({reason: 'AlreadyExists', code: 409, message: `leases.coordination.k8s.io "${NAME}" already exists`})
+    const stale = body(await api.replaceNamespacedLease({name: NAME, namespace: NS, body: lease('rv-stale')}).catch((e: unknown) => e))
+    expect(stale).toMatchObject({reason: 'Conflict', code: 409, details: {name: NAME, group: 'coordination.k8s.io', kind: 'leases'}})
+    expect(stale.message).toBe(`Operation cannot be fulfilled on leases.coordination.k8s.io "${NAME}": the object has been modified; please apply your changes to the latest version and try again`)
+  })
+
   it('a release writes an empty holderIdentity, read back as "nobody holds it"', async () => {
     const {fake, api} = await fakeApi()
     const store = new KubernetesLeaseStore(api, NS, NAME)

@@ -21,15 +21,16 @@ export default class Render extends BaseCommand {
     const {flags} = await this.parse(Render)
     const result = renderFromProfile({profileFile: flags.profile, outDir: flags.out, check: flags.check})
     const differing = result.files.filter(f => f.status !== 'unchanged')
+    const warnings = result.warnings.map(w => `warning: ${w}`)
     if (flags.check) {
       const text = differing.length
         ? [`${differing.length} file(s) in ${result.out} differ from what ${result.profile} renders; run \`ff-ha render\`:`, ...differing.map(f => `  ${f.status.padEnd(8)} ${f.path}`)].join('\n')
         : `${result.out} is up to date with ${result.profile} (${result.files.length} files)`
-      return {json: result, text, exitCode: differing.length ? 1 : 0}
+      return {json: result, text: [text, ...warnings].join('\n'), exitCode: differing.length ? 1 : 0}
     }
     const text = differing.length
       ? [`rendered ${result.target} ${result.mode} into ${result.out}:`, ...differing.map(f => `  ${f.status.padEnd(8)} ${f.path}`)].join('\n')
       : `${result.out} already up to date (${result.files.length} files)`
-    return {json: result, text, exitCode: 0}
+    return {json: result, text: [text, ...warnings].join('\n'), exitCode: 0}
   }
 }

@@ -74,6 +74,9 @@ export function crossFieldIssues(p: Profile): ProfileIssue[] {
   if (p.kubernetes.ingress.tlsSecret && !p.kubernetes.ingress.host) {
     issues.push({path: ['kubernetes', 'ingress', 'tlsSecret'], message: 'needs kubernetes.ingress.host: TLS is for a host'})
   }
+  const ing = p.kubernetes.ingress
+  if (ing.host && ing.controller === 'gateway-api' && !ing.gateway) issues.push({path: ['kubernetes', 'ingress', 'controller'], message: 'gateway-api needs kubernetes.ingress.gateway: {name: <the Gateway the HTTPRoute attaches to>}'})
+  if (ing.controller === 'gateway-api' && ing.tlsSecret) issues.push({path: ['kubernetes', 'ingress', 'tlsSecret'], message: 'with gateway-api, TLS is set on the Gateway\'s listener, not on the route: remove tlsSecret'})
   if (p.mqtt.bundled && p.target === 'kubernetes') {
     issues.push({path: ['mqtt', 'bundled'], message: 'a bundled broker is rendered for compose only; on kubernetes set mqtt.broker to your broker'})
   }

@@ -75,13 +75,20 @@ const resourceList = z.strictObject({cpu: z.string().optional(), memory: z.strin
 
 export const kubernetesSchema = z.strictObject({
   namespace: dns1123Label.default('default'),
+  /** Render a Namespace object (with the "restricted" Pod Security labels). Off: the namespace must exist. */
+  createNamespace: z.boolean().default(false),
   ingress: z
     .strictObject({
       host: z.string().min(1).optional(),
+      /** Which controller serves the host: each gets its own object and cookie stickiness (docs/design/kubernetes.md). */
+      controller: z.enum(['ingress-nginx', 'traefik', 'gateway-api', 'other']).default('ingress-nginx'),
       className: z.string().min(1).optional(),
       tlsSecret: z.string().min(1).optional(),
+      /** gateway-api: the Gateway the HTTPRoute attaches to. */
+      gateway: z.strictObject({name: dns1123Label, namespace: dns1123Label.optional(), sectionName: z.string().min(1).optional()}).optional(),
     })
     .prefault({}),
+  /** StorageClass of the data volumes. Unset: the cluster's default StorageClass. */
   storageClass: z.string().min(1).optional(),
   storageSize: z.string().regex(/^\d+(Mi|Gi|Ti)$/, 'must be a quantity like 1Gi').default('1Gi'),
   resources: z
@@ -91,6 +98,23 @@ export const kubernetesSchema = z.strictObject({
     })
     .prefault({}),
   spreadAcrossZones: z.boolean().default(true),
+  /** One replica per node: preferred (schedules on a one-node cluster) or required (a spare stays Pending there). */
+  antiAffinity: z.enum(['preferred', 'required']).default('preferred'),
+  /** Load-balanced: seconds a terminating pod keeps serving while endpoints and proxies forget it. */
+  preStopSeconds: z.number().int().min(0).max(120).default(5),
+  networkPolicy: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Namespaces allowed to reach Node-RED's port. Default: the profile's and the ingress controller's. */
+      httpFrom: z.array(dns1123Label).optional(),
+      /** Namespaces allowed to reach the agent's status port (e.g. Prometheus'). Kubelet probes always pass. */
+      statusFrom: z.array(dns1123Label).default([]),
+      /** Where the Kubernetes API server is (hot-spare's lease): CIDRs, default anywhere on 443 and 6443. */
+      apiServer: z.array(z.string().regex(/^[0-9a-fA-F.:]+\/\d{1,3}$/, 'must be a CIDR like 10.0.0.1/32')).default(['0.0.0.0/0']),
+      /** Egress of the flows: any (they reach brokers, databases, HTTP APIs) or none beyond DNS, the lease and the broker. */
+      flowEgress: z.enum(['any', 'none']).default('any'),
+    })
+    .prefault({}),
 })
 
 export const composeSchema = z.strictObject({

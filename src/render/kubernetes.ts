@@ -1,44 +1,31 @@
 import {stringify} from 'yaml'
+import {drainMs} from '../agent/config.js'
 import type {Profile} from '../profile/schema.js'
+import {commonLabels, configMapName, headlessServiceName, meta, selectorLabels, template, type Obj} from './kubernetes-meta.js'
+import {networkPolicy} from './kubernetes-network.js'
+import {ROUTES, clientIpAffinity} from './kubernetes-routes.js'
 import {CONTAINER, RENDERED, cliVersion, leaseName, replicaImage} from './names.js'
-import {yamlTemplate} from './template.js'
 
-type Obj = Record<string, any>
-const template = (file: string): Obj => yamlTemplate('kubernetes', file)
+export {commonLabels, configMapName, headlessServiceName, selectorLabels} from './kubernetes-meta.js'
 
 /** Keys in the Kubernetes Secret that `secrets.kubernetesSecret` names (created by the user, never rendered). */
 export const SECRET_KEYS = {adminToken: 'admin-token', credentialSecret: 'credential-secret'} as const
 
-export function selectorLabels(profile: Profile): Record<string, string> {
-  return {'app.kubernetes.io/name': 'node-red', 'app.kubernetes.io/instance': profile.name}
-}
-
-export function commonLabels(profile: Profile): Record<string, string> {
-  return {
-    ...selectorLabels(profile),
-    'app.kubernetes.io/component': 'replica',
-    'app.kubernetes.io/part-of': profile.name,
-    'app.kubernetes.io/managed-by': 'ff-ha',
-    'app.kubernetes.io/version': profile.nodeRed.version,
-  }
-}
-
-export const configMapName = (p: Profile) => `${p.name}-config`
-export const headlessServiceName = (p: Profile) => `${p.name}-headless`
-
-function meta(profile: Profile, name: string, extra: Obj = {}): Obj {
-  return {name, namespace: profile.kubernetes.namespace, labels: commonLabels(profile), ...extra}
-}
-
 /** Every Kubernetes object ff-ha renders, keyed by file name. */
 export function kubernetesObjects(profile: Profile, version = cliVersion()): Record<string, Obj> {
   const objects: Record<string, Obj> = {}
+  const k = profile.kubernetes
+  if (k.createNamespace) objects['namespace.yaml'] = namespace(profile)
   if (profile.mode === 'hot-spare') Object.assign(objects, leaseRbac(profile))
   objects['statefulset.yaml'] = statefulSet(profile, version)
   objects['service.yaml'] = service(profile)
   objects['service-headless.yaml'] = headlessService(profile)
   if (profile.mode === 'load-balanced') objects['pdb.yaml'] = podDisruptionBudget(profile)
-  if (profile.kubernetes.ingress.host) objects['ingress.yaml'] = ingress(profile)
+  if (k.networkPolicy.enabled) objects['networkpolicy.yaml'] = networkPolicy(profile)
+  if (k.ingress.host) {
+    const route = ROUTES[k.ingress.controller]
+    objects[route.file] = route.render(profile)
+  }
   return objects
 }
 
@@ -96,14 +83,17 @@ function env(profile: Profile): Obj[] {
   ]
 }
 
+// Probes (docs/design/kubernetes.md has the reasons). Hot-spare readiness is the template's: /active, so the
+// Service routes to the active replica only, tolerant of one slow answer. Load-balanced readiness is /healthz
+// at the agent's own health-check pace. Liveness (/status: the agent answers) and startup (/healthz: Node-RED
+// booted once) are the template's in both modes.
 function readinessProbe(profile: Profile, fromTemplate: Obj): Obj {
-  // Hot-spare (the template's): Ready only while this replica holds the lease and runs flows, so the Service
-  // routes only to the active one; checked every second and dropped at the first failure.
   if (profile.mode === 'hot-spare') return fromTemplate
   return {
     ...fromTemplate,
     httpGet: {path: '/healthz', port: 'status'},
     periodSeconds: Math.max(1, Math.round(profile.failover.healthIntervalMs / 1000)),
+    timeoutSeconds: Math.max(fromTemplate.timeoutSeconds, Math.ceil(profile.failover.healthTimeoutMs / 1000)),
     failureThreshold: profile.failover.healthFailureThreshold,
   }
 }
@@ -114,6 +104,38 @@ function resources(profile: Profile): Obj {
   return {requests: clean(requests), limits: clean(limits)}
 }
 
+/** Load-balanced only: the preStop wait that lets endpoints, kube-proxy and ingress controllers forget the pod. */
+export function preStopSeconds(profile: Profile): number {
+  return profile.mode === 'load-balanced' ? profile.kubernetes.preStopSeconds : 0
+}
+
+// What SIGTERM sets off, each step bounded, and the grace period that covers all of them (the kubelet counts
+// preStop inside terminationGracePeriodSeconds, then SIGKILLs):
+//   preStop wait (load-balanced) -> the agent's drain (load-balanced: /healthz fails, keeps serving)
+//   -> hot-spare: the start request it may still wait for, and the stop of flows (each stopBound)
+//   -> the lease release (one API write; 5 s) -> Node-RED's stop (the agent kills it after 10 s) -> 5 s margin.
+// Never under 30 s, Kubernetes' default.
+export function terminationGraceSeconds(profile: Profile): number {
+  const t = profile.failover
+  const stopBoundMs = Math.max(100, Math.floor((t.leaseDurationMs - t.renewDeadlineMs) / 2))
+  const hotSpareMs = profile.mode === 'hot-spare' ? 2 * stopBoundMs + 5000 : 0
+  const totalMs = preStopSeconds(profile) * 1000 + drainMs(profile) + hotSpareMs + 10_000 + 5000
+  return Math.max(30, Math.ceil(totalMs / 1000))
+}
+
+function affinity(profile: Profile, fromTemplate: Obj): Obj {
+  const [preferred] = fromTemplate.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution
+  const term = {...preferred.podAffinityTerm, labelSelector: {matchLabels: selectorLabels(profile)}}
+  if (profile.kubernetes.antiAffinity === 'required') return {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [term]}}
+  return {podAntiAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [{...preferred, podAffinityTerm: term}]}}
+}
+
+function spread(profile: Profile, fromTemplate: Obj[]): Obj[] {
+  return fromTemplate
+    .filter(c => c.topologyKey !== 'topology.kubernetes.io/zone' || profile.kubernetes.spreadAcrossZones)
+    .map(c => ({...c, labelSelector: {matchLabels: selectorLabels(profile)}}))
+}
+
 function statefulSet(profile: Profile, version: string): Obj {
   const t = template('statefulset.yaml')
   const hotSpare = profile.mode === 'hot-spare'
@@ -121,9 +143,8 @@ function statefulSet(profile: Profile, version: string): Obj {
   const pod = t.spec.template.spec
   const container = pod.containers[0]
   const [claim] = t.spec.volumeClaimTemplates
-  const [anti] = pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution
-  const [spread] = pod.topologySpreadConstraints
   const portOf: Record<string, number> = {http: profile.http.port, status: profile.failover.statusPort}
+  const preStop = preStopSeconds(profile)
   return {
     ...t,
     metadata: meta(profile, profile.name),
@@ -137,10 +158,10 @@ function statefulSet(profile: Profile, version: string): Obj {
         metadata: {labels: commonLabels(profile)},
         spec: {
           ...(hotSpare ? {serviceAccountName: `${profile.name}-agent`} : {automountServiceAccountToken: false}),
-          terminationGracePeriodSeconds: Math.max(30, Math.ceil((profile.failover.leaseDurationMs + 10_000) / 1000)),
+          terminationGracePeriodSeconds: terminationGraceSeconds(profile),
           securityContext: pod.securityContext,
-          affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{...anti, labelSelector: {matchLabels: selector}}]}},
-          ...(profile.kubernetes.spreadAcrossZones ? {topologySpreadConstraints: [{...spread, labelSelector: {matchLabels: selector}}]} : {}),
+          affinity: affinity(profile, pod.affinity),
+          topologySpreadConstraints: spread(profile, pod.topologySpreadConstraints),
           containers: [
             {
               ...container,
@@ -148,6 +169,7 @@ function statefulSet(profile: Profile, version: string): Obj {
               env: env(profile),
               ports: container.ports.map((port: Obj) => ({...port, containerPort: portOf[port.name]})),
               readinessProbe: readinessProbe(profile, container.readinessProbe),
+              ...(preStop > 0 ? {lifecycle: {preStop: {sleep: {seconds: preStop}}}} : {}),
               resources: resources(profile),
             },
           ],
@@ -159,6 +181,7 @@ function statefulSet(profile: Profile, version: string): Obj {
           metadata: {...claim.metadata, labels: selector},
           spec: {
             accessModes: claim.spec.accessModes,
+            // Unset: the PVCs get the cluster's default StorageClass.
             ...(profile.kubernetes.storageClass ? {storageClassName: profile.kubernetes.storageClass} : {}),
             resources: {requests: {storage: profile.kubernetes.storageSize}},
           },
@@ -173,7 +196,12 @@ function service(profile: Profile): Obj {
   return {
     ...t,
     metadata: meta(profile, profile.name),
-    spec: {...t.spec, selector: selectorLabels(profile), ports: t.spec.ports.map((port: Obj) => ({...port, port: profile.http.port}))},
+    spec: {
+      ...t.spec,
+      selector: selectorLabels(profile),
+      ...(clientIpAffinity(profile) ? {sessionAffinity: 'ClientIP', sessionAffinityConfig: {clientIP: {timeoutSeconds: 10_800}}} : {}),
+      ports: t.spec.ports.map((port: Obj) => ({...port, port: profile.http.port})),
+    },
   }
 }
 
@@ -192,23 +220,7 @@ function podDisruptionBudget(profile: Profile): Obj {
   return {...t, metadata: meta(profile, profile.name), spec: {...t.spec, selector: {matchLabels: selectorLabels(profile)}}}
 }
 
-function ingress(profile: Profile): Obj {
-  const t = template('ingress.yaml')
-  const {host, className, tlsSecret} = profile.kubernetes.ingress
-  // Websocket timeouts when the editor is on; cookie affinity when it is on with sticky sessions.
-  const annotations = Object.fromEntries(
-    Object.entries(t.metadata.annotations as Record<string, string>).filter(([key]) =>
-      profile.http.editor && (key.includes('/proxy-') || profile.http.sticky),
-    ),
-  )
-  const [rule] = t.spec.rules
-  return {
-    ...t,
-    metadata: meta(profile, profile.name, Object.keys(annotations).length ? {annotations} : {}),
-    spec: {
-      ...(className ? {ingressClassName: className} : {}),
-      ...(tlsSecret ? {tls: [{hosts: [host], secretName: tlsSecret}]} : {}),
-      rules: [{...rule, host, http: {paths: rule.http.paths.map((path: Obj) => ({...path, backend: {service: {...path.backend.service, name: profile.name}}}))}}],
-    },
-  }
+function namespace(profile: Profile): Obj {
+  const t = template('namespace.yaml')
+  return {...t, metadata: {name: profile.kubernetes.namespace, labels: {...commonLabels(profile), ...t.metadata.labels}}}
 }

@@ -1,6 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {basename} from 'node:path'
 import {loadProfile} from '../profile/load.js'
+import {statefulSetRecreateWarnings} from './kubernetes-recreate.js'
 import {renderProject} from './project.js'
 import {applyRender, checkOutDir, hasChanges, planRender, type FileStatus} from './write.js'
 
@@ -23,6 +24,8 @@ export interface RenderResult {
   /** True when the files on disk differ from what the profile renders (before writing, when not --check). */
   changed: boolean
   files: {path: string; status: FileStatus}[]
+  /** Changes the target cannot apply in place (a StatefulSet's volumeClaimTemplates), each with how to apply it. */
+  warnings: string[]
 }
 
 /** Load the profile, render it, and write the tree atomically (or, with check, only compare). */
@@ -31,6 +34,7 @@ export function renderFromProfile(options: RenderOptions): RenderResult {
   checkOutDir(options.outDir, options.profileFile)
   const files = renderProject({profile, profileText: readFileSync(options.profileFile, 'utf8'), source: basename(options.profileFile)})
   const plan = planRender(options.outDir, files, {force: options.force})
+  const warnings = profile.target === 'kubernetes' ? statefulSetRecreateWarnings(profile, options.outDir, files) : []
   if (!options.check) applyRender(plan)
   return {
     profile: options.profileFile,
@@ -40,5 +44,6 @@ export function renderFromProfile(options: RenderOptions): RenderResult {
     check: Boolean(options.check),
     changed: hasChanges(plan),
     files: plan.entries,
+    warnings,
   }
 }

@@ -64,13 +64,15 @@ export class KubernetesLeaseStore implements LeaseStore {
   }
 
   async write(record: LeaseRecord, version: string | null): Promise<string | null> {
+    // Imported here, not at the top: open.ts loads this module for every agent, and the client is large.
+    const {V1MicroTime} = await import('@kubernetes/client-node')
     try {
       if (version === null) {
         const body: V1Lease = {
           apiVersion: 'coordination.k8s.io/v1',
           kind: 'Lease',
           metadata: {name: this.name, namespace: this.namespace, labels: {'app.kubernetes.io/managed-by': 'ff-ha'}},
-          spec: toSpec(record),
+          spec: toSpec(record, V1MicroTime),
         }
         const created = await this.api.createNamespacedLease({namespace: this.namespace, body})
         this.last = created
@@ -81,7 +83,7 @@ export class KubernetesLeaseStore implements LeaseStore {
         apiVersion: 'coordination.k8s.io/v1',
         kind: 'Lease',
         metadata: {...(base?.metadata ?? {}), name: this.name, namespace: this.namespace, resourceVersion: version},
-        spec: toSpec(record),
+        spec: toSpec(record, V1MicroTime),
       }
       const replaced = await this.api.replaceNamespacedLease({name: this.name, namespace: this.namespace, body})
       this.last = replaced
@@ -96,12 +98,15 @@ export class KubernetesLeaseStore implements LeaseStore {
   async close(): Promise<void> {}
 }
 
-function toSpec(record: LeaseRecord): NonNullable<V1Lease['spec']> {
+function toSpec(record: LeaseRecord, MicroTime: new (ms: number) => Date): NonNullable<V1Lease['spec']> {
   return {
     holderIdentity: record.holder ?? '',
     leaseDurationSeconds: Math.max(1, Math.ceil(record.leaseDurationMs / 1000)),
-    acquireTime: new Date(record.acquireTime),
-    renewTime: new Date(record.renewTime),
+    // MicroTime on the wire: the API server parses it with Go's layout "2006-01-02T15:04:05.000000Z07:00"
+    // (exactly six fractional digits) and answers 400 to a plain Date's "...05.123Z". V1MicroTime writes
+    // "...05.123000Z".
+    acquireTime: new MicroTime(record.acquireTime),
+    renewTime: new MicroTime(record.renewTime),
     leaseTransitions: record.transitions,
   }
 }

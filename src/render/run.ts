@@ -1,8 +1,7 @@
-import {readFileSync} from 'node:fs'
 import {basename} from 'node:path'
-import {loadProfile} from '../profile/load.js'
+import {parseProfileText, readProfileText} from '../profile/load.js'
 import {renderProject} from './project.js'
-import {applyRender, checkOutDir, hasChanges, planRender, type FileStatus} from './write.js'
+import {checkOutDir, checkRender, hasChanges, writeRender, type FileStatus, type WriteResult} from './write.js'
 
 export interface RenderOptions {
   profileFile: string
@@ -23,15 +22,18 @@ export interface RenderResult {
   /** True when the files on disk differ from what the profile renders (before writing, when not --check). */
   changed: boolean
   files: {path: string; status: FileStatus}[]
+  /** Set when an interrupted earlier render was found: its previous tree was restored from this path first. */
+  recovered?: string
 }
 
 /** Load the profile, render it, and write the tree atomically (or, with check, only compare). */
 export function renderFromProfile(options: RenderOptions): RenderResult {
-  const profile = loadProfile(options.profileFile)
+  // One read: the profile that is checked is the profile that is copied into the tree.
+  const profileText = readProfileText(options.profileFile)
+  const profile = parseProfileText(profileText, options.profileFile)
   checkOutDir(options.outDir, options.profileFile)
-  const files = renderProject({profile, profileText: readFileSync(options.profileFile, 'utf8'), source: basename(options.profileFile)})
-  const plan = planRender(options.outDir, files, {force: options.force})
-  if (!options.check) applyRender(plan)
+  const files = renderProject({profile, profileText, source: basename(options.profileFile)})
+  const plan: WriteResult = options.check ? checkRender(options.outDir, files, {force: options.force}) : writeRender(options.outDir, files, {force: options.force})
   return {
     profile: options.profileFile,
     out: options.outDir,
@@ -40,5 +42,6 @@ export function renderFromProfile(options: RenderOptions): RenderResult {
     check: Boolean(options.check),
     changed: hasChanges(plan),
     files: plan.entries,
+    ...(plan.recovered ? {recovered: plan.recovered} : {}),
   }
 }

@@ -139,7 +139,13 @@ function describeValue(v: unknown): string {
   if (v instanceof Set) return 'a set'
   if (typeof v === 'object') return 'a mapping'
   if (typeof v === 'number' && !Number.isFinite(v)) return `number ${v}`
-  return `${typeof v} ${JSON.stringify(v)}`
+  return `${typeof v} ${quote(v)}`
+}
+
+/** A value quoted for a one-line message: JSON-escaped (U+2028/2029 too) and cut to 60 characters. */
+function quote(v: unknown): string {
+  const json = (JSON.stringify(v) ?? String(v)).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029')
+  return json.length > 60 ? `${json.slice(0, 57)}...` : json
 }
 
 // Example values for the hint, where the field has no default to show.

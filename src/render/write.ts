@@ -108,6 +108,9 @@ function applyRender(plan: RenderPlan, out: string): void {
         removeEmptyParents(tmp, dirname(file))
       } else if (status !== 'unchanged') {
         mkdirSync(dirname(file), {recursive: true})
+        // A symlink at a rendered path becomes a file of the tree: writing through it would change a file
+        // outside the output directory, before the swap and whatever happens to it.
+        rmSync(file, {force: true})
         writeFileSync(file, plan.files[path])
       }
     }

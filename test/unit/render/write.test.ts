@@ -86,6 +86,20 @@ describe('render writes the tree', () => {
     expect(readdirSync(dir).sort()).toEqual(['deploy', 'ff-ha.yaml'])
   })
 
+  it('a symlink at a rendered path is replaced by the file: the file it pointed to, outside the tree, is not written', () => {
+    render()
+    const outside = join(dir, 'outside.yaml')
+    writeFileSync(outside, readFileSync(join(out, 'compose.yaml')))
+    const before = readFileSync(outside, 'utf8')
+    rmSync(join(out, 'compose.yaml'))
+    symlinkSync(outside, join(out, 'compose.yaml'))
+    writeFileSync(profileFile, 'name: app\nreplicas: 3\n')
+    render()
+    expect(readFileSync(outside, 'utf8')).toBe(before)
+    expect(lstatSync(join(out, 'compose.yaml')).isFile()).toBe(true)
+    expect(readFileSync(join(out, 'compose.yaml'), 'utf8')).toContain('app-2:')
+  })
+
   it('refuses an output directory that is the working directory or holds the profile', () => {
     expect(() => renderFromProfile({profileFile, outDir: dir})).toThrow(/holds the profile|working directory/)
     expect(() => renderFromProfile({profileFile, outDir: '.'})).toThrow(/not the working directory/)

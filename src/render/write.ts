@@ -171,7 +171,8 @@ function recoverInterrupted(out: string): string | undefined {
 export function resolveOutDir(outDir: string): string {
   let stat
   try {
-    stat = lstatSync(outDir)
+    // Without a trailing slash: `deploy/` would follow a symlink named deploy and hide it.
+    stat = lstatSync(outDir.replace(/(.)\/+$/, '$1'))
   } catch (err) {
     const code = (err as {code?: string}).code
     if (code === 'ENOENT') return resolve(outDir)

@@ -303,6 +303,11 @@ describe('--out that is not a plain directory', () => {
     expect(readFileSync(join(real, 'compose.yaml'), 'utf8')).toContain(GENERATED_MARK)
     expect(readFileSync(join(real, '.env'), 'utf8')).toBe('x\n')
     expect(render({check: true}).changed).toBe(false)
+    // The same with a trailing slash on --out.
+    writeFileSync(profileFile, 'name: app\nreplicas: 3\n')
+    renderFromProfile({profileFile, outDir: `${out}/`})
+    expect(lstatSync(out).isSymbolicLink()).toBe(true)
+    expect(readFileSync(join(real, 'compose.yaml'), 'utf8')).toContain('app-2:')
   })
 
   it('a symlink to a file or to nothing: exit 2, a hint', () => {

@@ -85,6 +85,7 @@ describe('ff-ha init and ff-ha render', () => {
       const r = await ffha(['render'], bad)
       expect(r.exitCode).toBe(2)
       expect(r.stderr.split('\n')[0]).toBe('error ff-ha.yaml:7:3 http.stcky: unknown key (did you mean "sticky"?)')
+      expect(r.stderr.split('\n')[1]).toBe('hint  rename it to "sticky"')
       expect(r.stderr).not.toMatch(/\n\s+at /)
       expect(readdirSync(bad)).toEqual(['ff-ha.yaml'])
       writeFileSync(join(bad, 'ff-ha.yaml'), 'name: app\nfailover:\n  leaseDurationMs: 1000\n  renewDeadlineMs: 3000\n')

@@ -111,6 +111,24 @@ describe('render writes nothing for a bad profile', () => {
     expect(readdirSync(dir).sort()).toEqual(['deploy', 'ff-ha.yaml'])
   })
 
+  it('a device, a huge file or a directory as the profile: refused with a hint, never read whole', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ff-ha-big-'))
+    dirs.push(dir)
+    const big = join(dir, 'big.yaml')
+    writeFileSync(big, `name: app\n${'# padding\n'.repeat(120_000)}`)
+    for (const [file, message] of [['/dev/zero', '/dev/zero: is larger than 1024 KiB: not a profile'], [big, `${big}: is larger than 1024 KiB: not a profile`], [dir, `${dir}: is a directory, not a profile`]]) {
+      let error: InputError | undefined
+      try {
+        loadProfile(file)
+      } catch (err) {
+        error = err as InputError
+      }
+      expect(error).toBeInstanceOf(InputError)
+      expect(error!.message).toBe(message)
+      expect(error!.hint).toBeTruthy()
+    }
+  })
+
   it('a missing profile file says how to make one', () => {
     expect(() => loadProfile('/nonexistent/ff-ha.yaml')).toThrow('/nonexistent/ff-ha.yaml: no such file')
     expect(existsSync('/nonexistent')).toBe(false)

@@ -6,6 +6,8 @@ export interface ProfileIssue {
   message: string
   /** What to change: every profile error carries one. */
   hint: string
+  /** The other field the rule compares with: where the error points when `path` is left to its default. */
+  related?: (string | number)[]
 }
 
 // Node-RED settings that HA depends on: nodeRed.settings is merged last into settings.js, so these would win.
@@ -39,6 +41,7 @@ export function crossFieldIssues(p: Profile): ProfileIssue[] {
   if (!(f.leaseDurationMs > f.renewDeadlineMs)) {
     issues.push({
       path: ['failover', 'leaseDurationMs'],
+      related: ['failover', 'renewDeadlineMs'],
       message: `must be greater than renewDeadlineMs (${f.renewDeadlineMs}): the holder must give up before others may take over`,
       hint: 'raise leaseDurationMs or lower renewDeadlineMs; leave all the timings out for the defaults of the lease backend',
     })
@@ -46,6 +49,7 @@ export function crossFieldIssues(p: Profile): ProfileIssue[] {
   if (!(f.renewDeadlineMs > f.retryPeriodMs * 1.2)) {
     issues.push({
       path: ['failover', 'renewDeadlineMs'],
+      related: ['failover', 'retryPeriodMs'],
       message: `must be greater than 1.2 x retryPeriodMs (${f.retryPeriodMs * 1.2}): a renew needs time for at least one retry`,
       hint: 'raise renewDeadlineMs or lower retryPeriodMs; leave all the timings out for the defaults of the lease backend',
     })
@@ -53,12 +57,13 @@ export function crossFieldIssues(p: Profile): ProfileIssue[] {
   if (!(f.healthTimeoutMs <= f.healthIntervalMs)) {
     issues.push({
       path: ['failover', 'healthTimeoutMs'],
+      related: ['failover', 'healthIntervalMs'],
       message: `must be at most healthIntervalMs (${f.healthIntervalMs}): checks would overlap`,
       hint: 'lower healthTimeoutMs or raise healthIntervalMs',
     })
   }
   if (f.statusPort === p.http.port) {
-    issues.push({path: ['failover', 'statusPort'], message: `must differ from http.port (${p.http.port})`, hint: 'pick another port for one of them, e.g. statusPort: 9880'})
+    issues.push({path: ['failover', 'statusPort'], related: ['http', 'port'], message: `must differ from http.port (${p.http.port})`, hint: 'pick another port for one of them, e.g. statusPort: 9880'})
   }
   // The replicas run as a non-root user (node-red, uid 1000, in the official image and the rendered pods).
   for (const [path, port] of [[['http', 'port'], p.http.port], [['failover', 'statusPort'], f.statusPort]] as const) {

@@ -86,6 +86,12 @@ export function parseProfileText(text: string, file = DEFAULT_PROFILE_FILE): Pro
   const cross = crossFieldIssues(profile)
   if (cross.length > 0) {
     const issue = cross[0]
+    // A rule about a field left to its default points at the field the user wrote, and says the default.
+    const keys = (path: (string | number)[]) => path.map(String)
+    if (!doc.hasIn(keys(issue.path)) && issue.related && doc.hasIn(keys(issue.related))) {
+      const value = valueAt(profile, issue.path)
+      throw new InputError(`${file}:${where(issue.related)} ${issue.path.join('.')}: ${issue.message} (${String(issue.path.at(-1))} is not set: its default is ${String(value)})`, issue.hint)
+    }
     throw new InputError(`${file}:${where(issue.path)} ${issue.path.join('.')}: ${issue.message}`, issue.hint)
   }
   return profile

@@ -280,6 +280,8 @@ const INPUT_CODES: Record<string, string> = {
   ENAMETOOLONG: 'a file name is too long',
   ELOOP: 'too many symlinks',
   EEXIST: 'a file is in the way',
+  EBUSY: 'the directory is in use or a mount point (render replaces it as a whole: render into a directory inside it)',
+  EXDEV: 'the directory is a mount point (render replaces it as a whole: render into a directory inside it)',
 }
 
 function fsInputError(outDir: string, err: unknown): InputError {

@@ -32,6 +32,7 @@ const BAD: [string, string, string][] = [
   ['bundled broker is compose only', 'name: app\ntarget: kubernetes\nmqtt: {bundled: true}\n', 'ff-ha.yaml:3:17 mqtt.bundled: a bundled broker is rendered for compose only; on kubernetes set mqtt.broker to your broker'],
   ['settings that HA depends on cannot be overridden', 'name: app\nnodeRed:\n  settings:\n    apiMaxLength: 5mb\n    runtimeState: {enabled: false}\n', 'ff-ha.yaml:5:19 nodeRed.settings.runtimeState: is set by ff-ha and cannot be overridden: the agent starts and stops flows through the runtime state API'],
   ['static discovery needs replicas', 'name: app\ndeploy: {discovery: static}\n', 'ff-ha.yaml:2:9 deploy.replicas: static discovery needs a list of replicas ({name, url})'],
+  ['a rule about a field left to its default points at the field written', 'name: app\nfailover:\n  renewDeadlineMs: 5000\n', 'ff-ha.yaml:3:20 failover.leaseDurationMs: must be greater than renewDeadlineMs (5000): the holder must give up before others may take over (leaseDurationMs is not set: its default is 2000)'],
   // Unknown keys, with a did-you-mean.
   ['unknown top-level key', 'name: app\nreplica: 3\n', 'ff-ha.yaml:2:1 replica: unknown key (did you mean "replicas"?)'],
   ['unknown nested key', 'name: app\nhttp:\n  port: 1880\n  stiky: true\n', 'ff-ha.yaml:4:3 http.stiky: unknown key (did you mean "sticky"?)'],

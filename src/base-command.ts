@@ -46,6 +46,8 @@ export abstract class BaseCommand extends Command {
   }
 }
 
+const FS_INPUT_CODES = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'EROFS', 'ELOOP', 'ENAMETOOLONG', 'EEXIST'])
+
 function setExitCode(code: ExitCode): void {
   // The only place that decides the process's exit status. Never process.exit: let stdout drain.
   process.exitCode = code
@@ -58,7 +60,8 @@ export function describeError(err: Error & {oclif?: {exit?: number}}): {message:
     const first = redact(err.message).split('\n').map(s => s.trim()).filter(Boolean)
     return {message: first.join(' '), code: 2, hint: 'run with --help to see the flags'}
   }
+  // A file-system error that reached here unexplained is still about a path the user gave: exit 2, with a hint.
   const code = (err as {code?: string}).code
-  if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') return {message: redact(err.message), code: 2}
+  if (code && FS_INPUT_CODES.has(code)) return {message: redact(err.message), code: 2, hint: 'check the path and its permissions'}
   return {message: `internal error: ${redact(err.message)}`, code: 1, hint: 'set FF_HA_DEBUG=1 to see the stack, and please report it'}
 }

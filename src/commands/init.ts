@@ -90,7 +90,7 @@ async function ask(d: InitChoices): Promise<InitChoices> {
     const broker = (await rl.question(`MQTT broker (${brokerHint})${d.broker ? ` [${d.broker}]` : ''}: `)).trim() || d.broker
     return {target, mode, replicas, name, flows, broker: broker || undefined}
   } catch (err) {
-    if ((err as {code?: string}).code === 'ABORT_ERR') throw new InputError('init cancelled')
+    if ((err as {code?: string}).code === 'ABORT_ERR') throw new InputError('init cancelled', 'run `ff-ha init` again, or pass --yes with flags to answer nothing')
     throw err
   } finally {
     rl.close()

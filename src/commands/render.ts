@@ -28,9 +28,10 @@ export default class Render extends BaseCommand {
         : `${result.out} is up to date with ${result.profile} (${result.files.length} files)`
       return {json: result, text: [text, ...warnings].join('\n'), exitCode: differing.length ? 1 : 0}
     }
-    const text = differing.length
+    const restored = result.recovered ? [`restored ${result.out} from ${result.recovered}, left by an interrupted render`] : []
+    const text = restored.join('\n') + (restored.length ? '\n' : '') + (differing.length
       ? [`rendered ${result.target} ${result.mode} into ${result.out}:`, ...differing.map(f => `  ${f.status.padEnd(8)} ${f.path}`)].join('\n')
-      : `${result.out} already up to date (${result.files.length} files)`
+      : `${result.out} already up to date (${result.files.length} files)`)
     return {json: result, text: [text, ...warnings].join('\n'), exitCode: 0}
   }
 }

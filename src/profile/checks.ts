@@ -4,6 +4,10 @@ import type {Profile} from './schema.js'
 export interface ProfileIssue {
   path: (string | number)[]
   message: string
+  /** What to change: every profile error carries one. */
+  hint: string
+  /** The other field the rule compares with: where the error points when `path` is left to its default. */
+  related?: (string | number)[]
 }
 
 // Node-RED settings that HA depends on: nodeRed.settings is merged last into settings.js, so these would win.
@@ -28,60 +32,78 @@ export function crossFieldIssues(p: Profile): ProfileIssue[] {
     issues.push({
       path: ['failover', 'lease'],
       message: 'sqlite cannot be the lease on kubernetes: a file lease cannot span nodes, so two pods could both hold it; use "kubernetes"',
+      hint: 'set failover.lease: kubernetes, or leave it out (the default on kubernetes)',
     })
   }
   if (p.mode === 'hot-spare' && p.target === 'compose' && f.lease === 'kubernetes') {
-    issues.push({path: ['failover', 'lease'], message: 'a kubernetes lease needs a cluster; on compose use "sqlite"'})
+    issues.push({path: ['failover', 'lease'], message: 'a kubernetes lease needs a cluster; on compose use "sqlite"', hint: 'set failover.lease: sqlite, or leave it out (the default on compose)'})
   }
   if (!(f.leaseDurationMs > f.renewDeadlineMs)) {
     issues.push({
       path: ['failover', 'leaseDurationMs'],
+      related: ['failover', 'renewDeadlineMs'],
       message: `must be greater than renewDeadlineMs (${f.renewDeadlineMs}): the holder must give up before others may take over`,
+      hint: 'raise leaseDurationMs or lower renewDeadlineMs; leave all the timings out for the defaults of the lease backend',
     })
   }
   if (!(f.renewDeadlineMs > f.retryPeriodMs * 1.2)) {
     issues.push({
       path: ['failover', 'renewDeadlineMs'],
+      related: ['failover', 'retryPeriodMs'],
       message: `must be greater than 1.2 x retryPeriodMs (${f.retryPeriodMs * 1.2}): a renew needs time for at least one retry`,
+      hint: 'raise renewDeadlineMs or lower retryPeriodMs; leave all the timings out for the defaults of the lease backend',
     })
   }
   if (!(f.healthTimeoutMs <= f.healthIntervalMs)) {
     issues.push({
       path: ['failover', 'healthTimeoutMs'],
+      related: ['failover', 'healthIntervalMs'],
       message: `must be at most healthIntervalMs (${f.healthIntervalMs}): checks would overlap`,
+      hint: 'lower healthTimeoutMs or raise healthIntervalMs',
     })
   }
   if (f.statusPort === p.http.port) {
-    issues.push({path: ['failover', 'statusPort'], message: `must differ from http.port (${p.http.port})`})
+    issues.push({path: ['failover', 'statusPort'], related: ['http', 'port'], message: `must differ from http.port (${p.http.port})`, hint: 'pick another port for one of them, e.g. statusPort: 9880'})
   }
   // The replicas run as a non-root user (node-red, uid 1000, in the official image and the rendered pods).
   for (const [path, port] of [[['http', 'port'], p.http.port], [['failover', 'statusPort'], f.statusPort]] as const) {
-    if (port < 1024) issues.push({path: [...path], message: `must be 1024 or above: the replicas run as a non-root user, which cannot listen on port ${port}`})
+    if (port < 1024) issues.push({path: [...path], message: `must be 1024 or above: the replicas run as a non-root user, which cannot listen on port ${port}`, hint: 'use a port from 1024 to 65535; publish a low port on the host with compose.ports.http'})
   }
   if (p.compose.ports.stats !== undefined && p.compose.ports.stats === p.compose.ports.http) {
-    issues.push({path: ['compose', 'ports', 'stats'], message: `must differ from compose.ports.http (${p.compose.ports.http}): both are published on the host`})
+    issues.push({path: ['compose', 'ports', 'stats'], message: `must differ from compose.ports.http (${p.compose.ports.http}): both are published on the host`, hint: 'pick another host port for the stats page, e.g. 8404'})
   }
   for (const key of Object.keys(p.nodeRed.settings)) {
     const reason = MANAGED_SETTINGS[key]
-    if (reason) issues.push({path: ['nodeRed', 'settings', key], message: `is set by ff-ha and cannot be overridden: ${reason}`})
+    if (reason) issues.push({path: ['nodeRed', 'settings', key], message: `is set by ff-ha and cannot be overridden: ${reason}`, hint: `remove ${key} from nodeRed.settings`})
   }
   if (p.mode === 'load-balanced' && p.http.editor && !p.http.sticky) {
     issues.push({
       path: ['http', 'sticky'],
       message: 'the editor needs sticky sessions when load-balanced (its comms websocket and session live on one replica); set sticky: true or editor: false',
+      hint: 'set http.sticky: true, or http.editor: false',
     })
   }
   if (p.kubernetes.ingress.tlsSecret && !p.kubernetes.ingress.host) {
-    issues.push({path: ['kubernetes', 'ingress', 'tlsSecret'], message: 'needs kubernetes.ingress.host: TLS is for a host'})
+    issues.push({path: ['kubernetes', 'ingress', 'tlsSecret'], message: 'needs kubernetes.ingress.host: TLS is for a host', hint: 'add kubernetes.ingress.host, or remove tlsSecret'})
   }
   const ing = p.kubernetes.ingress
-  if (ing.host && ing.controller === 'gateway-api' && !ing.gateway) issues.push({path: ['kubernetes', 'ingress', 'controller'], message: 'gateway-api needs kubernetes.ingress.gateway: {name: <the Gateway the HTTPRoute attaches to>}'})
-  if (ing.controller === 'gateway-api' && ing.tlsSecret) issues.push({path: ['kubernetes', 'ingress', 'tlsSecret'], message: 'with gateway-api, TLS is set on the Gateway\'s listener, not on the route: remove tlsSecret'})
+  if (ing.host && ing.controller === 'gateway-api' && !ing.gateway) issues.push({path: ['kubernetes', 'ingress', 'controller'], message: 'gateway-api needs kubernetes.ingress.gateway', hint: 'add kubernetes.ingress.gateway: {name: <the Gateway the HTTPRoute attaches to>}'})
+  if (ing.controller === 'gateway-api' && ing.tlsSecret) issues.push({path: ['kubernetes', 'ingress', 'tlsSecret'], message: 'with gateway-api, TLS is set on the Gateway\'s listener, not on the route', hint: 'remove kubernetes.ingress.tlsSecret and set TLS on the Gateway'})
   if (p.mqtt.bundled && p.target === 'kubernetes') {
-    issues.push({path: ['mqtt', 'bundled'], message: 'a bundled broker is rendered for compose only; on kubernetes set mqtt.broker to your broker'})
+    issues.push({path: ['mqtt', 'bundled'], message: 'a bundled broker is rendered for compose only; on kubernetes set mqtt.broker to your broker', hint: 'remove mqtt.bundled and set mqtt.broker: mqtt://<your broker>:1883'})
   }
   if (p.deploy.discovery === 'static' && !p.deploy.replicas?.length) {
-    issues.push({path: ['deploy', 'replicas'], message: 'static discovery needs a list of replicas ({name, url})'})
+    issues.push({path: ['deploy', 'replicas'], message: 'static discovery needs a list of replicas ({name, url})', hint: 'add deploy.replicas: [{name: node-red-0, url: http://host:1880}, ...], or remove deploy.discovery'})
+  }
+  // The lease file's directory is the volume every replica mounts; it must be a directory of its own.
+  const leaseDir = f.leaseFile.slice(0, f.leaseFile.lastIndexOf('/'))
+  if (p.mode === 'hot-spare' && f.lease === 'sqlite') {
+    const under = (dir: string) => leaseDir === dir || leaseDir.startsWith(`${dir}/`)
+    if (leaseDir === '') {
+      issues.push({path: ['failover', 'leaseFile'], message: 'must be in a directory, not in /: its directory is the volume that all replicas share', hint: 'use a path like /var/lib/ff-ha/lease.db'})
+    } else if (['/data', '/etc/ff-ha', '/usr', '/bin', '/lib', '/proc', '/sys', '/dev'].some(under) || leaseDir === '/etc') {
+      issues.push({path: ['failover', 'leaseFile'], message: `must not be under ${leaseDir}: its directory becomes a volume shared by all replicas, and that directory belongs to each replica or to the image`, hint: 'use a path like /var/lib/ff-ha/lease.db'})
+    }
   }
   return issues
 }

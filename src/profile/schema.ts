@@ -1,14 +1,10 @@
 import {z} from 'zod'
+import {brokerUrl, containerPath, dns1123Label, dns1123Subdomain, hostPort, httpUrl, imageReference, ingressHost, jsonValue, kubernetesQuantity, singleLine, urlPathPrefix} from './types.js'
 
 // The HA profile (ff-ha.yaml). Every object is strict: an unknown key is an error with a did-you-mean.
 // Nested sections use prefault({}) so that their own defaults apply when the section is left out (zod 4's
 // default() would take {} as is). Defaults that depend on other fields (timings per lease backend) are
 // left undefined here and filled in by resolveProfile().
-
-const dns1123Label = z
-  .string()
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label: lower-case letters, digits and "-", starting and ending with a letter or digit')
-  .max(63, 'must be at most 63 characters (a DNS-1123 label)')
 
 const positiveMs = z.number().int().positive()
 
@@ -16,17 +12,17 @@ export const nodeRedSchema = z.strictObject({
   /** Node-RED version: the tag of the official nodered/node-red image (Compose, Kubernetes). */
   version: z.string().regex(/^\d+\.\d+(\.\d+)?$/, 'must be a Node-RED version like 4.1.8').default('4.1.8'),
   /** Full image reference; overrides the image ff-ha builds FROM nodered/node-red:<version>. */
-  image: z.string().min(1).optional(),
+  image: imageReference.optional(),
   /** The flows file to deploy (path relative to the profile). */
-  flows: z.string().min(1).default('flows.json'),
+  flows: singleLine.default('flows.json'),
   /** Node-RED's own flowFile name inside each userDir: explicit, else it is flows_<hostname>.json per pod. */
-  flowFile: z.string().min(1).default('flows.json'),
+  flowFile: singleLine.default('flows.json'),
   /** Context store: memory (lost at failover) or localfilesystem (per replica, never shared). */
   contextStorage: z.enum(['memory', 'localfilesystem']).default('memory'),
   /** httpAdminRoot. */
-  adminRoot: z.string().startsWith('/', 'must start with "/"').default('/'),
+  adminRoot: urlPathPrefix.default('/'),
   /** Extra settings merged into the generated settings.js (JSON values only). */
-  settings: z.record(z.string(), z.unknown()).default({}),
+  settings: z.record(z.string(), jsonValue).default({}),
 })
 
 export const failoverSchema = z.strictObject({
@@ -42,13 +38,13 @@ export const failoverSchema = z.strictObject({
    * Where the sqlite lease file lives inside the replicas. Its directory is the volume that all replicas
    * share, so it must not be under the per-replica userDir (/data).
    */
-  leaseFile: z.string().regex(/^\/.+\/[^/]+$/, 'must be an absolute file path like /var/lib/ff-ha/lease.db').default('/var/lib/ff-ha/lease.db'),
+  leaseFile: containerPath.default('/var/lib/ff-ha/lease.db'),
   /**
    * host:port that the active replica must reach to keep its lease (the proxy, the broker, a gateway).
    * A file lease on one host is still reachable from a replica cut off the network; without a witness such
    * a replica would hold the lease while nobody can reach it. Unset: no witness check.
    */
-  witness: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').optional(),
+  witness: hostPort.optional(),
   /** Port of the agent's status server (/healthz, /active, /status, /metrics). */
   statusPort: z.number().int().min(1).max(65535).default(9880),
 })
@@ -64,14 +60,14 @@ export const httpSchema = z.strictObject({
 
 export const mqttSchema = z.strictObject({
   /** Broker URL, e.g. mqtt://mosquitto:1883. */
-  broker: z.string().regex(/^(mqtts?|wss?|tcp):\/\/.+/, 'must be a URL like mqtt://host:1883').optional(),
+  broker: brokerUrl.optional(),
   /** Bundle a Mosquitto broker service (Compose). */
   bundled: z.boolean().default(false),
   /** Shared-subscription group for load-balanced mode ($share/<group>/...). Defaults to the profile name. */
-  shareGroup: z.string().regex(/^[^/#+$]+$/, 'must not contain "/", "#", "+" or "$"').optional(),
+  shareGroup: z.string().regex(/^[^/#+$\s\u0000-\u001f\u007f-\u009f]+$/, 'must not contain "/", "#", "+", "$", spaces or control characters').optional(),
 })
 
-const resourceList = z.strictObject({cpu: z.string().optional(), memory: z.string().optional()})
+const resourceList = z.strictObject({cpu: kubernetesQuantity.optional(), memory: kubernetesQuantity.optional()})
 
 export const kubernetesSchema = z.strictObject({
   namespace: dns1123Label.default('default'),
@@ -79,17 +75,17 @@ export const kubernetesSchema = z.strictObject({
   createNamespace: z.boolean().default(false),
   ingress: z
     .strictObject({
-      host: z.string().min(1).optional(),
+      host: ingressHost.optional(),
       /** Which controller serves the host: each gets its own object and cookie stickiness (docs/design/kubernetes.md). */
       controller: z.enum(['ingress-nginx', 'traefik', 'gateway-api', 'other']).default('ingress-nginx'),
-      className: z.string().min(1).optional(),
-      tlsSecret: z.string().min(1).optional(),
+      className: dns1123Subdomain.optional(),
+      tlsSecret: dns1123Subdomain.optional(),
       /** gateway-api: the Gateway the HTTPRoute attaches to. */
-      gateway: z.strictObject({name: dns1123Label, namespace: dns1123Label.optional(), sectionName: z.string().min(1).optional()}).optional(),
+      gateway: z.strictObject({name: dns1123Label, namespace: dns1123Label.optional(), sectionName: dns1123Subdomain.optional()}).optional(),
     })
     .prefault({}),
   /** StorageClass of the data volumes. Unset: the cluster's default StorageClass. */
-  storageClass: z.string().min(1).optional(),
+  storageClass: dns1123Subdomain.optional(),
   storageSize: z.string().regex(/^\d+(Mi|Gi|Ti)$/, 'must be a quantity like 1Gi').default('1Gi'),
   resources: z
     .strictObject({
@@ -145,10 +141,10 @@ export const sloSchema = z.strictObject({
 })
 
 export const replicaTargetSchema = z.strictObject({
-  name: z.string().min(1),
-  url: z.string().url(),
+  name: singleLine,
+  url: httpUrl,
   /** Agent status URL (for roles); optional. */
-  agentUrl: z.string().url().optional(),
+  agentUrl: httpUrl.optional(),
 })
 
 export const deploySchema = z.strictObject({
@@ -159,7 +155,8 @@ export const deploySchema = z.strictObject({
 })
 
 export const profileSchema = z.strictObject({
-  name: dns1123Label,
+  // <name>-<revision hash> labels a StatefulSet's pods and must fit in 63 characters.
+  name: dns1123Label.max(52, 'must be at most 52 characters: Kubernetes labels the pods <name>-<revision hash>, at most 63'),
   mode: z.enum(['hot-spare', 'load-balanced']).default('hot-spare'),
   target: z.enum(['compose', 'kubernetes']).default('compose'),
   replicas: z.number().int().min(2, 'must be at least 2 (HA needs a second replica)').max(20).default(2),

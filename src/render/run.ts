@@ -1,9 +1,8 @@
-import {readFileSync} from 'node:fs'
 import {basename} from 'node:path'
-import {loadProfile} from '../profile/load.js'
+import {parseProfileText, readProfileText} from '../profile/load.js'
 import {statefulSetRecreateWarnings} from './kubernetes-recreate.js'
 import {renderProject} from './project.js'
-import {applyRender, checkOutDir, hasChanges, planRender, type FileStatus} from './write.js'
+import {checkOutDir, checkRender, hasChanges, writeRender, type FileStatus, type WriteResult} from './write.js'
 
 export interface RenderOptions {
   profileFile: string
@@ -26,16 +25,20 @@ export interface RenderResult {
   files: {path: string; status: FileStatus}[]
   /** Changes the target cannot apply in place (a StatefulSet's volumeClaimTemplates), each with how to apply it. */
   warnings: string[]
+  /** Set when an interrupted earlier render was found: its previous tree was restored from this path first. */
+  recovered?: string
 }
 
 /** Load the profile, render it, and write the tree atomically (or, with check, only compare). */
 export function renderFromProfile(options: RenderOptions): RenderResult {
-  const profile = loadProfile(options.profileFile)
+  // One read: the profile that is checked is the profile that is copied into the tree.
+  const profileText = readProfileText(options.profileFile)
+  const profile = parseProfileText(profileText, options.profileFile)
   checkOutDir(options.outDir, options.profileFile)
-  const files = renderProject({profile, profileText: readFileSync(options.profileFile, 'utf8'), source: basename(options.profileFile)})
-  const plan = planRender(options.outDir, files, {force: options.force})
+  const files = renderProject({profile, profileText, source: basename(options.profileFile)})
+  // Compared with the StatefulSet on disk, so before the write replaces it.
   const warnings = profile.target === 'kubernetes' ? statefulSetRecreateWarnings(profile, options.outDir, files) : []
-  if (!options.check) applyRender(plan)
+  const plan: WriteResult = options.check ? checkRender(options.outDir, files, {force: options.force}) : writeRender(options.outDir, files, {force: options.force})
   return {
     profile: options.profileFile,
     out: options.outDir,
@@ -45,5 +48,6 @@ export function renderFromProfile(options: RenderOptions): RenderResult {
     changed: hasChanges(plan),
     files: plan.entries,
     warnings,
+    ...(plan.recovered ? {recovered: plan.recovered} : {}),
   }
 }

@@ -1,4 +1,4 @@
-import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
@@ -85,6 +85,7 @@ describe('ff-ha init and ff-ha render', () => {
       const r = await ffha(['render'], bad)
       expect(r.exitCode).toBe(2)
       expect(r.stderr.split('\n')[0]).toBe('error ff-ha.yaml:7:3 http.stcky: unknown key (did you mean "sticky"?)')
+      expect(r.stderr.split('\n')[1]).toBe('hint  rename it to "sticky"')
       expect(r.stderr).not.toMatch(/\n\s+at /)
       expect(readdirSync(bad)).toEqual(['ff-ha.yaml'])
       writeFileSync(join(bad, 'ff-ha.yaml'), 'name: app\nfailover:\n  leaseDurationMs: 1000\n  renewDeadlineMs: 3000\n')
@@ -128,4 +129,61 @@ describe('ff-ha init and ff-ha render', () => {
       rmSync(tty, {recursive: true, force: true})
     }
   })
+
+  it('a YAML alias error in the profile: exit 2, file:line:col and a hint, in render, deploy and agent alike (one loader)', async () => {
+    const bad = mkdtempSync(join(tmpdir(), 'ff-ha-cli-alias-'))
+    try {
+      writeFileSync(join(bad, 'ff-ha.yaml'), 'name: *nope\n')
+      for (const args of [['render'], ['deploy', 'flows.json', '--profile', 'ff-ha.yaml', '--target', 'http://127.0.0.1:9'], ['agent', '--replica', 'app-0', '--profile', 'ff-ha.yaml']]) {
+        const r = await ffha(args, bad)
+        expect(r.exitCode, `${args[0]}: ${r.stderr}`).toBe(2)
+        const lines = r.stderr.trim().split('\n')
+        // The agent names the profile by its absolute path.
+        expect(lines[0]).toMatch(/^error (\/\S+\/)?ff-ha\.yaml:1:7 unresolved alias \*nope: no anchor &nope before it$/)
+        expect(lines[1]).toMatch(/^hint {2}define &nope/)
+        expect(r.stderr).not.toContain('internal error')
+        expect(r.stderr).not.toMatch(/\n\s+at /)
+      }
+    } finally {
+      rmSync(bad, {recursive: true, force: true})
+    }
+  })
+
+  it('--out a regular file, a symlink to a directory, an immutable parent: one line, exit 2 and a hint, or a render into the link\'s target', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'ff-ha-cli-out-'))
+    let immutable = ''
+    try {
+      writeFileSync(join(work, 'ff-ha.yaml'), 'name: app\n')
+      writeFileSync(join(work, 'afile'), 'mine\n')
+      const file = await ffha(['render', '--out', 'afile'], work)
+      expect(file.exitCode).toBe(2)
+      expect(file.stderr).toBe('error --out afile: is a file, not a directory\nhint  pass a directory for the rendered files, e.g. --out deploy')
+      expect(readFileSync(join(work, 'afile'), 'utf8')).toBe('mine\n')
+
+      mkdirSync(join(work, 'real'))
+      symlinkSync('real', join(work, 'link'))
+      const link = await ffha(['render', '--out', 'link'], work)
+      expect([link.exitCode, link.stderr]).toEqual([0, ''])
+      expect(lstatSync(join(work, 'link')).isSymbolicLink()).toBe(true)
+      expect(existsSync(join(work, 'real', 'compose.yaml'))).toBe(true)
+
+      immutable = join(work, 'locked')
+      mkdirSync(immutable)
+      const chattr = await execa('chattr', ['+i', immutable], {reject: false})
+      if (chattr.exitCode !== 0) {
+        immutable = ''
+        throw new Error(`NOT RUN: the immutable-directory case needs chattr as root on ext4-like file systems (${chattr.stderr || chattr.message}); run the suite as root`)
+      }
+      const locked = await ffha(['render', '--out', 'locked/deploy'], work)
+      expect(locked.exitCode).toBe(2)
+      const lines = locked.stderr.trim().split('\n')
+      expect(lines).toHaveLength(2)
+      expect(lines[0]).toMatch(/^error --out locked\/deploy: cannot write there: operation not permitted \(an immutable directory\? see lsattr\)/)
+      expect(lines[1]).toMatch(/^hint {2}render into a directory you can write/)
+    } finally {
+      if (immutable) await execa('chattr', ['-i', immutable], {reject: false})
+      rmSync(work, {recursive: true, force: true})
+    }
+  })
 })
+

@@ -32,6 +32,7 @@ const BAD: [string, string, string][] = [
   ['bundled broker is compose only', 'name: app\ntarget: kubernetes\nmqtt: {bundled: true}\n', 'ff-ha.yaml:3:17 mqtt.bundled: a bundled broker is rendered for compose only; on kubernetes set mqtt.broker to your broker'],
   ['settings that HA depends on cannot be overridden', 'name: app\nnodeRed:\n  settings:\n    apiMaxLength: 5mb\n    runtimeState: {enabled: false}\n', 'ff-ha.yaml:5:19 nodeRed.settings.runtimeState: is set by ff-ha and cannot be overridden: the agent starts and stops flows through the runtime state API'],
   ['static discovery needs replicas', 'name: app\ndeploy: {discovery: static}\n', 'ff-ha.yaml:2:9 deploy.replicas: static discovery needs a list of replicas ({name, url})'],
+  ['a rule about a field left to its default points at the field written', 'name: app\nfailover:\n  renewDeadlineMs: 5000\n', 'ff-ha.yaml:3:20 failover.leaseDurationMs: must be greater than renewDeadlineMs (5000): the holder must give up before others may take over (leaseDurationMs is not set: its default is 2000)'],
   // Unknown keys, with a did-you-mean.
   ['unknown top-level key', 'name: app\nreplica: 3\n', 'ff-ha.yaml:2:1 replica: unknown key (did you mean "replicas"?)'],
   ['unknown nested key', 'name: app\nhttp:\n  port: 1880\n  stiky: true\n', 'ff-ha.yaml:4:3 http.stiky: unknown key (did you mean "sticky"?)'],
@@ -48,6 +49,19 @@ const BAD: [string, string, string][] = [
   ['name missing', 'mode: hot-spare\n', 'ff-ha.yaml:1:1 name: is required'],
   ['not a mapping', '- a\n', 'ff-ha.yaml:1:1 the profile must be a YAML mapping (name: ..., mode: ...)'],
   ['duplicate key', 'name: app\nname: b\n', 'ff-ha.yaml:2:1 Map keys must be unique'],
+  // YAML aliases: a user's mistake or an alias bomb, never an internal error.
+  ['an alias with no anchor', 'name: *nope\n', 'ff-ha.yaml:1:7 unresolved alias *nope: no anchor &nope before it'],
+  ['an alias bomb', 'a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\nname: app\n', 'ff-ha.yaml:2:8 too many aliases: the anchors and aliases expand past 100 values (an alias bomb?)'],
+  ['a __proto__ key', 'name: app\nnodeRed: {settings: {__proto__: {x: 1}}}\n', 'ff-ha.yaml:2:22 __proto__: is not a valid key'],
+  // Numbers JavaScript cannot hold: say what is wrong with them.
+  ['a number too large to be finite', 'name: app\nreplicas: 1e400\n', 'ff-ha.yaml:2:11 replicas: 1e400 is not a finite number'],
+  ['not a number', 'name: app\nfailover: {statusPort: .nan}\n', 'ff-ha.yaml:2:24 failover.statusPort: .nan is not a finite number'],
+  ['an integer past 2^53', 'name: app\nreplicas: 99999999999999999999\n', 'ff-ha.yaml:2:11 replicas: 99999999999999999999 is too large'],
+  ['too many replicas', 'name: app\nreplicas: 21\n', 'ff-ha.yaml:2:11 replicas: must be at most 20'],
+  ['binary data in settings', 'name: app\nnodeRed: {settings: {b: !!binary aGVsbG8=}}\n', 'ff-ha.yaml:2:34 nodeRed.settings.b: must be JSON data (text, a number, true/false, null, a list or a mapping), not binary data'],
+  ['a lease file in the userDir', 'name: app\nfailover: {leaseFile: /data/lease.db}\n', 'ff-ha.yaml:2:23 failover.leaseFile: must not be under /data: its directory becomes a volume shared by all replicas, and that directory belongs to each replica or to the image'],
+  ['a lease file in /', 'name: app\nfailover: {leaseFile: /lease.db}\n', 'ff-ha.yaml:2:23 failover.leaseFile: must be in a directory, not in /: its directory is the volume that all replicas share'],
+  ['a name too long for a StatefulSet', `name: ${'a'.repeat(53)}\n`, 'ff-ha.yaml:1:7 name: must be at most 52 characters: Kubernetes labels the pods <name>-<revision hash>, at most 63'],
 ]
 
 describe('bad profiles: one line, file:line:col, the path, what to change', () => {
@@ -56,6 +70,8 @@ describe('bad profiles: one line, file:line:col, the path, what to change', () =
       const err = errorOf(text)
       expect(err.message).toBe(message)
       expect(err.exitCode).toBe(2)
+      // Every profile error says what to do next.
+      expect(err.hint, 'a hint').toMatch(/\w{3}/)
     })
   }
 
@@ -94,6 +110,24 @@ describe('render writes nothing for a bad profile', () => {
     expect(() => renderFromProfile({profileFile, outDir: join(dir, 'deploy')})).toThrow(/3:8 http.stiky: unknown key/)
     expect(readFileSync(join(dir, 'deploy', 'compose.yaml'), 'utf8')).toBe(before)
     expect(readdirSync(dir).sort()).toEqual(['deploy', 'ff-ha.yaml'])
+  })
+
+  it('a device, a huge file or a directory as the profile: refused with a hint, never read whole', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ff-ha-big-'))
+    dirs.push(dir)
+    const big = join(dir, 'big.yaml')
+    writeFileSync(big, `name: app\n${'# padding\n'.repeat(120_000)}`)
+    for (const [file, message] of [['/dev/zero', '/dev/zero: is larger than 1024 KiB: not a profile'], [big, `${big}: is larger than 1024 KiB: not a profile`], [dir, `${dir}: is a directory, not a profile`]]) {
+      let error: InputError | undefined
+      try {
+        loadProfile(file)
+      } catch (err) {
+        error = err as InputError
+      }
+      expect(error).toBeInstanceOf(InputError)
+      expect(error!.message).toBe(message)
+      expect(error!.hint).toBeTruthy()
+    }
   })
 
   it('a missing profile file says how to make one', () => {

@@ -38,11 +38,21 @@ describe('initProject', () => {
   }
 
   it('refuses bad choices before writing anything', () => {
-    expect(() => init({name: 'Orders_1'})).toThrow('--name Orders_1: must be a DNS-1123 label')
-    expect(() => init({broker: 'broker:1883'})).toThrow('--broker broker:1883: must be a URL')
+    expect(() => init({name: 'Orders_1'})).toThrow('--name "Orders_1": must be a DNS-1123 label')
+    expect(() => init({broker: 'broker:1883'})).toThrow('--broker "broker:1883": must be a URL')
+    expect(() => init({broker: 'mqtt://a:1883\nlistener 1'})).toThrow('--broker "mqtt://a:1883\\nlistener 1": must be a URL')
+    expect(() => init({flows: 'a\nb.json'})).toThrow('--flows "a\\nb.json": must be one line')
     expect(() => init({target: 'kubernetes', broker: 'bundled'})).toThrow('a bundled broker is rendered for compose only')
     expect(existsSync(join(dir, 'ff-ha.yaml'))).toBe(false)
     expect(existsSync(join(dir, 'deploy'))).toBe(false)
+  })
+
+  it('refuses --out that is a file, or the directory of the profile, before writing the profile', () => {
+    writeFileSync(join(dir, 'deploy'), 'mine\n')
+    expect(() => init()).toThrow(`--out ${join(dir, 'deploy')}: is a file, not a directory`)
+    expect(existsSync(join(dir, 'ff-ha.yaml'))).toBe(false)
+    expect(() => initProject({choices: choices(), profileFile: join(dir, 'ff-ha.yaml'), outDir: dir, force: true})).toThrow(/holds the profile|working directory/)
+    expect(existsSync(join(dir, 'ff-ha.yaml'))).toBe(false)
   })
 
   it('refuses to overwrite a profile or a non-empty output directory without force', () => {

@@ -82,7 +82,14 @@ export function nextSteps(profile: Profile, profileFile: string, outDir: string)
   const image = replicaImage(profile)
   const ns = profile.kubernetes.namespace
   return [
-    ...(profile.nodeRed.image ? [] : [`docker build -t <registry>/${image} ${outDir} && docker push <registry>/${image}   (then set nodeRed.image and render again)`]),
+    // The Secret needs its namespace before apply -k runs (even where the tree renders the Namespace object).
+    ...(ns === 'default' ? [] : [`kubectl create namespace ${ns}`]),
+    ...(profile.nodeRed.image
+      ? []
+      : [
+          `docker build -t <registry>/${image} ${outDir} && docker push <registry>/${image}`,
+          `set nodeRed.image: <registry>/${image} in ${profileFile}, then ff-ha render --profile ${profileFile}`,
+        ]),
     `kubectl -n ${ns} create secret generic ${profile.secrets.kubernetesSecret} --from-literal=${SECRET_KEYS.adminToken}="$(openssl rand -hex 32)" --from-literal=${SECRET_KEYS.credentialSecret}="$(openssl rand -hex 32)"`,
     `kubectl apply -k ${outDir}`,
     deploy,

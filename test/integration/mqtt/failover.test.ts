@@ -1,0 +1,131 @@
+// Hot-spare failover with the broker as a fence: one fixed client id, a persistent session. A message arrives,
+// the flow holds it, the active replica is SIGKILLed between receive and completion, the spare starts its
+// flows with the same client id. With `ff-ha mqtt in` the broker redelivers the message to the spare, which
+// handles it (msg.redelivered true). With core `mqtt in` (the control) the message was acked on arrival and
+// is gone. Real Mosquitto, real Node-RED processes launched with the rendered settings.js (which adds ff-ha's
+// nodes directory). Loss is shown by order, not by waiting: a sentinel published after the spare connected
+// is handled after anything the broker had queued before it.
+import mqtt, {type MqttClient} from 'mqtt'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import type {FlowNode} from '../../../src/admin/types.js'
+import type {NodeRedMajor} from '../../../src/nodered/runtime.js'
+import {startReplicas, type TestCluster} from '../../support/replicas.js'
+import {at, brokerConfig, startMosquitto, type TestBroker} from './broker.js'
+
+type Marker = {id: string; port: string; redelivered: boolean; stage: 'received' | 'handled'}
+
+let broker: TestBroker
+let observer: MqttClient
+const markers: Marker[] = []
+
+beforeAll(async () => {
+  broker = await startMosquitto()
+  observer = await mqtt.connectAsync(broker.url, {clientId: 'observer-' + process.pid, clean: true})
+  await observer.subscribeAsync('it/+/received', {qos: 1})
+  await observer.subscribeAsync('it/+/handled', {qos: 1})
+  observer.on('message', (topic, payload) => {
+    const m = JSON.parse(payload.toString())
+    markers.push({...m, stage: topic.endsWith('/received') ? 'received' : 'handled'})
+  })
+})
+
+afterAll(async () => {
+  await observer?.endAsync()
+  await broker?.stop()
+})
+
+/**
+ * input -> mark (publishes it/<case>/received at once) and hold (waits 5 s when payload.hold, then publishes
+ * it/<case>/handled and calls done()). Both replicas run the same flows, as in hot-spare mode.
+ */
+function flows(inputType: 'ff-ha mqtt in' | 'mqtt in', name: string): FlowNode[] {
+  const marker = (stage: string) =>
+    `{topic: 'it/${name}/${stage}', payload: {id: msg.payload.id, port: env.get('FF_HA_NODE_RED_PORT'), redelivered: msg.redelivered === true}}`
+  return [
+    {id: 'tab', type: 'tab', label: 'mqtt'},
+    brokerConfig(broker.port, `ff-ha-it-${name}`),
+    at({id: 'in', type: inputType, topic: `it/${name}/in`, qos: '1', datatype: 'json', broker: 'broker', nodeTimeout: 30, inflight: 10, wires: [['mark', 'hold']]}),
+    at({id: 'mark', type: 'function', func: `return ${marker('received')};`, outputs: 1, wires: [['out']]}),
+    at({
+      id: 'hold', type: 'function', outputs: 1, wires: [['out']],
+      func: `setTimeout(() => { node.send(${marker('handled')}); node.done() }, msg.payload.hold ? 5000 : 0);\nreturn null;`,
+    }),
+    at({id: 'out', type: 'mqtt out', broker: 'broker', qos: '1', retain: 'false', wires: []}),
+  ]
+}
+
+async function until<T>(what: string, find: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const found = find()
+    if (found !== undefined) return found
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; markers: ${JSON.stringify(markers)}`)
+    await new Promise(r => setTimeout(r, 25))
+  }
+}
+
+const seen = (id: string, stage: Marker['stage'], port?: number) =>
+  markers.find(m => m.id === id && m.stage === stage && (port === undefined || m.port === String(port)))
+
+/** Publish `id` until a replica's flow reports it handled (the subscription exists once one is). */
+async function warmUp(topic: string, id: string, port: number): Promise<void> {
+  const deadline = Date.now() + 30_000
+  while (!seen(id, 'handled', port)) {
+    if (Date.now() > deadline) throw new Error(`replica on port ${port} never handled ${id}; markers: ${JSON.stringify(markers)}`)
+    await observer.publishAsync(topic, JSON.stringify({id}), {qos: 1})
+    await new Promise(r => setTimeout(r, 300))
+  }
+}
+
+/** The drill: hold m1 on replica 0, SIGKILL it, start replica 1, publish a sentinel; return what replica 1 saw. */
+async function killBetweenReceiveAndCompletion(cluster: TestCluster, inputType: 'ff-ha mqtt in' | 'mqtt in', name: string) {
+  const [active, spare] = cluster.replicas
+  const topic = `it/${name}/in`
+  for (const r of cluster.replicas) await r.client.postFlows(flows(inputType, name))
+  await active.client.setFlowsState('start')
+  await warmUp(topic, `${name}-warm`, active.port)
+
+  await observer.publishAsync(topic, JSON.stringify({id: `${name}-m1`, hold: true}), {qos: 1})
+  await until(`${name}-m1 received by the active`, () => seen(`${name}-m1`, 'received', active.port))
+  await cluster.kill(0)
+  // The invariant the drill rests on: the active never finished m1.
+  expect(seen(`${name}-m1`, 'handled', active.port)).toBeUndefined()
+
+  expect(await spare.client.getFlowsState()).toBe('stop')
+  await spare.client.setFlowsState('start')
+  await warmUp(topic, `${name}-sentinel`, spare.port)
+  return {spare, m1: () => markers.filter(m => m.id === `${name}-m1` && m.port === String(spare.port))}
+}
+
+for (const major of [4, 5] as NodeRedMajor[]) {
+  describe(`Node-RED ${major}: a replica killed between receive and completion`, () => {
+    let cluster: TestCluster
+    beforeAll(async () => {
+      cluster = await startReplicas(2, {major, prefix: `mqtt-nr${major}`})
+    }, 120_000)
+    afterAll(async () => {
+      await cluster?.stop()
+    })
+
+    it('ff-ha mqtt in: the broker redelivers the unfinished message to the new active, which handles it', async () => {
+      const {m1} = await killBetweenReceiveAndCompletion(cluster, 'ff-ha mqtt in', `ffha${major}`)
+      // Queued before the sentinel, so received before it; handled after its 5 s hold.
+      expect(m1().find(m => m.stage === 'received')).toMatchObject({redelivered: true})
+      const handled = await until('m1 handled by the new active', () => m1().find(m => m.stage === 'handled'))
+      expect(handled.redelivered).toBe(true)
+    }, 120_000)
+
+    if (major === 4) {
+      it('control: core mqtt in acked on arrival, so the killed replica took the message with it', async () => {
+        // Fresh roles: replica 0 back (booting stopped), replica 1's flows stopped.
+        await cluster.restart(0)
+        await cluster.replicas[1].client.setFlowsState('stop')
+        const {spare} = await killBetweenReceiveAndCompletion(cluster, 'mqtt in', 'core')
+        // The sentinel, published after the new active subscribed, is handled: anything still queued for the
+        // session would have been delivered before it.
+        expect(seen('core-sentinel', 'handled', spare.port)).toBeDefined()
+        expect(markers.filter(m => m.id === 'core-m1' && m.port === String(spare.port))).toEqual([])
+      }, 120_000)
+    }
+  })
+}

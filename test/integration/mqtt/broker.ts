@@ -60,6 +60,6 @@ export function brokerConfig(port: number, clientid: string, extra: Record<strin
 }
 
 /** A flow node with a position (Node-RED treats nodes without x/y as config nodes). */
-export function at(node: Record<string, unknown>): FlowNode {
-  return {x: 100, y: 100, z: 'tab', ...node} as FlowNode
+export function at(node: FlowNode): FlowNode {
+  return {x: 100, y: 100, z: 'tab', ...node}
 }

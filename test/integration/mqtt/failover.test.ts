@@ -116,6 +116,33 @@ for (const major of [4, 5] as NodeRedMajor[]) {
     }, 120_000)
 
     if (major === 4) {
+      it('several in flight: acks leave in arrival order, so a finished message behind an unfinished one is redelivered too (a counted duplicate)', async () => {
+        await cluster.restart(0)
+        await cluster.replicas[1].client.setFlowsState('stop')
+        const [active, spare] = cluster.replicas
+        const name = 'window'
+        const topic = `it/${name}/in`
+        for (const r of cluster.replicas) await r.client.postFlows(flows('ff-ha mqtt in', name))
+        await active.client.setFlowsState('start')
+        await warmUp(topic, `${name}-warm`, active.port)
+
+        // a1..a3 are held 5 s each; b is finished at once, behind them.
+        for (const id of ['a1', 'a2', 'a3']) await observer.publishAsync(topic, JSON.stringify({id, hold: true}), {qos: 1})
+        await observer.publishAsync(topic, JSON.stringify({id: 'b'}), {qos: 1})
+        await until('b handled by the active', () => seen('b', 'handled', active.port))
+        // All three held messages are in the flow at once (more than one in flight on one subscription).
+        for (const id of ['a1', 'a2', 'a3']) expect(seen(id, 'received', active.port)).toBeDefined()
+        await cluster.kill(0)
+        for (const id of ['a1', 'a2', 'a3']) expect(seen(id, 'handled', active.port)).toBeUndefined()
+
+        await spare.client.setFlowsState('start')
+        await warmUp(topic, `${name}-sentinel`, spare.port)
+        const redelivered = markers.filter(m => m.port === String(spare.port) && m.stage === 'received' && ['a1', 'a2', 'a3', 'b'].includes(m.id))
+        expect(redelivered.map(m => m.id)).toEqual(['a1', 'a2', 'a3', 'b'])
+        expect(redelivered.every(m => m.redelivered)).toBe(true)
+        for (const id of ['a1', 'a2', 'a3']) await until(`${id} handled by the new active`, () => seen(id, 'handled', spare.port))
+      }, 120_000)
+
       it('control: core mqtt in acked on arrival, so the killed replica took the message with it', async () => {
         // Fresh roles: replica 0 back (booting stopped), replica 1's flows stopped.
         await cluster.restart(0)

@@ -39,6 +39,8 @@ module.exports = function (RED) {
     if (node.qos === 2) {
       node.warn('ff-ha mqtt in: QoS 2 is acknowledged (PUBCOMP) after the flow, but MQTT.js sends PUBREC on arrival and keeps the message in memory: a replica crash between the two loses it. Use QoS 1 for at-least-once across failover.')
     }
+    // Messages this node put into the flow that are not finished yet.
+    const outstanding = new Set()
     const tracker = completionTracker(RED)
     tracker.retain()
 
@@ -67,6 +69,8 @@ module.exports = function (RED) {
       const slot = queue.claim(packet)
       counters.inFlight++
       msg._msgid = RED.util.generateId()
+      const claim = {queue, slot, msgid: msg._msgid}
+      outstanding.add(claim)
       const entry = tracker.track(msg._msgid, {
         timeoutMs: node.timeoutMs,
         onTimeout(record) {
@@ -75,6 +79,7 @@ module.exports = function (RED) {
           showTimeouts()
         },
         onFinished(summary) {
+          outstanding.delete(claim)
           counters.inFlight--
           counters.acked++
           counters.errors += summary.errors
@@ -136,6 +141,11 @@ module.exports = function (RED) {
     node.on('close', function (removed, done) {
       // Unfinished messages are not acked: the broker redelivers them on the next connection with this
       // client id (persistent session) or to another subscriber.
+      for (const claim of outstanding) {
+        tracker.forget(claim.msgid)
+        claim.queue.abandon(claim.slot)
+      }
+      outstanding.clear()
       tracker.release()
       stats.delete(node.id)
       if (node.brokerConn) {

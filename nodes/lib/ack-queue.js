@@ -69,6 +69,22 @@ class AckQueue {
     this.flush()
   }
 
+  /**
+   * Give up a claim without acking (the node that claimed it closed before the flow finished it). The message
+   * stays unacked at the broker, which redelivers it on the next connection; it no longer holds back the acks
+   * of later messages on this one (MQTT wants acks in order, but a stalled connection is worse, and brokers
+   * accept it).
+   */
+  abandon(slot) {
+    if (--slot.refs > 0) return
+    const i = this.order.indexOf(slot)
+    if (i >= 0) this.order.splice(i, 1)
+    slot.live = false
+    this.dropped++
+    if (slot.resume) this.resumeOne(slot)
+    this.flush()
+  }
+
   onHandleMessage(packet, callback, original) {
     const slot = this.claims.get(packet)
     if (!slot || !slot.live) return original.call(this.client, packet, callback)

@@ -68,6 +68,14 @@ class CompletionTracker {
     return entry
   }
 
+  /** Stop following msgid without finishing it (its source closed). */
+  forget(msgid) {
+    const entry = this.entries.get(msgid)
+    if (!entry) return
+    entry.finished = true
+    this.entries.delete(msgid)
+  }
+
   onPreDeliver(ev) {
     const entry = this.entries.get(ev.msg && ev.msg._msgid)
     if (!entry) return

@@ -143,6 +143,30 @@ for (const major of [4, 5] as NodeRedMajor[]) {
         for (const id of ['a1', 'a2', 'a3']) await until(`${id} handled by the new active`, () => seen(id, 'handled', spare.port))
       }, 120_000)
 
+      it('a redeploy of the input while it holds a message does not stall the connection\'s later acks', async () => {
+        await cluster.restart(0)
+        await cluster.replicas[1].client.setFlowsState('stop')
+        const [active] = cluster.replicas
+        const name = 'redeploy'
+        const topic = `it/${name}/in`
+        const deployed = flows('ff-ha mqtt in', name)
+        await active.client.postFlows(deployed)
+        await active.client.setFlowsState('start')
+        await warmUp(topic, `${name}-warm`, active.port)
+        await observer.publishAsync(topic, JSON.stringify({id: `${name}-held`, hold: true}), {qos: 1})
+        await until('the held message received', () => seen(`${name}-held`, 'received', active.port))
+
+        // Change only the input: a 'nodes' deploy restarts it; the broker connection (kept by mqtt out) stays.
+        const changed = deployed.map(n => (n.id === 'in' ? {...n, name: 'renamed'} : n))
+        const {rev} = await active.client.getFlows()
+        await active.client.postFlows(changed, {rev, type: 'nodes'})
+        await warmUp(topic, `${name}-warm2`, active.port)
+        // More than the window (10): a held-back head would block the reader after ten.
+        const ids = Array.from({length: 15}, (_, i) => `${name}-after-${i}`)
+        for (const id of ids) await observer.publishAsync(topic, JSON.stringify({id}), {qos: 1})
+        for (const id of ids) await until(`${id} handled`, () => seen(id, 'handled', active.port))
+      }, 120_000)
+
       it('control: core mqtt in acked on arrival, so the killed replica took the message with it', async () => {
         // Fresh roles: replica 0 back (booting stopped), replica 1's flows stopped.
         await cluster.restart(0)

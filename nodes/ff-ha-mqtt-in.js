@@ -66,28 +66,32 @@ module.exports = function (RED) {
         return
       }
       const queue = ackQueue(client, {window: node.window})
-      const slot = queue.claim(packet)
-      counters.inFlight++
-      msg._msgid = RED.util.generateId()
-      const claim = {queue, slot, msgid: msg._msgid}
+      const claim = {queue, slot: null, msgid: null, enter: null}
+      claim.enter = () => {
+        // Let into the flow (now, or when the window had room): the node timeout counts from here.
+        claim.msgid = msg._msgid = RED.util.generateId()
+        counters.inFlight++
+        const entry = tracker.track(msg._msgid, {
+          timeoutMs: node.timeoutMs,
+          onTimeout(record) {
+            counters.timedOut++
+            node.warn(`ff-ha mqtt in: node ${record.nodeId} (${record.type}${record.name ? ' "' + record.name + '"' : ''}) did not finish message ${packet.messageId} on ${topic} within ${node.timeoutMs / 1000} s; acknowledging it without that node`)
+            showTimeouts()
+          },
+          onFinished(summary) {
+            outstanding.delete(claim)
+            counters.inFlight--
+            counters.acked++
+            counters.errors += summary.errors
+            queue.release(claim.slot)
+          },
+        })
+        node.send(msg)
+        entry.sent()
+      }
       outstanding.add(claim)
-      const entry = tracker.track(msg._msgid, {
-        timeoutMs: node.timeoutMs,
-        onTimeout(record) {
-          counters.timedOut++
-          node.warn(`ff-ha mqtt in: node ${record.nodeId} (${record.type}${record.name ? ' "' + record.name + '"' : ''}) did not finish message ${packet.messageId} on ${topic} within ${node.timeoutMs / 1000} s; acknowledging it without that node`)
-          showTimeouts()
-        },
-        onFinished(summary) {
-          outstanding.delete(claim)
-          counters.inFlight--
-          counters.acked++
-          counters.errors += summary.errors
-          queue.release(slot)
-        },
-      })
-      node.send(msg)
-      entry.sent()
+      claim.slot = queue.claim(packet, claim.enter)
+      queue.admit()
     }
 
     function toMessage(topic, payload, packet) {
@@ -142,8 +146,10 @@ module.exports = function (RED) {
       // Unfinished messages are not acked: the broker redelivers them on the next connection with this
       // client id (persistent session) or to another subscriber.
       for (const claim of outstanding) {
-        tracker.forget(claim.msgid)
-        claim.queue.abandon(claim.slot)
+        if (claim.msgid) {
+          tracker.forget(claim.msgid)
+          claim.queue.abandon(claim.slot)
+        } else claim.queue.abandonWaiting(claim.enter)
       }
       outstanding.clear()
       tracker.release()

@@ -1,5 +1,6 @@
 'use strict'
-// Acknowledge QoS 1/2 messages in arrival order, each only when the flow has finished with it.
+// Acknowledge QoS 1/2 messages in arrival order, each only when the flow has finished with it, with at most
+// `window` messages in the flow at once.
 //
 // MQTT (3.1.1 and 5, section 4.6) wants PUBACKs in the order the PUBLISHes arrived, so a message is acked when
 // it and every message before it on the connection are finished: what the broker still holds unacked after a
@@ -7,11 +8,13 @@
 //
 // MQTT.js calls client.handleMessage(packet, callback) and sends the PUBACK (QoS 1) or PUBCOMP (QoS 2, after
 // PUBREL) in that callback; it reads no further packet from the socket until then. handleMessage is MQTT.js's
-// documented override point. Holding its callback alone gives one message in flight per connection. For more,
-// the queue calls back at once and holds the ack packet instead, by wrapping the client's own _sendPacket
-// (internal to MQTT.js, present in 5.15 and 5.16, which Node-RED 4.1.8 and 5.0.7 ship); while `window`
-// messages are unacked it holds the socket reader's continuation, so the broker's flow is back-pressured by
-// TCP. Without _sendPacket it falls back to holding the callback (window 1).
+// documented override point, but holding its callback holds the socket reader: the PUBACKs that an `mqtt out`
+// on the same connection waits for (to call done()) and the keepalive's PINGRESP are not read either, a
+// deadlock that only the node timeout breaks. So the queue calls back at once and holds the ack packet
+// instead, by wrapping the client's own _sendPacket (internal to MQTT.js, present in 5.15 and 5.16, which
+// Node-RED 4.1.8 and 5.0.7 ship). The reader never waits; messages beyond the window wait here, unacked, until
+// a slot frees; the broker's own in-flight limit (Mosquitto max_inflight_messages, MQTT v5 Receive Maximum)
+// bounds how many it sends before acks. Without _sendPacket the queue falls back to holding the callback.
 //
 // A connection that closes takes its unacked messages with it: their acks are dropped, never sent on the next
 // connection (where the same packet id may name another message); the broker redelivers them there.
@@ -25,6 +28,8 @@ class AckQueue {
     this.order = [] // claimed packets, in arrival order, not yet acked
     this.claims = new WeakMap() // packet -> slot
     this.awaitingAck = new Map() // messageId -> slot, between handleMessage and the ack packet
+    this.waiting = [] // claims not yet let into the flow: {slot, enter}
+    this.active = 0 // claims in the flow and not finished
     this.acked = 0
     this.dropped = 0
     this.intercept = typeof client._sendPacket === 'function'
@@ -41,48 +46,75 @@ class AckQueue {
         if (!slot) return send.call(this, packet, cb, ...rest)
         queue.awaitingAck.delete(packet.messageId)
         slot.ack = () => queue.sendAck(packet)
-        // The reader may go on while fewer than `window` messages are unacked.
-        if (queue.order.length <= queue.window || !queue.order.includes(slot)) {
-          if (cb) cb()
-        } else slot.resume = cb
+        // The reader goes on at once: see the header.
+        if (cb) cb()
         queue.flush()
       }
     }
     client.on('close', () => this.dropAll())
   }
 
-  /** Claim a message seen in a 'message' event; returns a slot to release when the flow is done. */
-  claim(packet) {
+  /**
+   * Claim a message seen in a 'message' event. `enter()` puts it into the flow when the window has room
+   * (arrival order; call admit() after keeping the slot). Returns the slot to release when the flow is done.
+   */
+  claim(packet, enter) {
     let slot = this.claims.get(packet)
     if (!slot) {
-      slot = {packet, refs: 0, finished: false, ack: null, resume: null, live: true}
+      slot = {packet, refs: 0, finished: false, ack: null, live: true}
       this.claims.set(packet, slot)
       this.order.push(slot)
     }
     slot.refs++
+    this.waiting.push({slot, enter})
     return slot
   }
 
+  admit() {
+    while (this.waiting.length > 0 && this.active < this.window) {
+      const {slot, enter} = this.waiting.shift()
+      if (!slot.live) continue
+      this.active++
+      enter()
+    }
+  }
+
+  /** The flow is done with one claim of the slot. */
   release(slot) {
-    if (--slot.refs > 0) return
-    slot.finished = true
+    this.active--
+    if (--slot.refs <= 0) slot.finished = true
     this.flush()
+    this.admit()
   }
 
   /**
-   * Give up a claim without acking (the node that claimed it closed before the flow finished it). The message
-   * stays unacked at the broker, which redelivers it on the next connection; it no longer holds back the acks
-   * of later messages on this one (MQTT wants acks in order, but a stalled connection is worse, and brokers
-   * accept it).
+   * Give up a claim that is in the flow without acking (the node that claimed it closed before the flow
+   * finished it). The message stays unacked at the broker, which redelivers it on the next connection; it no
+   * longer holds back the acks of later messages on this one (MQTT wants acks in order, but a stalled
+   * connection is worse, and brokers accept it).
    */
   abandon(slot) {
-    if (--slot.refs > 0) return
-    const i = this.order.indexOf(slot)
-    if (i >= 0) this.order.splice(i, 1)
-    slot.live = false
-    this.dropped++
-    if (slot.resume) this.resumeOne(slot)
+    this.active--
+    this.dropClaim(slot)
+  }
+
+  /** Forget a claim not let into the flow yet (its node closed): the same as abandon, before the flow. */
+  abandonWaiting(enter) {
+    const i = this.waiting.findIndex(w => w.enter === enter)
+    if (i < 0) return
+    const [w] = this.waiting.splice(i, 1)
+    this.dropClaim(w.slot)
+  }
+
+  dropClaim(slot) {
+    if (--slot.refs <= 0) {
+      const i = this.order.indexOf(slot)
+      if (i >= 0) this.order.splice(i, 1)
+      slot.live = false
+      this.dropped++
+    }
     this.flush()
+    this.admit()
   }
 
   onHandleMessage(packet, callback, original) {
@@ -103,20 +135,7 @@ class AckQueue {
       slot.live = false
       this.acked++
       slot.ack()
-      if (slot.resume) this.resumeOne(slot)
     }
-    // Let a held reader go on once the window has room again.
-    for (const slot of this.order) {
-      if (this.order.length <= this.window) {
-        if (slot.resume) this.resumeOne(slot)
-      }
-    }
-  }
-
-  resumeOne(slot) {
-    const resume = slot.resume
-    slot.resume = null
-    resume()
   }
 
   dropAll() {
@@ -126,10 +145,8 @@ class AckQueue {
     }
     this.order = []
     this.awaitingAck.clear()
-  }
-
-  get inFlight() {
-    return this.order.length
+    // Claims not let in yet belong to the closed connection too: the broker redelivers them.
+    this.waiting = []
   }
 }
 

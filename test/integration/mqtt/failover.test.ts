@@ -38,17 +38,18 @@ afterAll(async () => {
  * input -> mark (publishes it/<case>/received at once) and hold (waits 5 s when payload.hold, then publishes
  * it/<case>/handled and calls done()). Both replicas run the same flows, as in hot-spare mode.
  */
-function flows(inputType: 'ff-ha mqtt in' | 'mqtt in', name: string): FlowNode[] {
+function flows(inputType: 'ff-ha mqtt in' | 'mqtt in', name: string, nodeTimeout = 30): FlowNode[] {
   const marker = (stage: string) =>
     `{topic: 'it/${name}/${stage}', payload: {id: msg.payload.id, port: env.get('FF_HA_NODE_RED_PORT'), redelivered: msg.redelivered === true}}`
   return [
     {id: 'tab', type: 'tab', label: 'mqtt'},
     brokerConfig(broker.port, `ff-ha-it-${name}`),
-    at({id: 'in', type: inputType, topic: `it/${name}/in`, qos: '1', datatype: 'json', broker: 'broker', nodeTimeout: 30, inflight: 10, wires: [['mark', 'hold']]}),
+    at({id: 'in', type: inputType, topic: `it/${name}/in`, qos: '1', datatype: 'json', broker: 'broker', nodeTimeout, inflight: 10, wires: [['mark', 'hold']]}),
     at({id: 'mark', type: 'function', func: `return ${marker('received')};`, outputs: 1, wires: [['out']]}),
     at({
       id: 'hold', type: 'function', outputs: 1, wires: [['out']],
-      func: `setTimeout(() => { node.send(${marker('handled')}); node.done() }, msg.payload.hold ? 5000 : 0);\nreturn null;`,
+      // payload.never: a node that never calls done() (the input's nodeTimeout finishes the message).
+      func: `if (msg.payload.never) return null;\nsetTimeout(() => { node.send(${marker('handled')}); node.done() }, msg.payload.hold ? 5000 : 0);\nreturn null;`,
     }),
     at({id: 'out', type: 'mqtt out', broker: 'broker', qos: '1', retain: 'false', wires: []}),
   ]
@@ -165,6 +166,34 @@ for (const major of [4, 5] as NodeRedMajor[]) {
         const ids = Array.from({length: 15}, (_, i) => `${name}-after-${i}`)
         for (const id of ids) await observer.publishAsync(topic, JSON.stringify({id}), {qos: 1})
         for (const id of ids) await until(`${id} handled`, () => seen(id, 'handled', active.port))
+      }, 120_000)
+
+      it('a node that never calls done() is timed out, counted in the stats, and does not hold back later messages', async () => {
+        await cluster.restart(0)
+        await cluster.replicas[1].client.setFlowsState('stop')
+        const [active] = cluster.replicas
+        const name = 'never'
+        const topic = `it/${name}/in`
+        await active.client.postFlows(flows('ff-ha mqtt in', name, 1))
+        await active.client.setFlowsState('start')
+        await warmUp(topic, `${name}-warm`, active.port)
+        await observer.publishAsync(topic, JSON.stringify({id: `${name}-stuck`, never: true}), {qos: 1})
+        const ids = Array.from({length: 15}, (_, i) => `${name}-after-${i}`)
+        for (const id of ids) await observer.publishAsync(topic, JSON.stringify({id}), {qos: 1})
+        for (const id of ids) await until(`${id} handled`, () => seen(id, 'handled', active.port))
+        const deadline = Date.now() + 15_000
+        let counters: Record<string, number> | undefined
+        while (Date.now() < deadline) {
+          const res = await fetch(new URL('ff-ha/mqtt-in/stats', active.url), {headers: {Authorization: `Bearer ${cluster.token}`}})
+          expect(res.status).toBe(200)
+          counters = ((await res.json()) as Record<string, Record<string, number>>).in
+          if (counters.timedOut >= 1 && counters.inFlight === 0) break
+          await new Promise(r => setTimeout(r, 200))
+        }
+        // Exactly one: the stuck message. More would mean the held head stalled the others (the mqtt out on the
+        // same connection waits for PUBACKs that a held socket reader never reads).
+        expect(counters).toMatchObject({timedOut: 1, inFlight: 0, errors: 0})
+        expect(counters!.acked).toBe(counters!.received)
       }, 120_000)
 
       it('control: core mqtt in acked on arrival, so the killed replica took the message with it', async () => {

@@ -9,7 +9,6 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 const require = createRequire(import.meta.url)
-if (process.env.DBG) require('/tmp/dbg-tracker.cjs')
 const {CompletionTracker} = require('../../../nodes/lib/completion.js')
 
 type Summary = {timedOut: number; errors: number}

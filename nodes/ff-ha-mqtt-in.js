@@ -25,7 +25,7 @@ module.exports = function (RED) {
     const window = parseInt(config.inflight, 10)
     node.window = window > 0 ? window : DEFAULT_WINDOW
     node.brokerConn = RED.nodes.getNode(config.broker)
-    const counters = {received: 0, acked: 0, redelivered: 0, timedOut: 0, errors: 0, inFlight: 0}
+    const counters = {received: 0, finished: 0, redelivered: 0, timedOut: 0, errors: 0, inFlight: 0}
     stats.set(node.id, counters)
 
     if (!node.brokerConn) {
@@ -81,7 +81,7 @@ module.exports = function (RED) {
           onFinished(summary) {
             outstanding.delete(claim)
             counters.inFlight--
-            counters.acked++
+            counters.finished++
             counters.errors += summary.errors
             queue.release(claim.slot)
           },

@@ -38,13 +38,13 @@ afterAll(async () => {
  * input -> mark (publishes it/<case>/received at once) and hold (waits 5 s when payload.hold, then publishes
  * it/<case>/handled and calls done()). Both replicas run the same flows, as in hot-spare mode.
  */
-function flows(inputType: 'ff-ha mqtt in' | 'mqtt in', name: string, nodeTimeout = 30): FlowNode[] {
+function flows(inputType: 'ff-ha mqtt in' | 'mqtt in', name: string, nodeTimeout = 30, qos = '1'): FlowNode[] {
   const marker = (stage: string) =>
     `{topic: 'it/${name}/${stage}', payload: {id: msg.payload.id, port: env.get('FF_HA_NODE_RED_PORT'), redelivered: msg.redelivered === true}}`
   return [
     {id: 'tab', type: 'tab', label: 'mqtt'},
     brokerConfig(broker.port, `ff-ha-it-${name}`),
-    at({id: 'in', type: inputType, topic: `it/${name}/in`, qos: '1', datatype: 'json', broker: 'broker', nodeTimeout, inflight: 10, wires: [['mark', 'hold']]}),
+    at({id: 'in', type: inputType, topic: `it/${name}/in`, qos, datatype: 'json', broker: 'broker', nodeTimeout, inflight: 10, wires: [['mark', 'hold']]}),
     at({id: 'mark', type: 'function', func: `return ${marker('received')};`, outputs: 1, wires: [['out']]}),
     at({
       id: 'hold', type: 'function', outputs: 1, wires: [['out']],
@@ -96,6 +96,18 @@ async function killBetweenReceiveAndCompletion(cluster: TestCluster, inputType: 
   await spare.client.setFlowsState('start')
   await warmUp(topic, `${name}-sentinel`, spare.port)
   return {spare, m1: () => markers.filter(m => m.id === `${name}-m1` && m.port === String(spare.port))}
+}
+
+/** The input's counters from GET /ff-ha/mqtt-in/stats once nothing is in flight (and `also` holds). */
+async function settledStats(cluster: TestCluster, url: string, also: (c: Record<string, number>) => boolean = () => true) {
+  const deadline = Date.now() + 15_000
+  for (;;) {
+    const res = await fetch(new URL('ff-ha/mqtt-in/stats', url), {headers: {Authorization: `Bearer ${cluster.token}`}})
+    expect(res.status).toBe(200)
+    const counters = ((await res.json()) as Record<string, Record<string, number>>).in
+    if ((counters.inFlight === 0 && also(counters)) || Date.now() > deadline) return counters
+    await new Promise(r => setTimeout(r, 200))
+  }
 }
 
 for (const major of [4, 5] as NodeRedMajor[]) {
@@ -181,19 +193,37 @@ for (const major of [4, 5] as NodeRedMajor[]) {
         const ids = Array.from({length: 15}, (_, i) => `${name}-after-${i}`)
         for (const id of ids) await observer.publishAsync(topic, JSON.stringify({id}), {qos: 1})
         for (const id of ids) await until(`${id} handled`, () => seen(id, 'handled', active.port))
-        const deadline = Date.now() + 15_000
-        let counters: Record<string, number> | undefined
-        while (Date.now() < deadline) {
-          const res = await fetch(new URL('ff-ha/mqtt-in/stats', active.url), {headers: {Authorization: `Bearer ${cluster.token}`}})
-          expect(res.status).toBe(200)
-          counters = ((await res.json()) as Record<string, Record<string, number>>).in
-          if (counters.timedOut >= 1 && counters.inFlight === 0) break
-          await new Promise(r => setTimeout(r, 200))
-        }
+        const counters = await settledStats(cluster, active.url, c => c.timedOut >= 1)
         // Exactly one: the stuck message. More would mean the held head stalled the others (the mqtt out on the
         // same connection waits for PUBACKs that a held socket reader never reads).
         expect(counters).toMatchObject({timedOut: 1, inFlight: 0, errors: 0})
-        expect(counters!.acked).toBe(counters!.received)
+        expect(counters.finished).toBe(counters.received)
+
+        // The acks really left: after a kill, the new active with the same client id gets none of them again.
+        await cluster.kill(0)
+        const spare = cluster.replicas[1]
+        await spare.client.postFlows(flows('ff-ha mqtt in', name, 1))
+        await spare.client.setFlowsState('start')
+        await warmUp(topic, `${name}-sentinel`, spare.port)
+        expect(markers.filter(m => m.port === String(spare.port) && m.id.startsWith(`${name}-`) && !m.id.endsWith('-sentinel'))).toEqual([])
+        await spare.client.setFlowsState('stop')
+      }, 120_000)
+
+      it('QoS 2: messages are handled and completed (PUBCOMP after the flow) without stalling', async () => {
+        await cluster.restart(0)
+        const [active] = cluster.replicas
+        const name = 'qos2'
+        const topic = `it/${name}/in`
+        await active.client.postFlows(flows('ff-ha mqtt in', name, 30, '2'))
+        await active.client.setFlowsState('start')
+        await warmUp(topic, `${name}-warm`, active.port)
+        const ids = Array.from({length: 15}, (_, i) => `${name}-${i}`)
+        for (const id of ids) await observer.publishAsync(topic, JSON.stringify({id}), {qos: 2})
+        for (const id of ids) await until(`${id} handled`, () => seen(id, 'handled', active.port))
+        const counters = await settledStats(cluster, active.url)
+        expect(counters).toMatchObject({timedOut: 0, errors: 0, inFlight: 0})
+        expect(counters.received).toBeGreaterThanOrEqual(16)
+        expect(counters.finished).toBe(counters.received)
       }, 120_000)
 
       it('control: core mqtt in acked on arrival, so the killed replica took the message with it', async () => {

@@ -12,7 +12,7 @@ import type {NodeRedMajor} from '../../../src/nodered/runtime.js'
 import {startReplicas, type TestCluster} from '../../support/replicas.js'
 import {at, brokerConfig, startMosquitto, type TestBroker} from './broker.js'
 
-type Marker = {id: string; port: string; redelivered: boolean; stage: 'received' | 'handled'}
+type Marker = {id: string; port: string; redelivered: boolean; key?: string; stage: 'received' | 'handled'}
 
 let broker: TestBroker
 let observer: MqttClient
@@ -40,7 +40,7 @@ afterAll(async () => {
  */
 function flows(inputType: 'ff-ha mqtt in' | 'mqtt in', name: string, nodeTimeout = 30, qos = '1'): FlowNode[] {
   const marker = (stage: string) =>
-    `{topic: 'it/${name}/${stage}', payload: {id: msg.payload.id, port: env.get('FF_HA_NODE_RED_PORT'), redelivered: msg.redelivered === true}}`
+    `{topic: 'it/${name}/${stage}', payload: {id: msg.payload.id, port: env.get('FF_HA_NODE_RED_PORT'), redelivered: msg.redelivered === true, key: msg.idempotencyKey}}`
   return [
     {id: 'tab', type: 'tab', label: 'mqtt'},
     brokerConfig(broker.port, `ff-ha-it-${name}`),
@@ -126,6 +126,11 @@ for (const major of [4, 5] as NodeRedMajor[]) {
       expect(m1().find(m => m.stage === 'received')).toMatchObject({redelivered: true})
       const handled = await until('m1 handled by the new active', () => m1().find(m => m.stage === 'handled'))
       expect(handled.redelivered).toBe(true)
+      // The idempotency key is the same on both deliveries, so a flow can skip a side effect already done.
+      const first = seen(`ffha${major}-m1`, 'received', cluster.replicas[0].port)!
+      expect(first.redelivered).toBe(false)
+      expect(first.key).toMatch(/^[0-9a-f]{32}$/)
+      expect(m1().find(m => m.stage === 'received')!.key).toBe(first.key)
     }, 120_000)
 
     if (major === 4) {

@@ -114,7 +114,7 @@ class CompletionTracker {
 
   onPostReceive() {
     const record = this.stack.pop()
-    if (!record || record.finished) return
+    if (!record || record.finished || record.completing) return
     if (record.errored) this.finish(record, 'error')
     else if (record.returnsOnly) this.finish(record, 'returned')
   }
@@ -123,8 +123,15 @@ class CompletionTracker {
     const entry = this.entries.get(ev.msg && ev.msg._msgid)
     if (!entry) return
     const list = entry.active.get(ev.node.id)
-    const record = list && list.find((r) => !r.finished)
-    if (record) this.finish(record, ev.error ? 'error' : 'done')
+    const record = list && list.find((r) => !r.finished && !r.completing)
+    if (!record) return
+    // Node-RED runs this hook before it hands the message to Complete nodes (and, for done(err), to Catch
+    // nodes), synchronously: finish a microtask later, after those have taken their tokens.
+    record.completing = true
+    const how = ev.error ? 'error' : 'done'
+    queueMicrotask(() => {
+      if (!record.finished) this.finish(record, how)
+    })
   }
 
   onLog(m) {
@@ -163,7 +170,7 @@ class CompletionTracker {
     for (const entry of [...this.entries.values()]) {
       for (const list of [...entry.active.values()]) {
         for (const record of [...list]) {
-          if (!record.finished && now - record.since >= entry.timeoutMs) this.finish(record, 'timeout')
+          if (!record.finished && !record.completing && now - record.since >= entry.timeoutMs) this.finish(record, 'timeout')
         }
       }
       if (!entry.finished && entry.active.size === 0 && now - entry.lastProgress >= entry.timeoutMs) {

@@ -55,6 +55,15 @@ const flows = [
   {id: 'catch', z: 'caught', type: 'catch', scope: null, uncaught: false, wires: [['cslow']]},
   slow('cslow', 'caught', 'catch-slow', 60),
 
+  tab('complete'), source('src-complete', 'complete', ['cdone']), note('cdone', 'complete', 'before-complete'),
+  {id: 'cnode', z: 'complete', type: 'complete', scope: ['cdone'], uncaught: false, wires: [['aslow']]},
+  slow('aslow', 'complete', 'after-complete', 60),
+
+  tab('donerr'), source('src-donerr', 'donerr', ['derr']),
+  {id: 'derr', z: 'donerr', type: 'function', func: "node.done(new Error('done with an error'))\nreturn null;", wires: [[]], outputs: 1},
+  {id: 'dcatch', z: 'donerr', type: 'catch', scope: null, uncaught: false, wires: [['dslow']]},
+  slow('dslow', 'donerr', 'catch-after-done-error', 60),
+
   tab('fthrow'), source('src-fthrow', 'fthrow', ['ft']),
   {id: 'ft', z: 'fthrow', type: 'function', func: "throw new Error('function boom')", wires: [[]], outputs: 1},
 
@@ -141,6 +150,18 @@ describe('completion tracking in a real Node-RED runtime', () => {
   it('waits for the Catch flow that handles a throw', async () => {
     const {summary, before} = await run('src-caught', 60_000)
     expect(before).toEqual(['catch-slow'])
+    expect(summary).toEqual({timedOut: 0, errors: 1})
+  })
+
+  it('waits for the flow a Complete node starts when a node finishes', async () => {
+    const {summary, before} = await run('src-complete')
+    expect(before).toEqual(['before-complete', 'after-complete'])
+    expect(summary).toEqual({timedOut: 0, errors: 0})
+  })
+
+  it('waits for the Catch flow of a node that calls done(err)', async () => {
+    const {summary, before} = await run('src-donerr', 60_000)
+    expect(before).toEqual(['catch-after-done-error'])
     expect(summary).toEqual({timedOut: 0, errors: 1})
   })
 

@@ -27,6 +27,7 @@ module.exports = function (RED) {
     node.brokerConn = RED.nodes.getNode(config.broker)
     const counters = {received: 0, finished: 0, redelivered: 0, timedOut: 0, errors: 0, inFlight: 0}
     stats.set(node.id, counters)
+    node.on('close', () => stats.delete(node.id))
 
     if (!node.brokerConn) {
       node.error('ff-ha mqtt in: no mqtt-broker configuration node; pick one in the node\'s Server field')
@@ -41,6 +42,7 @@ module.exports = function (RED) {
     }
     // Messages this node put into the flow that are not finished yet.
     const outstanding = new Set()
+    let warnedFallback = false
     const tracker = completionTracker(RED)
     tracker.retain()
 
@@ -66,6 +68,10 @@ module.exports = function (RED) {
         return
       }
       const queue = ackQueue(client, {window: node.window})
+      if (!queue.intercept && !warnedFallback) {
+        warnedFallback = true
+        node.warn('ff-ha mqtt in: this MQTT.js has no _sendPacket; acknowledging one message at a time by holding handleMessage (an mqtt out on the same broker node then waits for the node timeout)')
+      }
       const claim = {queue, slot: null, msgid: null, enter: null}
       claim.enter = () => {
         // Let into the flow (now, or when the window had room): the node timeout counts from here.
@@ -153,7 +159,6 @@ module.exports = function (RED) {
       }
       outstanding.clear()
       tracker.release()
-      stats.delete(node.id)
       if (node.brokerConn) {
         node.brokerConn.unsubscribe(node.topic, node.id, removed)
         node.brokerConn.deregister(node, done, removed)

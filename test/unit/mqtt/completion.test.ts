@@ -176,6 +176,15 @@ describe('completion tracking in a real Node-RED runtime', () => {
     expect(summary).toEqual({timedOut: 0, errors: 0})
   })
 
+  it('removes its hooks when the last user releases it, and adds them again for the next', () => {
+    expect(RED.hooks.has('preDeliver.ffhaAtLeastOnce')).toBe(true)
+    tracker.release()
+    expect(RED.hooks.has('preDeliver.ffhaAtLeastOnce')).toBe(false)
+    expect(RED.hooks.has('onComplete.ffhaAtLeastOnce')).toBe(false)
+    tracker.retain()
+    expect(RED.hooks.has('onComplete.ffhaAtLeastOnce')).toBe(true)
+  })
+
   it('tracks several messages at once, each to its own end', async () => {
     const results = await Promise.all([run('src-fanout'), run('src-link'), run('src-subflow'), run('src-fanout')])
     expect(results.map((r) => r.before.length)).toEqual([3, 2, 2, 3])

@@ -3,6 +3,7 @@ import {mkdirSync, openSync, writeFileSync, closeSync} from 'node:fs'
 import {join} from 'node:path'
 import {AdminClient} from '../admin/client.js'
 import type {AdminAuth, FlowsState} from '../admin/types.js'
+import {packageRoot} from '../paths.js'
 import {renderSettings, type SettingsValues, DEFAULT_SETTINGS_VALUES} from '../render/settings.js'
 import {resolveNodeRed, type NodeRedMajor} from './runtime.js'
 import {ensureBootsStopped} from './userdir.js'
@@ -35,6 +36,8 @@ export function spawnNodeRed(options: NodeRedLaunchOptions): ChildProcess {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? options.userDir,
+      // ff-ha's Node-RED nodes, added to nodesDir by the rendered settings.js.
+      FF_HA_NODES_DIR: join(packageRoot, 'nodes'),
       ...options.env,
       FF_HA_NODE_RED_PORT: String(options.port),
       FF_HA_NODE_RED_HOST: options.host ?? '127.0.0.1',

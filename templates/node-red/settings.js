@@ -49,5 +49,8 @@ module.exports = {
   contextStorage: {default: {module: profile.contextStorage}},
   logging: {console: {level: process.env.FF_HA_NODE_RED_LOG_LEVEL || 'info', metrics: false, audit: false}},
   editorTheme: {tours: false, projects: {enabled: false}},
+  // ff-ha's own nodes (`ff-ha mqtt in`: acks MQTT messages only when the flow is done with them). The process
+  // that starts Node-RED (ff-ha's agent, src/nodered/launch.ts) passes the directory of the installed package.
+  nodesDir: process.env.FF_HA_NODES_DIR ? [process.env.FF_HA_NODES_DIR] : [],
   ...profile.extra,
 }

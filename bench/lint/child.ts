@@ -1,14 +1,20 @@
 // One measured lint in a process of its own, so that peak memory (maxRSS) belongs to that lint alone.
-// Usage: node --import tsx bench/lint/child.ts ffha|nrlint|nrlint-eslint FILE...
-// Prints one JSON line: {nodes, readMs, parseMs, lintMs, ms, findings, peakRssMb}.
+// Usage: node --import tsx bench/lint/child.ts ffha|ffha-cli|ffha-fix|nrlint|nrlint-eslint FILE...
+//   ffha-cli: the command's core (runLintFlows, JSON report), ffha-fix: the same with --fix, on a copy of
+//   each file made before timing; both timed as one (ms), to compare --fix with a plain lint.
+// Prints one JSON line: {nodes, readMs, parseMs, lintMs, ms, findings, fixes, peakRssMb}.
 //   read:  readFileSync as UTF-8 (the same call for both tools)
 //   parse: JSON.parse (nrlint); parseFlowsText = JSON.parse + checking the flows shape, keeping the ids and types it reads (ff-ha)
 //   lint:  nrlint's lint(); ff-ha's node positions + model + feeding analysis + every HA rule
-import {readFileSync} from 'node:fs'
+import {copyFileSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {basename, join} from 'node:path'
+import {Chalk} from 'chalk'
 import {createRequire} from 'node:module'
 import {performance} from 'node:perf_hooks'
 import {parseFlowsText, type FlowsFile} from '../../src/flows/parse.js'
 import {lintFiles} from '../../src/lint/engine.js'
+import {runLintFlows} from '../../src/lint/run.js'
 
 const [tool, ...files] = process.argv.slice(2)
 const write = process.stdout.write.bind(process.stdout)
@@ -17,6 +23,7 @@ let findings = 0
 let readMs = 0
 let parseMs = 0
 let lintMs = 0
+let fixes = 0
 
 if (tool === 'ffha') {
   const parsed: FlowsFile[] = []
@@ -34,6 +41,18 @@ if (tool === 'ffha') {
   lintMs = performance.now() - t
   for (const f of parsed) nodes += f.nodes.length
   findings = report.summary.errors + report.summary.warnings + report.summary.infos
+} else if (tool === 'ffha-cli' || tool === 'ffha-fix') {
+  const fix = tool === 'ffha-fix'
+  const tmp = mkdtempSync(join(tmpdir(), 'ff-ha-bench-fix-'))
+  const paths = fix ? files.map(f => join(tmp, basename(f))) : files
+  if (fix) files.forEach((f, i) => copyFileSync(f, paths[i]))
+  const t = performance.now()
+  const r = runLintFlows({files: paths, mode: 'load-balanced', format: 'json', colour: new Chalk({level: 0}), version: '0', fix, shareGroup: 'bench'})
+  lintMs = performance.now() - t
+  rmSync(tmp, {recursive: true, force: true})
+  // Node counts are the ffha run's (counting here would parse again, and add to this process's peak memory).
+  fixes = r.json.fixes?.length ?? 0
+  findings = r.report.summary.errors + r.report.summary.warnings + r.report.summary.infos
 } else {
   const require = createRequire(import.meta.url)
   const linter = require('nrlint/lib/linter')
@@ -47,7 +66,9 @@ if (tool === 'ffha') {
     const t0 = performance.now()
     const text = readFileSync(f, 'utf8')
     const t1 = performance.now()
-    const flows = JSON.parse(text)
+    const parsed = JSON.parse(text)
+    // nrlint takes the array; the admin API's v2 object {flows, rev} holds it.
+    const flows = Array.isArray(parsed) ? parsed : parsed.flows
     const t2 = performance.now()
     findings += linter.lint(flows, config).length
     readMs += t1 - t0
@@ -57,4 +78,4 @@ if (tool === 'ffha') {
   }
 }
 const ms = readMs + parseMs + lintMs
-write(JSON.stringify({nodes, readMs, parseMs, lintMs, ms, findings, peakRssMb: process.resourceUsage().maxRSS / 1024}) + '\n')
+write(JSON.stringify({nodes, readMs, parseMs, lintMs, ms, findings, fixes, peakRssMb: process.resourceUsage().maxRSS / 1024}) + '\n')

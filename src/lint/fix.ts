@@ -1,12 +1,12 @@
 // --fix: rewrite one string property per fix in the text itself, so that everything else in the file
 // (indentation, key order, escapes, line breaks) stays byte for byte; then write atomically.
-import {chmodSync, realpathSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {chmodSync, closeSync, fsyncSync, openSync, realpathSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
 import {InputError} from '../errors.js'
 import {printable} from '../flows/printable.js'
 import type {FlowsFile} from '../flows/parse.js'
 import {skipString} from '../flows/scan.js'
-import type {TextEdit, ValueChange} from '../flows/edited.js'
+import {textPieces, type TextEdit, type ValueChange} from '../flows/edited.js'
 import type {Fix} from './types.js'
 
 export interface AppliedFix {
@@ -19,7 +19,10 @@ export interface AppliedFix {
 }
 
 export interface FixResult {
-  text: string
+  /** The new text (joined on first use: --fix writes `pieces`). */
+  readonly text: string
+  /** The new text in pieces, in order. */
+  pieces: string[]
   /** The changes made, in file order: each replaces one string value inside one node object. */
   edits: TextEdit[]
   /** The same changes as new node values. */
@@ -30,8 +33,8 @@ export interface FixResult {
 }
 
 /** Apply fixes to the file's text. A fix whose value is not where expected is skipped, never guessed.
- * Linear in the file and the fixes: the text is built once from its pieces, and each change's line is
- * shown from a window around it (a minified file is one line of many megabytes). */
+ * Linear in the file and the fixes: the new text is pieces of the old and the replacements, and each
+ * change's line is shown from a window around it (a minified file is one line of many megabytes). */
 export function applyFixes(file: FlowsFile, fixes: Fix[]): FixResult {
   const found: TextEdit[] = []
   const byStart = new Map<number, Fix>()
@@ -48,7 +51,8 @@ export function applyFixes(file: FlowsFile, fixes: Fix[]): FixResult {
   found.sort((a, b) => a.start - b.start)
   // Two fixes of the same value (or overlapping spans) would corrupt the text: the first one wins.
   const edits = found.filter((e, k) => k === 0 || e.start >= found[k - 1].end)
-  const text = spliceText(file.text, edits)
+  const pieces = textPieces(file.text, edits)
+  let text: string | undefined
   const applied: AppliedFix[] = []
   const changes: ValueChange[] = []
   const diff: string[] = []
@@ -62,19 +66,16 @@ export function applyFixes(file: FlowsFile, fixes: Fix[]): FixResult {
     diff.push(printable(`@@ ${file.path}:${pos.line}:${pos.column} ${node.type} ${node.id} ${fix.key}`))
     diff.push(...changedLine(file.text, e, e.start - (pos.column - 1)).map(l => printable(l, true)))
   }
-  return {text, applied, diff: diff.length ? diff.join('\n') + '\n' : '', edits, changes}
-}
-
-/** The text with each edit's span replaced (edits sorted by start, not overlapping). */
-export function spliceText(text: string, edits: readonly TextEdit[]): string {
-  const parts: string[] = []
-  let at = 0
-  for (const e of edits) {
-    parts.push(text.slice(at, e.start), e.replacement)
-    at = e.end
+  return {
+    get text() {
+      return (text ??= pieces.join(''))
+    },
+    pieces,
+    applied,
+    diff: diff.length ? diff.join('\n') + '\n' : '',
+    edits,
+    changes,
   }
-  parts.push(text.slice(at))
-  return parts.join('')
 }
 
 /** How far past a change its line's end is looked for: further than anything a shown line needs. */
@@ -152,7 +153,7 @@ export function findStringValue(text: string, start: number, key: string): {star
  * through: the temp file goes beside the link's target and replaces the target, so the link stays a link
  * (renaming over the link itself made it a regular file and left the target as it was).
  */
-export function writeFileAtomic(path: string, text: string): void {
+export function writeFileAtomic(path: string, text: string | readonly string[]): void {
   let target: string
   try {
     target = realpathSync(path)
@@ -162,7 +163,15 @@ export function writeFileAtomic(path: string, text: string): void {
   const tmp = join(dirname(target), `.${basename(target)}.ff-ha-${process.pid}-${Date.now()}.tmp`)
   try {
     const mode = statSync(target).mode & 0o7777
-    writeFileSync(tmp, text, {mode, flag: 'wx'})
+    const fd = openSync(tmp, 'wx', mode)
+    try {
+      // Piece by piece: joining a 150 MB text first would hold a second copy of it, and its bytes a third.
+      for (const piece of typeof text === 'string' ? [text] : text) writeSync(fd, piece)
+      // On disk before the rename: after a crash the file is the old one or the new one, never a part.
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
     chmodSync(tmp, mode)
     renameSync(tmp, target)
   } catch (err) {

@@ -98,11 +98,11 @@ export function runLintFlows(opts: LintFlowsOptions): LintFlowsResult {
       const fixed = applyFixes(file, list)
       if (fixed.applied.length === 0) return file
       diff += fixed.diff
-      if (!opts.dryRun) writeFileAtomic(file.path, fixed.text)
+      if (!opts.dryRun) writeFileAtomic(file.path, fixed.pieces)
       fixes.push(...fixed.applied.map(a => ({...a, path: file.path, written: !opts.dryRun})))
       if (opts.dryRun) return file
       // The fixed file without parsing it again: the same nodes with the new values (see flows/edited.ts).
-      return fixed.changes.some(c => c.key === 'id' || c.key === 'type') ? parseFlowsText(fixed.text, file.path) : editedFlowsFile(file, fixed.text, fixed.edits, fixed.changes)
+      return fixed.changes.some(c => c.key === 'id' || c.key === 'type') ? parseFlowsText(fixed.text, file.path) : editedFlowsFile(file, fixed.edits, fixed.changes)
     })
     // Report what is left after the fix, as ESLint does.
     if (!opts.dryRun && fixes.length) result = lintWithFixes(files, lintOptions)

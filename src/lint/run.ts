@@ -118,7 +118,7 @@ export function runLintFlows(opts: LintFlowsOptions): LintFlowsResult {
     try {
       writeFileSync(opts.output, formatted)
     } catch (err) {
-      throw new InputError(`--output ${opts.output}: cannot write the report (${(err as {code?: string}).code ?? (err as Error).message})`, 'check that the directory exists and is writable')
+      throw outputError(opts.output, err)
     }
     stderr += `${summaryLine(report, opts.colour)}\n${modeLine(report, ctx)}\nReport written to ${opts.output} (${opts.format}).\n`
   } else stdout += formatted
@@ -128,6 +128,14 @@ export function runLintFlows(opts: LintFlowsOptions): LintFlowsResult {
   if (overWarnings) stderr += `Too many warnings: ${warnings} (--max-warnings ${opts.maxWarnings}).\n`
   const json = {...jsonReport(report, ctx), ...(opts.fix ? {fixes} : {})}
   return {report, json, stdout, stderr, exitCode: errors > 0 || overWarnings ? 1 : 0}
+}
+
+function outputError(output: string, err: unknown): InputError {
+  const code = (err as {code?: string}).code
+  if (code === 'EISDIR') return new InputError(`--output ${output}: is a directory`, `name a file for the report, for example --output ${output.replace(/\/+$/, '')}/ff-ha-lint.txt`)
+  if (code === 'ENOENT' || code === 'ENOTDIR') return new InputError(`--output ${output}: its directory does not exist`, 'create the directory first, or name a file in an existing one')
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return new InputError(`--output ${output}: cannot write there (${code})`, 'choose a directory you may write to')
+  return new InputError(`--output ${output}: cannot write the report (${code ?? (err as Error).message})`, 'check that the directory exists and is writable')
 }
 
 /** `--output f.json` where f.json is a flows file being linted would replace the flows with the report. */

@@ -87,6 +87,8 @@ describe('every refusal names the problem and gives a hint', () => {
     inputError(() => lint({files: []}))
     expect(inputError(() => lint({files: [join(dir, 'x[z-a].json')]})).message).toMatch(/x\[z-a\]\.json: not a valid pattern \(the character class \[z-a\]\)/)
     inputError(() => lint({files: [join(dir, 'nothing-*.json')]}))
+    expect(inputError(() => lint({files: [f], output: dir})).message).toBe(`--output ${dir}: is a directory`)
+    expect(inputError(() => lint({files: [f], output: join(dir, 'no/such/dir/r.txt')})).message).toMatch(/its directory does not exist$/)
     expect(inputError(() => lint({files: [f], maxBytes: 100})).message).toMatch(/over the 100 bytes limit/)
     expect(inputError(() => lint({files: ['-'], maxBytes: 100, readStdin: () => { throw new InputError('stdin (-): over the 100 bytes limit for a flows file (stopped reading there)', 'raise it') }})).message).toMatch(/stdin/)
   })

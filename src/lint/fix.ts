@@ -116,9 +116,13 @@ function changedLine(text: string, e: TextEdit, lineStart: number): [string, str
   return [`-${before}`, `+${after}`]
 }
 
-/** The span of the JSON string literal that is the value of `key` directly in the object at `start`. */
+/**
+ * The span of the JSON string literal that is the value of `key` directly in the object at `start`. When the
+ * key repeats, the last one: JSON.parse (and Node-RED) take that value.
+ */
 export function findStringValue(text: string, start: number, key: string): {start: number; end: number} | undefined {
   if (text.charCodeAt(start) !== 0x7b) return undefined
+  let found: {start: number; end: number} | undefined
   let depth = 0
   let expectKey = true
   for (let i = start; i < text.length; i++) {
@@ -132,7 +136,7 @@ export function findStringValue(text: string, start: number, key: string): {star
         if (text[j] === ':') {
           j++
           while (/\s/.test(text[j] ?? '')) j++
-          if (name === key) return text[j] === '"' ? {start: j, end: skipString(text, j)} : undefined
+          if (name === key) found = text[j] === '"' ? {start: j, end: skipString(text, j)} : undefined
           expectKey = false
           i = j - 1
           continue
@@ -142,7 +146,7 @@ export function findStringValue(text: string, start: number, key: string): {star
     } else if (c === 0x7b || c === 0x5b) depth++
     else if (c === 0x7d || c === 0x5d) {
       depth--
-      if (depth === 0) return undefined
+      if (depth === 0) return found
     } else if (c === 0x2c && depth === 1) expectKey = true
   }
   return undefined

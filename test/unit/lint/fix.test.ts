@@ -46,6 +46,11 @@ describe('--fix', () => {
     const span = findStringValue(text, 0, 'topic')!
     expect(text.slice(span.start, span.end)).toBe('"yes"')
     expect(findStringValue('{"topic": 5}', 0, 'topic')).toBeUndefined()
+    // A repeated key: the last one is the value JSON.parse (and Node-RED) take, so that is the one fixed.
+    const dup = '{"topic": "a", "x": {"topic": "n"}, "topic": "b"}'
+    const last = findStringValue(dup, 0, 'topic')!
+    expect(dup.slice(last.start, last.end)).toBe('"b"')
+    expect(findStringValue('{"topic": "a", "topic": 5}', 0, 'topic')).toBeUndefined()
   })
 })
 

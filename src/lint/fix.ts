@@ -64,7 +64,7 @@ export function applyFixes(file: FlowsFile, fixes: Fix[]): FixResult {
     changes.push({index: fix.index, key: fix.key, value: fix.to})
     // The file's own text, but a JSON string may hold C1 controls and bidi overrides raw: shown escaped.
     diff.push(printable(`@@ ${file.path}:${pos.line}:${pos.column} ${node.type} ${node.id} ${fix.key}`))
-    diff.push(...changedLine(file.text, e, e.start - (pos.column - 1)).map(l => printable(l, true)))
+    for (const l of changedLine(file.text, e, e.start - (pos.column - 1))) diff.push(printable(l, true))
   }
   return {
     get text() {

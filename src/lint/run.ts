@@ -99,7 +99,8 @@ export function runLintFlows(opts: LintFlowsOptions): LintFlowsResult {
       if (fixed.applied.length === 0) return file
       diff += fixed.diff
       if (!opts.dryRun) writeFileAtomic(file.path, fixed.pieces)
-      fixes.push(...fixed.applied.map(a => ({...a, path: file.path, written: !opts.dryRun})))
+      // A loop, not push(...list): spreading 150,000 arguments overflows the stack.
+      for (const a of fixed.applied) fixes.push({...a, path: file.path, written: !opts.dryRun})
       if (opts.dryRun) return file
       // The fixed file without parsing it again: the same nodes with the new values (see flows/edited.ts).
       return fixed.changes.some(c => c.key === 'id' || c.key === 'type') ? parseFlowsText(fixed.text, file.path) : editedFlowsFile(file, fixed.edits, fixed.changes)

@@ -11,7 +11,9 @@ export function formatStylish(report: LintReport, ctx: ReportContext): string {
   for (const file of report.files) {
     if (file.findings.length === 0) continue
     out.push(c.underline(printable(file.path)))
-    const posWidth = Math.max(...file.findings.map(f => `${f.line}:${f.column}`.length))
+    // A loop, not Math.max(...list): spreading 200,000 findings as arguments overflows the stack.
+    let posWidth = 0
+    for (const f of file.findings) posWidth = Math.max(posWidth, `${f.line}:${f.column}`.length)
     for (const f of file.findings) {
       const where = `${f.line}:${f.column}`.padEnd(posWidth)
       const node = printable(`${f.nodeType}${f.nodeName ? ` "${f.nodeName}"` : ''} ${f.nodeId}${f.tab ? ` on "${f.tab}"` : ''}`)

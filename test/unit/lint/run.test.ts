@@ -94,6 +94,21 @@ describe('every refusal names the problem and gives a hint', () => {
   })
 })
 
+describe('big reports', () => {
+  it('160,000 findings and fixes in one file: stylish and --fix --dry-run end normally', () => {
+    // Math.max(...findings) in stylish and push(...fixes) in --fix spread one argument per item, and overflow
+    // the stack past ~125,000: "internal error" on a file that is only big.
+    const nodes: object[] = [{id: 't', type: 'tab', label: 'T'}]
+    for (let i = 0; i < 160_000; i++) nodes.push({id: `m${i}`, type: 'mqtt in', z: 't', topic: `s/${i}`})
+    const p = join(dir, 'big.json')
+    writeFileSync(p, JSON.stringify(nodes))
+    const r = lint({files: [p], format: 'stylish', fix: true, dryRun: true, shareGroup: 'g'})
+    expect(r.json.fixes).toHaveLength(160_000)
+    expect(r.report.summary.errors).toBe(160_000)
+    expect(r.stdout).toContain('160000 problems (160000 errors, 0 warnings, 0 infos) in 1 file')
+  }, 60_000)
+})
+
 describe('the report after --fix', () => {
   // The fixed file is linted from the parsed nodes with the new values, not by parsing the text again:
   // it must be exactly what a fresh lint of the written file reports, in every layout.

@@ -2,7 +2,7 @@
 // Usage: node --import tsx bench/lint/child.ts ffha|ffha-cli|ffha-fix|nrlint|nrlint-eslint FILE...
 //   ffha-cli: the command's core (runLintFlows, JSON report), ffha-fix: the same with --fix, on a copy of
 //   each file made before timing; both timed as one (ms), to compare --fix with a plain lint.
-// Prints one JSON line: {nodes, readMs, parseMs, lintMs, ms, findings, fixes, peakRssMb}.
+// Prints one JSON line: {nodes, readMs, parseMs, lintMs, ms, cpuMs, findings, fixes, peakRssMb}.
 //   read:  readFileSync as UTF-8 (the same call for both tools)
 //   parse: JSON.parse (nrlint); parseFlowsText = JSON.parse + checking the flows shape, keeping the ids and types it reads (ff-ha)
 //   lint:  nrlint's lint(); ff-ha's node positions + model + feeding analysis + every HA rule
@@ -78,4 +78,8 @@ if (tool === 'ffha') {
   }
 }
 const ms = readMs + parseMs + lintMs
-write(JSON.stringify({nodes, readMs, parseMs, lintMs, ms, findings, fixes, peakRssMb: process.resourceUsage().maxRSS / 1024}) + '\n')
+const usage = process.resourceUsage()
+// CPU time of the whole process (start-up included, the same for every tool): on a shared machine it varies
+// less than the wall clock, so --fix is compared with a plain lint on it too.
+const cpuMs = (usage.userCPUTime + usage.systemCPUTime) / 1000
+write(JSON.stringify({nodes, readMs, parseMs, lintMs, ms, cpuMs, findings, fixes, peakRssMb: usage.maxRSS / 1024}) + '\n')

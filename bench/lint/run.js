@@ -85,8 +85,10 @@ try {
       // The command's core end to end (read, parse, lint, JSON report), without and with --fix (on a copy).
       row.plain = median(Array.from({length: RUNS}, () => measure('ffha-cli', w.files)))
       row.fixed = median(Array.from({length: RUNS}, () => measure('ffha-fix', w.files)))
-      console.log(`  lint flows:       ${fmt(row.plain.ms).padStart(7)} ms, ${fmt(row.plain.peakRssMb).padStart(5)} MB peak`)
-      console.log(`  lint flows --fix: ${fmt(row.fixed.ms).padStart(7)} ms, ${fmt(row.fixed.peakRssMb).padStart(5)} MB peak (${fmt(row.fixed.fixes)} nodes fixed): x${(row.fixed.ms / row.plain.ms).toFixed(2)} time, x${(row.fixed.peakRssMb / row.plain.peakRssMb).toFixed(2)} memory`)
+      const f = row.fixed
+      const p = row.plain
+      console.log(`  lint flows:       ${fmt(p.ms).padStart(7)} ms (${fmt(p.cpuMs)} ms CPU), ${fmt(p.peakRssMb).padStart(5)} MB peak`)
+      console.log(`  lint flows --fix: ${fmt(f.ms).padStart(7)} ms (${fmt(f.cpuMs)} ms CPU), ${fmt(f.peakRssMb).padStart(5)} MB peak (${fmt(f.fixes)} nodes fixed): x${(f.ms / p.ms).toFixed(2)} time, x${(f.cpuMs / p.cpuMs).toFixed(2)} CPU, x${(f.peakRssMb / p.peakRssMb).toFixed(2)} memory`)
     }
   }
   const lintRatio = r => r.theirs.lintMs / r.ours.lintMs
@@ -104,9 +106,11 @@ try {
     checks.push([`time per node at 200k within 1.5x of 20k (${layout})`, growth <= 1.5, `x${growth.toFixed(2)}`])
     checks.push([`peak memory < 1 GB at 200k (${layout})`, r200.ours.peakRssMb < 1024, `${fmt(r200.ours.peakRssMb)} MB`])
     for (const r of [r20, r200]) {
+      // Checked on CPU time (the process's, start-up included) and peak memory; wall-clock is shown.
       const t = r.fixed.ms / r.plain.ms
+      const c = r.fixed.cpuMs / r.plain.cpuMs
       const m = r.fixed.peakRssMb / r.plain.peakRssMb
-      checks.push([`--fix under 2x a plain lint in time and memory (${r.w.key})`, t < 2 && m < 2, `x${t.toFixed(2)} time, x${m.toFixed(2)} memory, ${fmt(r.fixed.fixes)} fixes`])
+      checks.push([`--fix under 2x a plain lint in CPU time and memory (${r.w.key})`, c < 2 && m < 2, `x${c.toFixed(2)} CPU (x${t.toFixed(2)} wall-clock), x${m.toFixed(2)} memory, ${fmt(r.fixed.fixes)} fixes`])
     }
   }
   for (const [what, ok, value] of checks) console.log(`${ok ? 'PASS' : 'FAIL'}  ${what}: ${value}`)

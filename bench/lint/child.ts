@@ -2,7 +2,7 @@
 // Usage: node --import tsx bench/lint/child.ts ffha|ffha-cli|ffha-fix|nrlint|nrlint-eslint FILE...
 //   ffha-cli: the command's core (runLintFlows, JSON report), ffha-fix: the same with --fix, on a copy of
 //   each file made before timing; both timed as one (ms), to compare --fix with a plain lint.
-// Prints one JSON line: {nodes, readMs, parseMs, lintMs, ms, cpuMs, findings, fixes, peakRssMb}.
+// Prints one JSON line: {nodes, readMs, parseMs, lintMs, lintCpuMs, ms, cpuMs, findings, fixes, peakRssMb}.
 //   read:  readFileSync as UTF-8 (the same call for both tools)
 //   parse: JSON.parse (nrlint); parseFlowsText = JSON.parse + checking the flows shape, keeping the ids and types it reads (ff-ha)
 //   lint:  nrlint's lint(); ff-ha's node positions + model + feeding analysis + every HA rule
@@ -24,6 +24,12 @@ let readMs = 0
 let parseMs = 0
 let lintMs = 0
 let fixes = 0
+/** CPU time of the lint phase (the process's, GC threads included): on a loaded machine, what the lint cost. */
+let lintCpuMs = 0
+const cpuSince = (from: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(from)
+  return (d.user + d.system) / 1000
+}
 
 if (tool === 'ffha') {
   const parsed: FlowsFile[] = []
@@ -36,9 +42,11 @@ if (tool === 'ffha') {
     parseMs += performance.now() - t1
   }
   const t = performance.now()
+  const c = process.cpuUsage()
   // All HA rules on, in the stricter mode; positions are found on first use, inside this lint.
   const report = lintFiles(parsed, {mode: 'load-balanced'})
   lintMs = performance.now() - t
+  lintCpuMs = cpuSince(c)
   for (const f of parsed) nodes += f.nodes.length
   findings = report.summary.errors + report.summary.warnings + report.summary.infos
 } else if (tool === 'ffha-cli' || tool === 'ffha-fix') {
@@ -70,7 +78,9 @@ if (tool === 'ffha') {
     // nrlint takes the array; the admin API's v2 object {flows, rev} holds it.
     const flows = Array.isArray(parsed) ? parsed : parsed.flows
     const t2 = performance.now()
+    const c = process.cpuUsage()
     findings += linter.lint(flows, config).length
+    lintCpuMs += cpuSince(c)
     readMs += t1 - t0
     parseMs += t2 - t1
     lintMs += performance.now() - t2
@@ -82,4 +92,4 @@ const usage = process.resourceUsage()
 // CPU time of the whole process (start-up included, the same for every tool): on a shared machine it varies
 // less than the wall clock, so --fix is compared with a plain lint on it too.
 const cpuMs = (usage.userCPUTime + usage.systemCPUTime) / 1000
-write(JSON.stringify({nodes, readMs, parseMs, lintMs, ms, cpuMs, findings, fixes, peakRssMb: usage.maxRSS / 1024}) + '\n')
+write(JSON.stringify({nodes, readMs, parseMs, lintMs, lintCpuMs, ms, cpuMs, findings, fixes, peakRssMb: usage.maxRSS / 1024}) + '\n')

@@ -102,7 +102,10 @@ try {
     console.log(`time per node (ff-ha, end to end, ${layout}): ${perNode(r20).toFixed(2)} us at 20k, ${perNode(r200).toFixed(2)} us at 200k (x${growth.toFixed(2)})`)
     // The throughput target is checked where throughput is what counts: 200,000 nodes. On small inputs
     // ff-ha's lint takes tens of ms, much of it a fresh process's JIT warm-up; those ratios are shown.
-    checks.push([`lint throughput >= 10x nrlint (tiled 200k, ${layout})`, lintRatio(r200) >= 10, `${lintRatio(r200).toFixed(1)}x`])
+    // Checked on the wall clock; the ratio of the lint phases' CPU time is shown beside it, as a machine
+    // shared with other work stretches wall-clock times unevenly.
+    const cpuRatio = r200.theirs.lintCpuMs / r200.ours.lintCpuMs
+    checks.push([`lint throughput >= 10x nrlint (tiled 200k, ${layout})`, lintRatio(r200) >= 10, `${lintRatio(r200).toFixed(1)}x (CPU time: ${cpuRatio.toFixed(1)}x)`])
     checks.push([`time per node at 200k within 1.5x of 20k (${layout})`, growth <= 1.5, `x${growth.toFixed(2)}`])
     checks.push([`peak memory < 1 GB at 200k (${layout})`, r200.ours.peakRssMb < 1024, `${fmt(r200.ours.peakRssMb)} MB`])
     for (const r of [r20, r200]) {

@@ -11,7 +11,13 @@ export const DEFAULT_MAX_BYTES = 512 * 1000 * 1000
 /** V8 cannot make a longer string (2^29 - 24 UTF-16 units); a bigger cap is refused when given. */
 export const LARGEST_TEXT = 2 ** 29 - 24
 
-const SIZE_HINT = (flag: string) => `if the file really is that big, raise the limit: ${flag} 600MB (at most ${formatBytes(LARGEST_TEXT)}, the longest string Node.js can hold)`
+/** What to do about a file over the cap: raise it while that can help, else split the flows. */
+function sizeHint(flag: string, max: number, size?: number): string {
+  if ((size ?? max + 1) > LARGEST_TEXT || max >= LARGEST_TEXT) {
+    return `no flows file over ${formatBytes(LARGEST_TEXT)} can be read (the longest string Node.js can hold): split the flows into several files, for example one export per tab`
+  }
+  return `if the flows really are that big, raise the limit (up to ${formatBytes(LARGEST_TEXT)}, the longest string Node.js can hold): ${flag} ${Math.floor(LARGEST_TEXT / 1e6)}MB`
+}
 
 export interface ReadOptions {
   /** Refuse inputs over this many bytes (default DEFAULT_MAX_BYTES). */
@@ -65,7 +71,7 @@ export function readFlowsInput(path: string, options: ReadOptions = {}): string 
       const what = stat.isCharacterDevice() ? 'a character device' : stat.isBlockDevice() ? 'a block device' : stat.isSocket() ? 'a socket' : 'not a regular file'
       throw new InputError(`${label}: is ${what}, not a flows file`, 'name a regular file, or pipe the flows to stdin: ... | ff-ha lint flows -')
     }
-    if (stat.isFile() && stat.size > max) throw new InputError(`${label}: ${formatBytes(stat.size)}, over the ${formatBytes(max)} limit for a flows file`, SIZE_HINT(flag))
+    if (stat.isFile() && stat.size > max) throw new InputError(`${label}: ${formatBytes(stat.size)}, over the ${formatBytes(max)} limit for a flows file`, sizeHint(flag, max, stat.size))
     return readCapped(fd, label, max, flag)
   } finally {
     closeSync(fd)
@@ -109,7 +115,7 @@ function readCapped(fd: number, path: string, max: number, flag: string): string
     }
     if (n === 0) break
     total += n
-    if (total > max) throw new InputError(`${path === '-' ? 'stdin (-)' : path}: over the ${formatBytes(max)} limit for a flows file (stopped reading there)`, SIZE_HINT(flag))
+    if (total > max) throw new InputError(`${path === '-' ? 'stdin (-)' : path}: over the ${formatBytes(max)} limit for a flows file (stopped reading there)`, sizeHint(flag, max))
     // A copy of what came: a pipe gives 64 kB at a time, and keeping 1 MB buffers for it would waste memory.
     chunks.push(Buffer.from(chunk.subarray(0, n)))
   }

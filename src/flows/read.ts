@@ -12,7 +12,8 @@ export const DEFAULT_MAX_BYTES = 512 * 1000 * 1000
 export const LARGEST_TEXT = 2 ** 29 - 24
 
 /** What to do about a file over the cap: raise it while that can help, else split the flows. */
-function sizeHint(flag: string, max: number, size?: number): string {
+function sizeHint(flag: string | undefined, max: number, size?: number): string {
+  if (flag === undefined) return `flows files over ${formatBytes(max)} are not read: split the flows into several files, for example one export per tab`
   if ((size ?? max + 1) > LARGEST_TEXT || max >= LARGEST_TEXT) {
     return `no flows file over ${formatBytes(LARGEST_TEXT)} can be read (the longest string Node.js can hold): split the flows into several files, for example one export per tab`
   }
@@ -22,7 +23,7 @@ function sizeHint(flag: string, max: number, size?: number): string {
 export interface ReadOptions {
   /** Refuse inputs over this many bytes (default DEFAULT_MAX_BYTES). */
   maxBytes?: number
-  /** How the user raises the cap, for the hint (a flag, or a profile setting). */
+  /** How the user raises the cap, for the hint (a flag); without it the hint only says to split the flows. */
   limitFlag?: string
 }
 
@@ -51,7 +52,7 @@ export function parseSize(spec: string, flag = '--max-size'): number {
 export function readFlowsInput(path: string, options: ReadOptions = {}): string {
   const label = printable(path)
   const max = options.maxBytes ?? DEFAULT_MAX_BYTES
-  const flag = options.limitFlag ?? '--max-size'
+  const flag = options.limitFlag
   if (path === '-') return readCapped(0, '-', max, flag)
   let fd: number
   try {
@@ -95,7 +96,7 @@ function openError(path: string, err: unknown): InputError {
 }
 
 /** Read fd to its end in chunks, refusing as soon as more than `max` bytes came. */
-function readCapped(fd: number, path: string, max: number, flag: string): string {
+function readCapped(fd: number, path: string, max: number, flag: string | undefined): string {
   const chunks: Buffer[] = []
   let total = 0
   const size = 1 << 20

@@ -43,10 +43,12 @@ describe('readFlowsInput', () => {
   it('a lower cap refuses a small file; a file at the cap is read', () => {
     const p = join(dir, 'small.json')
     writeFileSync(p, '[{"id":"a","type":"tab"}]')
-    const small = inputError(() => readFlowsInput(p, {maxBytes: 10}))
+    const small = inputError(() => readFlowsInput(p, {maxBytes: 10, limitFlag: '--max-size'}))
     expect(small.message).toMatch(/small\.json: 25 bytes, over the 10 bytes limit/)
     expect(small.hint).toMatch(/raise the limit .*: --max-size 536MB$/)
     expect(readFlowsInput(p, {maxBytes: 25})).toBe('[{"id":"a","type":"tab"}]')
+    // Callers without a flag to raise it (deploy, failover-test) get a hint that names none.
+    expect(inputError(() => readFlowsInput(p, {maxBytes: 10})).hint).toBe('flows files over 10 bytes are not read: split the flows into several files, for example one export per tab')
   })
 
   it('refuses /dev/zero (a character device) at once, with a hint to pipe the flows instead', () => {

@@ -36,12 +36,12 @@ export function tile(base, count) {
   return out
 }
 
-export function writeFlows(path, nodes) {
-  // Node-RED's flowFilePretty style (4 spaces), as most flows.json files in the corpus are.
+export function writeFlows(path, nodes, layout = nodes => JSON.stringify(nodes, null, 4) + '\n') {
+  // Default layout: Node-RED's flowFilePretty style (4 spaces), as most flows.json files in the corpus are.
   // fsync: otherwise the kernel writes the file back while the first lints run, and slows them down.
   const fd = openSync(path, 'w')
   try {
-    writeSync(fd, JSON.stringify(nodes, null, 4) + '\n')
+    writeSync(fd, layout(nodes))
     fsyncSync(fd)
   } finally {
     closeSync(fd)

@@ -1,10 +1,11 @@
 // Read a Node-RED flows file into typed values once, with errors that point at the place.
 // JSON.parse gives the values; one extra scan (scan.ts) gives each node's position in the text.
-import {readFileSync} from 'node:fs'
 import type {FlowNode} from '../admin/types.js'
 import {InputError} from '../errors.js'
 import {locateJsonError} from './json-error.js'
 import {LineIndex, type Position} from './lines.js'
+import {printable} from './printable.js'
+import {readFlowsInput, type ReadOptions} from './read.js'
 import {NodeLocator, PrettyLayout} from './scan.js'
 
 export type {Position} from './lines.js'
@@ -41,16 +42,9 @@ export interface FlowsFile {
 
 const HINT = 'a flows file is a JSON array of nodes (flows.json, an editor export) or {"flows": [...], "rev": "..."}'
 
-export function readFlowsFile(path: string): FlowsFile {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (err) {
-    const code = (err as {code?: string}).code
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a flows file' : code === 'EACCES' ? 'permission denied' : 'cannot read it'
-    throw new InputError(`${path}: ${why}`, code === 'ENOENT' ? 'check the path (globs are expanded by ff-ha when quoted)' : undefined)
-  }
-  return parseFlowsText(text, path)
+/** Read and parse a flows file (`-`: stdin), refusing inputs over the size cap before reading them whole. */
+export function readFlowsFile(path: string, options: ReadOptions = {}): FlowsFile {
+  return parseFlowsText(readFlowsInput(path, options), path)
 }
 
 export function parseFlowsText(text: string, path: string): FlowsFile {
@@ -58,10 +52,10 @@ export function parseFlowsText(text: string, path: string): FlowsFile {
   const lines = new LineIndex(text)
   const at = (offset: number) => {
     const p = lines.positionAt(offset)
-    return `${path}:${p.line}:${p.column}`
+    return `${printable(path)}:${p.line}:${p.column}`
   }
   // Not text.trim(): that copies a 150 MB string to find out it is not empty.
-  if (!/\S/.test(text.slice(0, 4096)) && !/\S/.test(text)) throw new InputError(`${path}:1:1 the file is empty, not a flows file`, HINT)
+  if (!/\S/.test(text.slice(0, 4096)) && !/\S/.test(text)) throw new InputError(`${printable(path)}:1:1 the file is empty, not a flows file`, HINT)
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -111,7 +105,7 @@ export function parseFlowsText(text: string, path: string): FlowsFile {
     }
     if (typeof type !== 'string' || type === '') {
       const why = type === undefined ? 'has no type' : `has a type that is ${kindOf(type)}, not a string`
-      throw new InputError(`${at(offsetOf(i))} not a flows file: node ${i} (id ${id}) ${why}`, HINT)
+      throw new InputError(`${at(offsetOf(i))} not a flows file: node ${i} (id ${printable(id)}) ${why}`, HINT)
     }
     ids.push(id)
     types.push(type)

@@ -96,12 +96,16 @@ export function findNodeObject(text: string, from: number, id: string, type: str
  * Node offsets on demand. Fast path, for files Node-RED wrote (each node object starts with its id and
  * type, ids unique): find just the nodes asked for, with indexOf from the nearest node already found, so
  * a lint that reports 15,000 of 200,000 nodes reads the text once at indexOf speed. Any miss switches to
- * walking the whole text (scanNodeOffsets), which makes no assumption about key order.
+ * walking the whole text (scanNodeOffsets), which makes no assumption about key order; so does reading more
+ * than twice the text in searches (lookups far out of file order, on a minified file each one could read
+ * megabytes): the total work stays linear in the text, whatever the order of the lookups.
  */
 export class NodeLocator {
   private readonly known: Int32Array
   private walked: number[] | undefined
   private last = -1
+  /** Characters searched so far; past twice the text, walking once is cheaper. */
+  charsSearched = 0
 
   constructor(
     private readonly text: string,
@@ -129,7 +133,9 @@ export class NodeLocator {
         }
       }
     }
+    if (this.charsSearched > 2 * this.text.length) return this.walk()[i] ?? this.start
     const found = findNodeObject(this.text, from, JSON.stringify(this.nodes[i].id), JSON.stringify(this.nodes[i].type))
+    this.charsSearched += (found === -1 ? this.text.length : found) - from
     if (found === -1) return this.walk()[i] ?? this.start
     this.known[i] = found
     if (i > this.last) this.last = i

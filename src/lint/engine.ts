@@ -33,7 +33,7 @@ export function lintFiles(files: FlowsFile[], options: LintOptions): LintReport 
 export function lintWithFixes(files: FlowsFile[], options: LintOptions): LintResult {
   const ruleSet = options.ruleSet ?? allRules
   for (const id of Object.keys(options.rules ?? {})) {
-    if (!ruleSet.some(r => r.meta.id === id)) throw new InputError(`--rule ${id}: no such rule (known: ${ruleSet.map(r => r.meta.id).join(', ')})`)
+    if (!ruleSet.some(r => r.meta.id === id)) throw new InputError(`--rule ${id}: no such rule`, `the rules are ${ruleSet.map(r => r.meta.id).join(', ')}`)
   }
   const active = ruleSet.filter(r => settingOf(r, options) !== 'off')
   const reports: FileReport[] = []

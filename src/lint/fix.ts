@@ -1,10 +1,12 @@
 // --fix: rewrite one string property per fix in the text itself, so that everything else in the file
 // (indentation, key order, escapes, line breaks) stays byte for byte; then write atomically.
-import {renameSync, statSync, writeFileSync, chmodSync, rmSync} from 'node:fs'
+import {chmodSync, closeSync, fsyncSync, openSync, realpathSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
 import {InputError} from '../errors.js'
+import {printable} from '../flows/printable.js'
 import type {FlowsFile} from '../flows/parse.js'
 import {skipString} from '../flows/scan.js'
+import {textPieces, type TextEdit, type ValueChange} from '../flows/edited.js'
 import type {Fix} from './types.js'
 
 export interface AppliedFix {
@@ -17,15 +19,25 @@ export interface AppliedFix {
 }
 
 export interface FixResult {
-  text: string
+  /** The new text (joined on first use: --fix writes `pieces`). */
+  readonly text: string
+  /** The new text in pieces, in order. */
+  pieces: string[]
+  /** The changes made, in file order: each replaces one string value inside one node object. */
+  edits: TextEdit[]
+  /** The same changes as new node values. */
+  changes: ValueChange[]
   applied: AppliedFix[]
   /** `-`/`+` lines per change, for --dry-run. */
   diff: string
 }
 
-/** Apply fixes to the file's text. A fix whose value is not where expected is skipped, never guessed. */
+/** Apply fixes to the file's text. A fix whose value is not where expected is skipped, never guessed.
+ * Linear in the file and the fixes: the new text is pieces of the old and the replacements, and each
+ * change's line is shown from a window around it (a minified file is one line of many megabytes). */
 export function applyFixes(file: FlowsFile, fixes: Fix[]): FixResult {
-  const edits: Array<{start: number; end: number; replacement: string; fix: Fix}> = []
+  const found: TextEdit[] = []
+  const byStart = new Map<number, Fix>()
   for (const fix of fixes) {
     const span = findStringValue(file.text, file.offsetOf(fix.index), fix.key)
     if (!span) continue
@@ -33,45 +45,84 @@ export function applyFixes(file: FlowsFile, fixes: Fix[]): FixResult {
     if (JSON.parse(literal) !== fix.from) continue
     // When the new value only adds a prefix, insert it and keep the original escapes of the rest.
     const replacement = fix.to.endsWith(fix.from) ? `"${JSON.stringify(fix.to.slice(0, fix.to.length - fix.from.length)).slice(1, -1)}${literal.slice(1)}` : JSON.stringify(fix.to)
-    edits.push({start: span.start, end: span.end, replacement, fix})
+    found.push({start: span.start, end: span.end, replacement})
+    byStart.set(span.start, fix)
   }
-  edits.sort((a, b) => b.start - a.start)
-  let text = file.text
+  found.sort((a, b) => a.start - b.start)
+  // Two fixes of the same value (or overlapping spans) would corrupt the text: the first one wins.
+  const edits = found.filter((e, k) => k === 0 || e.start >= found[k - 1].end)
+  const pieces = textPieces(file.text, edits)
+  let text: string | undefined
   const applied: AppliedFix[] = []
+  const changes: ValueChange[] = []
   const diff: string[] = []
   for (const e of edits) {
-    text = text.slice(0, e.start) + e.replacement + text.slice(e.end)
-  }
-  for (const e of [...edits].reverse()) {
+    const fix = byStart.get(e.start)!
     const pos = file.positionAt(e.start)
-    const node = file.nodes[e.fix.index]
-    applied.push({nodeId: node.id, key: e.fix.key, from: e.fix.from, to: e.fix.to, line: pos.line, column: pos.column})
-    const lineStart = file.text.lastIndexOf('\n', e.start - 1) + 1
-    const lineEnd = endOfLine(file.text, e.end)
-    const before = file.text.slice(lineStart, lineEnd)
-    const after = before.slice(0, e.start - lineStart) + e.replacement + before.slice(e.end - lineStart)
-    diff.push(`@@ ${file.path}:${pos.line}:${pos.column} ${node.type} ${node.id} ${e.fix.key}`)
-    diff.push(`-${clip(before, e.start - lineStart)}`, `+${clip(after, e.start - lineStart)}`)
+    const node = file.nodes[fix.index]
+    applied.push({nodeId: node.id, key: fix.key, from: fix.from, to: fix.to, line: pos.line, column: pos.column})
+    changes.push({index: fix.index, key: fix.key, value: fix.to})
+    // The file's own text, but a JSON string may hold C1 controls and bidi overrides raw: shown escaped.
+    diff.push(printable(`@@ ${file.path}:${pos.line}:${pos.column} ${node.type} ${node.id} ${fix.key}`))
+    for (const l of changedLine(file.text, e, e.start - (pos.column - 1))) diff.push(printable(l, true))
   }
-  return {text, applied, diff: diff.length ? diff.join('\n') + '\n' : ''}
+  return {
+    get text() {
+      return (text ??= pieces.join(''))
+    },
+    pieces,
+    applied,
+    diff: diff.length ? diff.join('\n') + '\n' : '',
+    edits,
+    changes,
+  }
 }
 
-function endOfLine(text: string, from: number): number {
-  const nl = text.indexOf('\n', from)
-  const end = nl === -1 ? text.length : nl
-  return end > from && text.charCodeAt(end - 1) === 0x0d ? end - 1 : end
-}
+/** How far past a change its line's end is looked for: further than anything a shown line needs. */
+const WINDOW = 400
+/** A line longer than this is clipped to 60 characters before the change and 140 from it. */
+const SHOWN = 200
 
-/** A minified file is one line: show 60 characters around the change rather than megabytes. */
-function clip(line: string, at: number): string {
-  if (line.length <= 200) return line
+/**
+ * `-` and `+` lines of one change: the whole line when short, else a clip around the change. Reads only a
+ * window around the change, never the whole line: on a minified file that would read the file per fix.
+ */
+function changedLine(text: string, e: TextEdit, lineStart: number): [string, string] {
+  // The line's end, if within WINDOW of the change; else the line is known to be long (clipped either way).
+  let lineEnd = -1
+  const stop = Math.min(text.length, e.end + WINDOW)
+  for (let i = e.end; i < stop; i++) {
+    if (text.charCodeAt(i) === 0x0a) {
+      lineEnd = i
+      break
+    }
+  }
+  if (lineEnd === -1 && stop === text.length) lineEnd = text.length
+  if (lineEnd > e.end && text.charCodeAt(lineEnd - 1) === 0x0d) lineEnd--
+  const at = e.start - lineStart
+  const suffixEnd = lineEnd === -1 ? stop : lineEnd
+  const beforeLength = lineEnd === -1 ? Infinity : lineEnd - lineStart
+  const afterLength = beforeLength - (e.end - e.start) + e.replacement.length
   const from = Math.max(0, at - 60)
-  return `${from > 0 ? '…' : ''}${line.slice(from, at + 140)}…`
+  const mark = from > 0 ? '…' : ''
+  const before =
+    beforeLength <= SHOWN
+      ? text.slice(lineStart, lineEnd)
+      : `${mark}${text.slice(lineStart + from, Math.min(lineStart + at + 140, suffixEnd))}…`
+  const after =
+    afterLength <= SHOWN
+      ? text.slice(lineStart, e.start) + e.replacement + text.slice(e.end, lineEnd)
+      : `${mark}${text.slice(lineStart + from, e.start)}${(e.replacement + text.slice(e.end, Math.min(suffixEnd, e.end + 140))).slice(0, 140)}…`
+  return [`-${before}`, `+${after}`]
 }
 
-/** The span of the JSON string literal that is the value of `key` directly in the object at `start`. */
+/**
+ * The span of the JSON string literal that is the value of `key` directly in the object at `start`. When the
+ * key repeats, the last one: JSON.parse (and Node-RED) take that value.
+ */
 export function findStringValue(text: string, start: number, key: string): {start: number; end: number} | undefined {
   if (text.charCodeAt(start) !== 0x7b) return undefined
+  let found: {start: number; end: number} | undefined
   let depth = 0
   let expectKey = true
   for (let i = start; i < text.length; i++) {
@@ -85,7 +136,7 @@ export function findStringValue(text: string, start: number, key: string): {star
         if (text[j] === ':') {
           j++
           while (/\s/.test(text[j] ?? '')) j++
-          if (name === key) return text[j] === '"' ? {start: j, end: skipString(text, j)} : undefined
+          if (name === key) found = text[j] === '"' ? {start: j, end: skipString(text, j)} : undefined
           expectKey = false
           i = j - 1
           continue
@@ -95,22 +146,40 @@ export function findStringValue(text: string, start: number, key: string): {star
     } else if (c === 0x7b || c === 0x5b) depth++
     else if (c === 0x7d || c === 0x5d) {
       depth--
-      if (depth === 0) return undefined
+      if (depth === 0) return found
     } else if (c === 0x2c && depth === 1) expectKey = true
   }
   return undefined
 }
 
-/** Write via a temp file in the same directory and rename over, keeping the file's mode. */
-export function writeFileAtomic(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.ff-ha-${process.pid}-${Date.now()}.tmp`)
+/**
+ * Write via a temp file beside the file and rename over it, keeping the file's mode. A symlink is written
+ * through: the temp file goes beside the link's target and replaces the target, so the link stays a link
+ * (renaming over the link itself made it a regular file and left the target as it was).
+ */
+export function writeFileAtomic(path: string, text: string | readonly string[]): void {
+  let target: string
   try {
-    const mode = statSync(path).mode & 0o7777
-    writeFileSync(tmp, text, {mode})
+    target = realpathSync(path)
+  } catch (err) {
+    throw new InputError(`${path}: cannot write the fixed file (${(err as {code?: string}).code ?? (err as Error).message})`, 'check that the file (or the target of its link) still exists')
+  }
+  const tmp = join(dirname(target), `.${basename(target)}.ff-ha-${process.pid}-${Date.now()}.tmp`)
+  try {
+    const mode = statSync(target).mode & 0o7777
+    const fd = openSync(tmp, 'wx', mode)
+    try {
+      // Piece by piece: joining a 150 MB text first would hold a second copy of it, and its bytes a third.
+      for (const piece of typeof text === 'string' ? [text] : text) writeSync(fd, piece)
+      // On disk before the rename: after a crash the file is the old one or the new one, never a part.
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
     chmodSync(tmp, mode)
-    renameSync(tmp, path)
+    renameSync(tmp, target)
   } catch (err) {
     rmSync(tmp, {force: true})
-    throw new InputError(`${path}: cannot write the fixed file (${(err as {code?: string}).code ?? (err as Error).message})`)
+    throw new InputError(`${path}: cannot write the fixed file (${(err as {code?: string}).code ?? (err as Error).message})`, `check that ${dirname(target)} is writable (the fix is written beside the file, then renamed over it)`)
   }
 }

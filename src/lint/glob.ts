@@ -30,7 +30,7 @@ export function expandGlob(pattern: string, cwd: string): string[] {
   while (i < parts.length - 1 && !MAGIC.test(parts[i])) i++
   const baseParts = parts.slice(0, i)
   const base = absolute ? '/' + baseParts.filter(Boolean).join('/') : baseParts.join('/')
-  const re = globToRegExp(parts.slice(i).join('/'))
+  const re = globToRegExp(parts.slice(i).join('/'), pattern)
   const results: string[] = []
   const walk = (rel: string) => {
     let entries
@@ -51,7 +51,7 @@ export function expandGlob(pattern: string, cwd: string): string[] {
   return results.sort()
 }
 
-export function globToRegExp(glob: string): RegExp {
+export function globToRegExp(glob: string, pattern = glob): RegExp {
   let re = ''
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i]
@@ -72,7 +72,13 @@ export function globToRegExp(glob: string): RegExp {
       else (re += `(?:${glob.slice(i + 1, end).split(',').map(escape).join('|')})`), (i = end)
     } else re += escape(c)
   }
-  return new RegExp(`^${re}$`)
+  try {
+    return new RegExp(`^${re}$`)
+  } catch {
+    // A character class such as [z-a] (range out of order) is no pattern; say which part, as the shell would.
+    const bad = /\[[^\]]*\]/.exec(glob)?.[0]
+    throw new InputError(`${pattern}: not a valid pattern${bad ? ` (the character class ${bad})` : ''}`, 'in [a-z] the first character of a range must come first; quote a literal [ as [[]')
+  }
 }
 
 function escape(s: string): string {

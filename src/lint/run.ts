@@ -1,9 +1,12 @@
 // The core of `ff-ha lint flows`: resolve mode and options, read the files, lint, fix, format.
 // The command only parses flags and calls runLintFlows; tests call this directly too.
-import {readFileSync, writeFileSync} from 'node:fs'
+import {statSync, writeFileSync} from 'node:fs'
+import {resolve} from 'node:path'
 import type {ChalkInstance} from 'chalk'
 import {InputError} from '../errors.js'
+import {editedFlowsFile} from '../flows/edited.js'
 import {parseFlowsText, readFlowsFile, type FlowsFile} from '../flows/parse.js'
+import {readFlowsInput} from '../flows/read.js'
 import {loadProfile} from '../profile/load.js'
 import {lintWithFixes} from './engine.js'
 import {applyFixes, writeFileAtomic, type AppliedFix} from './fix.js'
@@ -30,6 +33,8 @@ export interface LintFlowsOptions {
   shareGroup?: string
   colour: ChalkInstance
   version: string
+  /** Refuse flows inputs over this many bytes (`--max-size`; default DEFAULT_MAX_BYTES). */
+  maxBytes?: number
   readStdin?: () => string
 }
 
@@ -51,10 +56,10 @@ export function parseRuleSettings(specs: string[] = []): Record<string, RuleSett
   const known = allRules.map(r => r.meta.id)
   for (const spec of specs) {
     const m = /^([^=]+)=(.*)$/.exec(spec)
-    if (!m) throw new InputError(`--rule ${spec}: expected ID=off|info|warning|error`)
+    if (!m) throw new InputError(`--rule ${spec}: expected ID=off|info|warning|error`, `for example --rule ${known[0]}=warning`)
     const [, id, level] = m
-    if (!known.includes(id)) throw new InputError(`--rule ${spec}: no rule "${id}" (rules: ${known.join(', ')})`)
-    if (!SETTINGS.includes(level as RuleSetting)) throw new InputError(`--rule ${spec}: "${level}" is not one of off, info, warning, error`)
+    if (!known.includes(id)) throw new InputError(`--rule ${spec}: no rule "${id}"`, `the rules are ${known.join(', ')}`)
+    if (!SETTINGS.includes(level as RuleSetting)) throw new InputError(`--rule ${spec}: "${level}" is not one of off, info, warning, error`, `for example --rule ${id}=warning`)
     out[id] = level as RuleSetting
   }
   return out
@@ -62,20 +67,24 @@ export function parseRuleSettings(specs: string[] = []): Record<string, RuleSett
 
 export function runLintFlows(opts: LintFlowsOptions): LintFlowsResult {
   if (opts.files.length === 0) throw new InputError('no flows file given', 'pass a file, a quoted glob, or - for stdin: ff-ha lint flows flows.json')
-  if (opts.dryRun && !opts.fix) throw new InputError('--dry-run only goes with --fix')
-  if (opts.mode && !HA_MODES.includes(opts.mode)) throw new InputError(`--mode ${opts.mode}: expected hot-spare or load-balanced`)
+  if (opts.dryRun && !opts.fix) throw new InputError('--dry-run only goes with --fix', 'add --fix to see what it would change: --fix --dry-run')
+  if (opts.mode && !HA_MODES.includes(opts.mode)) throw new InputError(`--mode ${opts.mode}: expected hot-spare or load-balanced`, 'use --mode hot-spare or --mode load-balanced')
   const profile = opts.profile ? loadProfile(opts.profile) : undefined
   const mode: HaMode = opts.mode ?? profile?.mode ?? 'load-balanced'
   const modeSource: ReportContext['modeSource'] = opts.mode ? 'flag' : profile ? 'profile' : 'default'
   const shareGroup = opts.shareGroup ?? profile?.mqtt.shareGroup
-  if (shareGroup !== undefined && !/^[^/#+$\s]+$/.test(shareGroup)) throw new InputError(`--share-group ${shareGroup}: must not contain "/", "#", "+", "$" or spaces`)
+  if (shareGroup !== undefined && !/^[^/#+$\s]+$/.test(shareGroup)) {
+    throw new InputError(`--share-group ${JSON.stringify(shareGroup)}: must not contain "/", "#", "+", "$" or spaces`, 'use a plain name, for example --share-group nodered')
+  }
   const rules = parseRuleSettings(opts.rules)
   const paths = expandFileArgs(opts.files)
   if (opts.fix && !opts.dryRun && paths.includes('-')) throw new InputError('--fix cannot write back to stdin', 'add --dry-run to see the change, or lint the file by its path')
+  if (opts.output) refuseOutputOverInput(opts.output, paths)
+  const read = {maxBytes: opts.maxBytes, limitFlag: '--max-size'}
   let stdinText: string | undefined
   let files: FlowsFile[] = paths.map(p => {
-    if (p !== '-') return readFlowsFile(p)
-    stdinText ??= (opts.readStdin ?? (() => readFileSync(0, 'utf8')))()
+    if (p !== '-') return readFlowsFile(p, read)
+    stdinText ??= (opts.readStdin ?? (() => readFlowsInput('-', read)))()
     return parseFlowsText(stdinText, '-')
   })
   const lintOptions = {mode, rules, includeDisabled: opts.includeDisabled, shareGroup}
@@ -89,9 +98,12 @@ export function runLintFlows(opts: LintFlowsOptions): LintFlowsResult {
       const fixed = applyFixes(file, list)
       if (fixed.applied.length === 0) return file
       diff += fixed.diff
-      if (!opts.dryRun) writeFileAtomic(file.path, fixed.text)
-      fixes.push(...fixed.applied.map(a => ({...a, path: file.path, written: !opts.dryRun})))
-      return opts.dryRun ? file : parseFlowsText(fixed.text, file.path)
+      if (!opts.dryRun) writeFileAtomic(file.path, fixed.pieces)
+      // A loop, not push(...list): spreading 150,000 arguments overflows the stack.
+      for (const a of fixed.applied) fixes.push({...a, path: file.path, written: !opts.dryRun})
+      if (opts.dryRun) return file
+      // The fixed file without parsing it again: the same nodes with the new values (see flows/edited.ts).
+      return fixed.changes.some(c => c.key === 'id' || c.key === 'type') ? parseFlowsText(fixed.text, file.path) : editedFlowsFile(file, fixed.edits, fixed.changes)
     })
     // Report what is left after the fix, as ESLint does.
     if (!opts.dryRun && fixes.length) result = lintWithFixes(files, lintOptions)
@@ -107,7 +119,7 @@ export function runLintFlows(opts: LintFlowsOptions): LintFlowsResult {
     try {
       writeFileSync(opts.output, formatted)
     } catch (err) {
-      throw new InputError(`--output ${opts.output}: cannot write the report (${(err as {code?: string}).code ?? (err as Error).message})`, 'check that the directory exists and is writable')
+      throw outputError(opts.output, err)
     }
     stderr += `${summaryLine(report, opts.colour)}\n${modeLine(report, ctx)}\nReport written to ${opts.output} (${opts.format}).\n`
   } else stdout += formatted
@@ -117,6 +129,36 @@ export function runLintFlows(opts: LintFlowsOptions): LintFlowsResult {
   if (overWarnings) stderr += `Too many warnings: ${warnings} (--max-warnings ${opts.maxWarnings}).\n`
   const json = {...jsonReport(report, ctx), ...(opts.fix ? {fixes} : {})}
   return {report, json, stdout, stderr, exitCode: errors > 0 || overWarnings ? 1 : 0}
+}
+
+function outputError(output: string, err: unknown): InputError {
+  const code = (err as {code?: string}).code
+  if (code === 'EISDIR') return new InputError(`--output ${output}: is a directory`, `name a file for the report, for example --output ${output.replace(/\/+$/, '')}/ff-ha-lint.txt`)
+  if (code === 'ENOENT' || code === 'ENOTDIR') return new InputError(`--output ${output}: its directory does not exist`, 'create the directory first, or name a file in an existing one')
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return new InputError(`--output ${output}: cannot write there (${code})`, 'choose a directory you may write to')
+  return new InputError(`--output ${output}: cannot write the report (${code ?? (err as Error).message})`, 'check that the directory exists and is writable')
+}
+
+/** `--output f.json` where f.json is a flows file being linted would replace the flows with the report. */
+function refuseOutputOverInput(output: string, inputs: string[]): void {
+  const out = identity(output)
+  for (const input of inputs) {
+    if (input === '-') continue
+    const same = resolve(input) === resolve(output) || (out !== undefined && out === identity(input))
+    if (same) {
+      throw new InputError(`--output ${output}: is the flows file ${input} being linted; the report would replace the flows`, 'write the report to another file: --output ff-ha-lint.txt')
+    }
+  }
+}
+
+/** Device and inode of what a path names (through symlinks), or undefined when it does not exist. */
+function identity(path: string): string | undefined {
+  try {
+    const s = statSync(path)
+    return `${s.dev}:${s.ino}`
+  } catch {
+    return undefined
+  }
 }
 
 function fixSummary(n: number, dryRun: boolean): string {

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand, type CommandResult} from '../../base-command.js'
 import {FORMATS, type Format} from '../../lint/reporters/index.js'
+import {parseSize} from '../../flows/read.js'
 import {runLintFlows} from '../../lint/run.js'
 import type {HaMode} from '../../lint/types.js'
 import {colourOut} from '../../output/colour.js'
@@ -17,7 +18,8 @@ to do. Disabled nodes and tabs are skipped unless --include-disabled. Suppress a
 the node's, its group's or its tab's description (info):  ff-ha-lint-disable RULE-ID -- reason
 
 Exit 0 when there are no errors (and warnings within --max-warnings), 1 otherwise, 2 for a missing file,
-a file that is not JSON (with its line and column) or not a flows file.`
+a file that is not JSON (with its line and column) or not a flows file, a file over --max-size (512 MB by
+default; refused from its size, before it is read), or a device such as /dev/zero.`
 
   static override examples = [
     '<%= config.bin %> lint flows examples/flows.json',
@@ -45,6 +47,7 @@ a file that is not JSON (with its line and column) or not a flows file.`
     fix: Flags.boolean({description: 'Rewrite fixable findings in place (mqtt in topic -> $share/<group>/<topic>), atomically, keeping the file\'s style.', default: false}),
     'dry-run': Flags.boolean({description: 'With --fix: print the change, write nothing.', default: false}),
     'share-group': Flags.string({description: 'MQTT share group for --fix (default: the profile\'s mqtt.shareGroup, else the flows file name).'}),
+    'max-size': Flags.string({description: 'Refuse flows files (and stdin) bigger than this: bytes, or with a unit (600MB, 0.5GB).', default: '512MB'}),
   }
 
   protected async execute(): Promise<CommandResult> {
@@ -61,6 +64,7 @@ a file that is not JSON (with its line and column) or not a flows file.`
       fix: flags.fix,
       dryRun: flags['dry-run'],
       shareGroup: flags['share-group'],
+      maxBytes: parseSize(flags['max-size'], '--max-size'),
       colour: colourOut,
       version: this.config.version,
     })

@@ -1,12 +1,14 @@
 // GitHub Actions workflow commands: `::error file=F,line=L,col=C,title=T::message`. The runner unescapes
-// %25 %0D %0A in the message, and additionally %3A %2C in properties; anything else passes as is.
+// %25 %0D %0A in the message, and additionally %3A %2C in properties; anything else passes as is, so control
+// characters from the flows (names, ids, topics) are made visible first (printable).
+import {printable} from '../../flows/printable.js'
 import type {LintReport, Severity} from '../types.js'
 import type {ReportContext} from './index.js'
 
 const COMMAND: Record<Severity, string> = {error: 'error', warning: 'warning', info: 'notice'}
 
 export function escapeData(s: string): string {
-  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')
+  return printable(s, true).replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')
 }
 
 export function escapeProperty(s: string): string {

@@ -1,12 +1,14 @@
 // JUnit XML: one testsuite per file, one testcase per rule that ran, a failure per error or warning
 // finding (infos are listed in system-out). CI systems show failures; a clean file shows passing cases.
+import {printable} from '../../flows/printable.js'
 import type {LintReport} from '../types.js'
 import type {ReportContext} from './index.js'
 
 export function xmlEscape(s: string): string {
-  // XML 1.0 forbids most control characters even as references: drop them.
-  return s
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
+  // XML 1.0 forbids most control characters even as references: show them escaped (printable), as the
+  // human formats do; U+FFFE and U+FFFF are not characters in XML either.
+  return printable(s, true)
+    .replace(/[\ufffe\uffff]/g, c => `\\u${c.charCodeAt(0).toString(16)}`)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')

@@ -1,4 +1,5 @@
 // The default human format, grouped by file: `line:col  severity  message  rule`, as ESLint's stylish.
+import {printable} from '../../flows/printable.js'
 import type {ChalkInstance} from 'chalk'
 import type {LintReport, Severity} from '../types.js'
 import type {ReportContext} from './index.js'
@@ -9,12 +10,15 @@ export function formatStylish(report: LintReport, ctx: ReportContext): string {
   const out: string[] = []
   for (const file of report.files) {
     if (file.findings.length === 0) continue
-    out.push(c.underline(file.path))
-    const posWidth = Math.max(...file.findings.map(f => `${f.line}:${f.column}`.length))
+    out.push(c.underline(printable(file.path)))
+    // A loop, not Math.max(...list): spreading 200,000 findings as arguments overflows the stack.
+    let posWidth = 0
+    for (const f of file.findings) posWidth = Math.max(posWidth, `${f.line}:${f.column}`.length)
     for (const f of file.findings) {
       const where = `${f.line}:${f.column}`.padEnd(posWidth)
-      const node = `${f.nodeType}${f.nodeName ? ` "${f.nodeName}"` : ''} ${f.nodeId}${f.tab ? ` on "${f.tab}"` : ''}`
-      out.push(`  ${c.dim(where)}  ${paint[f.severity](f.severity.padEnd(7))}  ${c.bold(node)}: ${f.message}  ${c.dim(f.ruleId)}`)
+      const node = printable(`${f.nodeType}${f.nodeName ? ` "${f.nodeName}"` : ''} ${f.nodeId}${f.tab ? ` on "${f.tab}"` : ''}`)
+      // Escaped before painting: the colours are the only escape sequences that may reach the terminal.
+      out.push(`  ${c.dim(where)}  ${paint[f.severity](f.severity.padEnd(7))}  ${c.bold(node)}: ${printable(f.message)}  ${c.dim(f.ruleId)}`)
     }
     out.push('')
   }

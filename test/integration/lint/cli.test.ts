@@ -1,6 +1,6 @@
 // The real CLI, through oclif dev mode (bin/dev.js on src/ via tsx): exit codes, every format, stdin,
 // globs, --output, --fix. Each spawn costs about a second, so each one checks several things.
-import {copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync} from 'node:fs'
+import {copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
@@ -111,6 +111,41 @@ describe('ff-ha lint flows', () => {
     expect(missing.stderr).toContain('nope.json: no such file')
     expect(none.exitCode).toBe(2)
     expect(none.stderr).toContain('no flows file given')
+  })
+
+  it('exit 2 with a hint for every refusal: /dev/zero, a directory, a symlink loop, a file over --max-size, a bad glob class, an unknown --rule, --output over the flows file', async () => {
+    mkdirSync(join(dir, 'adir'))
+    symlinkSync(join(dir, 'loop2'), join(dir, 'loop1'))
+    symlinkSync(join(dir, 'loop1'), join(dir, 'loop2'))
+    const flows = join(dir, 'own.json')
+    copyFileSync(example, flows)
+    const before = readFileSync(flows, 'utf8')
+    const cases: Array<[string[], RegExp]> = [
+      [['/dev/zero'], /^error \/dev\/zero: is a character device, not a flows file\n/],
+      [[join(dir, 'adir')], /adir: is a directory, not a flows file\n/],
+      [[join(dir, 'loop1')], /loop1: is a symbolic link that loops/],
+      [[flows, '--max-size', '1kB'], /own\.json: \d+(\.\d)? kB, over the 1 kB limit for a flows file\n/],
+      [[flows, '--max-size', 'lots'], /--max-size lots: not a size\n/],
+      [['x[z-a].json'], /x\[z-a\]\.json: not a valid pattern \(the character class \[z-a\]\)\n/],
+      [[flows, '--rule', 'nope=off'], /--rule nope=off: no rule "nope"\n/],
+      [[flows, '--output', './own.json'], /--output \.\/own\.json: is the flows file .*own\.json being linted; the report would replace the flows\n/],
+    ]
+    const results = await Promise.all(cases.map(([args]) => ffha(args, {cwd: dir})))
+    results.forEach((r, k) => {
+      expect(r.exitCode, cases[k][0].join(' ')).toBe(2)
+      expect(r.stderr).toMatch(cases[k][1])
+      // One error line and one hint line (execa drops the final line break).
+      expect(r.stderr).toMatch(/\nhint  \S.*$/)
+      expect(r.stderr.split('\n')).toHaveLength(2)
+      expect(r.stderr).not.toMatch(/internal error|\n\s+at /)
+    })
+    expect(readFileSync(flows, 'utf8')).toBe(before)
+  })
+
+  it('stdin over --max-size: refused while reading, exit 2', async () => {
+    const r = await ffha(['-', '--max-size', '100'], {input: readFileSync(example, 'utf8')})
+    expect(r.exitCode).toBe(2)
+    expect(r.stderr).toMatch(/^error stdin \(-\): over the 100 bytes limit for a flows file \(stopped reading there\)\nhint /)
   })
 
   it("the README's quick start: its first command lints the bundled example and exits 0", async () => {

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {LineIndex} from '../../../src/flows/lines.js'
 import {parseFlowsText} from '../../../src/flows/parse.js'
-import {PrettyLayout, scanNodeOffsets} from '../../../src/flows/scan.js'
+import {NodeLocator, PrettyLayout, scanNodeOffsets} from '../../../src/flows/scan.js'
 
 // The oracle: walk the JSON structure for each node's `{`, then count lines.
 function walked(text: string, format: 'array' | 'v2') {
@@ -77,5 +77,22 @@ describe('pretty layout', () => {
     expect(positions(mini)).toEqual(walked(mini, 'array'))
     const odd = JSON.stringify(nodes, null, 4).replace(/\n {4}\{/g, '\n  {')
     expect(positions(odd)).toEqual(walked(odd, 'array'))
+  })
+})
+
+describe('node positions on a minified file, in any order of lookups', () => {
+  const many = Array.from({length: 20_000}, (_, i) => ({id: `n${i}`, type: 'change', z: 't', wires: [[`n${(i * 7919) % 20_000}`]]}))
+  const text = JSON.stringify(many)
+
+  it('agree with the walk, asked backwards, and search at most three times the text in all', () => {
+    const f = parseFlowsText(text, 'min.json')
+    const truth = walked(text, 'array')
+    const locator = new NodeLocator(text, 0, 'array', many, true)
+    // Backwards and then a stride: before, each lookup with no earlier node found searched from the start.
+    const order = [...many.keys()].reverse().concat([...many.keys()].filter(i => i % 97 === 0))
+    for (const i of order) expect(locator.offsetOf(i)).toBe(truth[i].offset)
+    // The budget (twice the text) plus the one search that crossed it.
+    expect(locator.charsSearched).toBeLessThanOrEqual(3 * text.length)
+    for (const i of [19_999, 0, 12_345]) expect(f.positionOf(i)).toEqual({line: 1, column: truth[i].offset + 1})
   })
 })

@@ -1,4 +1,4 @@
-import {mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync} from 'node:fs'
+import {chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
@@ -46,6 +46,11 @@ describe('--fix', () => {
     const span = findStringValue(text, 0, 'topic')!
     expect(text.slice(span.start, span.end)).toBe('"yes"')
     expect(findStringValue('{"topic": 5}', 0, 'topic')).toBeUndefined()
+    // A repeated key: the last one is the value JSON.parse (and Node-RED) take, so that is the one fixed.
+    const dup = '{"topic": "a", "x": {"topic": "n"}, "topic": "b"}'
+    const last = findStringValue(dup, 0, 'topic')!
+    expect(dup.slice(last.start, last.end)).toBe('"b"')
+    expect(findStringValue('{"topic": "a", "topic": 5}', 0, 'topic')).toBeUndefined()
   })
 })
 
@@ -61,5 +66,65 @@ describe('writeFileAtomic', () => {
     expect(readFileSync(p, 'utf8')).toBe('new')
     expect(statSync(p).mode & 0o777).toBe(0o640)
     expect(readdirSync(dir)).toEqual(['flows.json'])
+  })
+})
+
+describe('--fix at scale, on a minified file (one line)', () => {
+  it('fixes 16,000 mqtt in nodes in one pass: every topic, nothing else, and a bounded diff line per change', () => {
+    // Before: the text was rebuilt per fix and each change's line (the whole file) read twice per fix: 4,000
+    // such nodes took 35 s and 1.9 GB, 16,000 ran out of heap.
+    const nodes: Array<Record<string, unknown>> = [{id: 'tab', type: 'tab', label: 'T'}, {id: 'b', type: 'mqtt-broker', broker: 'x'}]
+    for (let i = 0; i < 16_000; i++) nodes.push({id: `m${i}`, type: 'mqtt in', z: 'tab', topic: `s/${i}/#`, broker: 'b', x: i, y: 1, wires: [[]]})
+    const text = JSON.stringify(nodes)
+    const {text: out, applied, diff, edits} = fixText(text)
+    expect(applied).toHaveLength(16_000)
+    expect(edits).toHaveLength(16_000)
+    const expected = nodes.map(n => (n.type === 'mqtt in' ? {...n, topic: `$share/g/${String(n.topic)}`} : n))
+    expect(out).toBe(JSON.stringify(expected))
+    const lines = diff.trimEnd().split('\n')
+    expect(lines).toHaveLength(3 * 16_000)
+    // Each shown line is a clip around its change, not the file.
+    expect(Math.max(...lines.map(l => l.length))).toBeLessThan(260)
+    expect(applied[15_999]).toMatchObject({nodeId: 'm15999', line: 1, column: text.indexOf('"s/15999/#"') + 1})
+  })
+
+  it('shows what the whole-line diff showed: a long line clipped, a short line in full, on each side', () => {
+    // The oracle is the simple way: take the whole line before and after, clip lines over 200 characters.
+    const clip = (line: string, at: number) => (line.length <= 200 ? line : `${at > 60 ? '…' : ''}${line.slice(Math.max(0, at - 60), at + 140)}…`)
+    const oracle = (text: string, value: string) => {
+      const at = text.indexOf(`"${value}"`)
+      const start = text.lastIndexOf('\n', at - 1) + 1
+      const end = text.indexOf('\n', at) === -1 ? text.length : text.indexOf('\n', at)
+      const line = text.slice(start, end)
+      const after = line.slice(0, at - start) + `"$share/g/${value}"` + line.slice(at - start + value.length + 2)
+      return [`-${clip(line, at - start)}`, `+${clip(after, at - start)}`]
+    }
+    for (const pad of [0, 30, 150, 186, 187, 188, 300]) {
+      const long = 'x'.repeat(pad)
+      const text = `[{"id":"a","type":"mqtt in","name":"${long}","topic":"t","more":"${long}"},\n{"id":"b","type":"mqtt in","topic":"u"}]`
+      const lines = fixText(text).diff.split('\n')
+      expect([lines[1], lines[2]], `pad ${pad}`).toEqual(oracle(text, 't'))
+      expect([lines[4], lines[5]], `pad ${pad}`).toEqual(oracle(text, 'u'))
+    }
+  })
+})
+
+describe('writeFileAtomic through a symlink', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ff-ha-fix-link-'))
+  afterAll(() => rmSync(dir, {recursive: true, force: true}))
+
+  it('writes the target, keeps the link a link, keeps the target\'s mode', () => {
+    mkdirSync(join(dir, 'real'))
+    const target = join(dir, 'real', 'flows.json')
+    writeFileSync(target, 'old')
+    chmodSync(target, 0o600)
+    const link = join(dir, 'flows.json')
+    symlinkSync('real/flows.json', link)
+    writeFileAtomic(link, 'new')
+    expect(lstatSync(link).isSymbolicLink()).toBe(true)
+    expect(readlinkSync(link)).toBe('real/flows.json')
+    expect(readFileSync(target, 'utf8')).toBe('new')
+    expect(statSync(target).mode & 0o777).toBe(0o600)
+    expect(readdirSync(join(dir, 'real'))).toEqual(['flows.json'])
   })
 })

@@ -5,6 +5,7 @@ import {describe, expect, it} from 'vitest'
 import {parseFlowsText} from '../../../src/flows/parse.js'
 import {lintFiles} from '../../../src/lint/engine.js'
 import {escapeData, escapeProperty, formatGithub} from '../../../src/lint/reporters/github.js'
+import {formatJson} from '../../../src/lint/reporters/json.js'
 import {formatJunit, xmlEscape} from '../../../src/lint/reporters/junit.js'
 import {fingerprint, sarifLog, sarifUri} from '../../../src/lint/reporters/sarif.js'
 import {formatStylish} from '../../../src/lint/reporters/stylish.js'
@@ -148,7 +149,8 @@ describe('junit', () => {
     expect(xml).toContain('&quot;quotes&quot; &amp; &lt;tags&gt;')
     expect((xml.match(/<testcase /g) ?? []).length).toBe(allRules.length)
     expect((xml.match(/<failure /g) ?? []).length).toBe(report.files[0].findings.filter(f => f.severity !== 'info').length)
-    expect(xmlEscape('a\u0001b')).toBe('ab')
+    // XML cannot carry most control characters even as references: shown escaped, as in the other formats.
+    expect(xmlEscape('a\u0001b')).toBe('a\\u0001b')
   })
 })
 
@@ -159,5 +161,36 @@ describe('stylish', () => {
     expect(out).toMatch(/\n {2}\d+:3 +error +mqtt in "100% <hot>" i1 on "Tab, with: \\?"quotes\\?" & <tags>": Subscribes .* mqtt-unshared-subscription\n/)
     expect(out).toContain('2 problems (1 error, 1 warning, 0 infos) in 1 file')
     expect(out).toContain('Linted for load-balanced mode, the stricter one (no --mode or --profile given).')
+  })
+})
+
+describe('control characters from the flows', () => {
+  // A name that clears the screen, an id with a raw STX, a topic with a bidi override, a tab with a BEL.
+  const hostile = [
+    {id: 't\u0007', type: 'tab', label: 'Tab\u0007\u001b]0;title\u0007'},
+    {id: 'm\u0002', type: 'mqtt in', z: 't\u0007', topic: 'a/\u202eb\u009b', name: 'x\u001b[2Jy\nz', x: 1, y: 1},
+  ]
+  const hostileReport = lintFiles([parseFlowsText(JSON.stringify(hostile, null, 2), 'dir/e\u001b[31mvil.json')], {mode: 'load-balanced'})
+  const RAW = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/
+
+  it('the linter keeps the data as it is (the JSON format carries it escaped by JSON)', () => {
+    expect(hostileReport.files[0].findings.map(f => f.nodeId)).toContain('m\u0002')
+    expect(JSON.parse(formatJson(hostileReport, ctx)).files[0].findings[0].nodeName).toBe('x\u001b[2Jy\nz')
+  })
+
+  it('stylish, github and junit show every control character escaped, never raw', () => {
+    const colourless = formatStylish(hostileReport, ctx)
+    const coloured = formatStylish(hostileReport, {...ctx, colour: new Chalk({level: 1})})
+    for (const out of [colourless, formatGithub(hostileReport, ctx), formatJunit(hostileReport, ctx)]) {
+      expect(out).not.toMatch(RAW)
+      expect(out).toContain('m\\u0002')
+    }
+    expect(colourless).toContain('mqtt in "x\\u001b[2Jy\\nz" m\\u0002 on "Tab\\u0007\\u001b]0;title\\u0007"')
+    expect(colourless).toContain('a/\\u202eb\\u009b')
+    expect(colourless.split('\n')[0]).toBe('dir/e\\u001b[31mvil.json')
+    // With colours on, the only escape sequences are chalk's own (ESC [ digits m).
+    expect(coloured.replace(/\u001b\[\d+m/g, '')).not.toMatch(RAW)
+    const annotation = formatGithub(hostileReport, ctx).split('\n').find(l => l.startsWith('::error'))!
+    expect(annotation).toMatch(/title=mqtt-unshared-subscription \(mqtt in m\\u0002\)::/)
   })
 })

@@ -53,6 +53,24 @@ function killAndWait(child: ChildProcess): Promise<void> {
   })
 }
 
+/** What to do when the status server cannot listen: the port is at fault only when the port is taken. */
+export function listenHint(code: string | undefined): string {
+  switch (code) {
+    case 'EADDRINUSE':
+      return 'another process listens on that port: choose a free --status-port'
+    case 'EACCES':
+      return 'ports below 1024 need privileges: choose a --status-port of 1024 or more'
+    case 'EADDRNOTAVAIL':
+      return 'no interface of this host has that address: use 127.0.0.1 (this host), 0.0.0.0 (every interface) or one of its addresses for --status-host'
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+      return '--status-host does not resolve: give an IP address, e.g. 127.0.0.1 or 0.0.0.0'
+    default:
+      return 'check --status-host and --status-port'
+  }
+}
+
 /** Start an agent in this process. The CLI command wires signals to handle.stop(). */
 export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Promise<AgentHandle> {
   const agent = new Agent(config, deps)
@@ -148,12 +166,13 @@ class Agent implements AgentHandle {
       if (c.witness) this.witness = new Witness(c.witness, this.clock, c.timings.renewDeadlineMs, c.timings.retryPeriodMs)
     }
     try {
-      this.server = await startStatusServer(this, c.statusHost, c.statusPort)
+      this.server = await startStatusServer(this, {host: c.statusHost, port: c.statusPort, token: c.statusToken})
     } catch (err) {
       await this.store?.close()
-      throw new RemoteError(`${c.replica}: cannot serve the status endpoints on ${c.statusHost}:${c.statusPort} (${(err as {code?: string}).code ?? errorMessage(err)})`, {
+      const code = (err as {code?: string}).code
+      throw new RemoteError(`${c.replica}: cannot serve the status endpoints on ${c.statusHost}:${c.statusPort} (${code ?? errorMessage(err)})`, {
         replica: c.replica,
-        hint: 'choose a free --status-port',
+        hint: listenHint(code),
       })
     }
     this.log('start', {
@@ -163,7 +182,9 @@ class Agent implements AgentHandle {
       witness: c.witness ?? null,
       userDir: c.userDir,
       nodeRedPort: c.nodeRedPort,
+      statusHost: c.statusHost,
       statusPort: c.statusPort,
+      statusToken: c.statusToken ? 'set' : 'none',
       settings: c.settingsFile,
       settingsRendered: rendered,
       command: c.command.length ? c.command : null,

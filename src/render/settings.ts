@@ -9,6 +9,8 @@ export interface SettingsValues {
   contextStorage: 'memory' | 'localfilesystem'
   editor: boolean
   port: number
+  /** Node-RED's apiMaxLength: the largest admin API request body (a deploy). */
+  apiMaxLength: string
   adminTokenEnv: string
   credentialSecretEnv: string
   extra: Record<string, unknown>
@@ -20,6 +22,7 @@ export const DEFAULT_SETTINGS_VALUES: SettingsValues = {
   contextStorage: 'memory',
   editor: true,
   port: 1880,
+  apiMaxLength: '50mb',
   adminTokenEnv: 'FF_HA_ADMIN_TOKEN',
   credentialSecretEnv: 'FF_HA_CREDENTIAL_SECRET',
   extra: {},
@@ -32,6 +35,7 @@ export function settingsValuesFromProfile(p: Profile): SettingsValues {
     contextStorage: p.nodeRed.contextStorage,
     editor: p.http.editor,
     port: p.http.port,
+    apiMaxLength: p.nodeRed.apiMaxLength,
     adminTokenEnv: p.secrets.adminTokenEnv,
     credentialSecretEnv: p.secrets.credentialSecretEnv,
     extra: p.nodeRed.settings,

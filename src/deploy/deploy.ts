@@ -58,7 +58,7 @@ export async function deployFlows(options: DeployOptions): Promise<DeployReport>
   })
 
   try {
-    const refusal = await preflightAll(runs, mode, progress)
+    const refusal = await preflightAll(runs, mode, progress, options.statusToken)
     if (refusal) return {...finish(refusal.message), ...(refusal.hint ? {hint: refusal.hint} : {})}
     if (options.dryRun) {
       for (const run of runs) run.report.changes = run.pre!.rev === rev ? {added: [], removed: [], changed: []} : diffFlows(run.pre!.flows, flows)
@@ -126,13 +126,13 @@ function checkOptions(options: DeployOptions): void {
 }
 
 /** Read every replica at once; return why the deploy must not go ahead, or undefined. */
-async function preflightAll(runs: Run[], mode: DeployOptions['mode'], progress: Progress): Promise<{message: string; hint?: string} | undefined> {
+async function preflightAll(runs: Run[], mode: DeployOptions['mode'], progress: Progress, statusToken?: string): Promise<{message: string; hint?: string} | undefined> {
   const problems: Array<{name: string; message: string; hint?: string}> = []
   await Promise.all(runs.map(async run => {
     const t = performance.now()
     progress.start(run.name, `${run.name}: preflight`)
     try {
-      const pre = await preflightReplica(run.client)
+      const pre = await preflightReplica(run.client, undefined, statusToken)
       run.pre = pre
       run.role = roleOf(mode, pre)
       run.states = expectedStates(run.role, pre)

@@ -2,13 +2,14 @@
 // credentials and the auth from the environment, find the replicas, deploy, release what discovery holds.
 import {existsSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
-import type {AdminClientOptions} from '../admin/client.js'
+import {DEFAULT_MAX_RESPONSE_BYTES, type AdminClientOptions} from '../admin/client.js'
 import {InputError} from '../errors.js'
 import {readFlowsFile} from '../flows/parse.js'
 import type {Progress} from '../output/progress.js'
 import {DEFAULT_PROFILE_FILE, loadProfile} from '../profile/load.js'
 import type {HaMode, Profile} from '../profile/schema.js'
-import {resolveAuth} from './auth.js'
+import {sizeInBytes} from '../render/settings.js'
+import {DEFAULT_STATUS_TOKEN_ENV, resolveAuth} from './auth.js'
 import {readCredentialsFile} from './credentials.js'
 import {deployFlows} from './deploy.js'
 import {discoverReplicas, type DiscoveryOptions} from './discovery/index.js'
@@ -35,6 +36,8 @@ export interface RunDeployInput {
   tokenEnv?: string
   username?: string
   passwordEnv?: string
+  /** --no-auth: send no credentials (replicas without adminAuth). */
+  noAuth?: boolean
   client?: Omit<AdminClientOptions, 'auth'>
   verifyTimeoutMs?: number
   progress?: Progress
@@ -53,7 +56,11 @@ export async function runDeploy(input: RunDeployInput): Promise<DeployReport> {
   const file = readFlowsFile(input.cwd ? resolve(cwd, flowsFile) : flowsFile)
   if (input.lint !== false) lintGate(file, mode)
   const credentials = input.credentialsFile ? readCredentialsFile(input.cwd ? resolve(cwd, input.credentialsFile) : input.credentialsFile) : undefined
-  const auth = resolveAuth({tokenEnv: input.tokenEnv ?? profile?.secrets.adminTokenEnv, username: input.username, passwordEnv: input.passwordEnv, env: input.env})
+  const auth = resolveAuth({tokenEnv: input.tokenEnv ?? profile?.secrets.adminTokenEnv, username: input.username, passwordEnv: input.passwordEnv, noAuth: input.noAuth, env: input.env})
+  const statusToken = (input.env ?? process.env)[profile?.secrets.statusTokenEnv ?? DEFAULT_STATUS_TOKEN_ENV] || undefined
+  // Read answers up to the size the replicas accept (their apiMaxLength), and at least the default.
+  const apiMaxLength = profile?.nodeRed.apiMaxLength
+  const maxResponseBytes = Math.max(DEFAULT_MAX_RESPONSE_BYTES, apiMaxLength ? Math.ceil(sizeInBytes(apiMaxLength) * 1.25) : 0)
 
   const found = await discoverReplicas({
     targets: input.targets,
@@ -78,7 +85,8 @@ export async function runDeploy(input: RunDeployInput): Promise<DeployReport> {
       rollback: input.rollback,
       dryRun: input.dryRun,
       progress: input.progress,
-      clientOptions: input.client,
+      clientOptions: {maxResponseBytes, apiMaxLength, ...input.client},
+      statusToken,
       verifyTimeoutMs: input.verifyTimeoutMs,
     })
   } finally {

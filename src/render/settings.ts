@@ -50,3 +50,11 @@ export function renderSettings(values: SettingsValues = DEFAULT_SETTINGS_VALUES)
   if (!HOLE.test(template)) throw new Error('templates/node-red/settings.js lost its ff-ha:profile line')
   return template.replace(HOLE, () => `const profile = ${JSON.stringify(values)} // ff-ha:profile`)
 }
+
+/** An apiMaxLength ("50mb", "512kb", "1gb" or bytes) in bytes, as Node-RED's body parser reads it (1 kb = 1024). */
+export function sizeInBytes(size: string): number {
+  const m = /^(\d+)(kb|mb|gb)?$/i.exec(size.trim())
+  if (!m) throw new Error(`not a size: ${size}`)
+  const unit = {kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3}[(m[2] ?? '').toLowerCase() as 'kb' | 'mb' | 'gb'] ?? 1
+  return Number(m[1]) * unit
+}

@@ -1,13 +1,16 @@
 import type {ChildProcess} from 'node:child_process'
 import type {Server} from 'node:http'
+import {createInterface} from 'node:readline'
+import type {Readable} from 'node:stream'
 import {AdminClient} from '../admin/client.js'
 import {AdminError} from '../admin/errors.js'
 import type {FlowsState} from '../admin/types.js'
 import {RemoteError, errorMessage} from '../errors.js'
-import {stopChild} from '../nodered/launch.js'
+import {AGENT_FD, stopChild} from '../nodered/launch.js'
 import {ensureBootsStopped} from '../nodered/userdir.js'
 import {systemClock, toEpoch, type Clock} from './clock.js'
 import {prepareSettings, type AgentConfig} from './config.js'
+import {DeployWindow, type DeploySignal} from './deploy-window.js'
 import {LeaseElector} from './lease/elector.js'
 import {openLeaseStore} from './lease/open.js'
 import type {LeaseStore} from './lease/store.js'
@@ -51,6 +54,10 @@ function killAndWait(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve())
     child.kill('SIGKILL')
   })
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`
 }
 
 /** What to do when the status server cannot listen: the port is at fault only when the port is taken. */
@@ -124,6 +131,7 @@ class Agent implements AgentHandle {
   private rev: string | null = null
   private restarts = 0
   private healthFailuresInRow = 0
+  private readonly deploys = new DeployWindow()
   private unleasedStartSince: number | null = null
   private lastRevAt = 0
   private startRequest: Promise<unknown> | null = null
@@ -223,7 +231,11 @@ class Agent implements AgentHandle {
     if (this.restartPolicy.crashLooping) return {ok: false, reason: `crash loop: ${this.crashReason}`}
     if (!this.child) return {ok: false, reason: 'Node-RED is not running (restarting)'}
     if (!this.ready) return {ok: false, reason: 'Node-RED is starting (flows not loaded yet)'}
-    if (this.healthFailuresInRow > 0) return {ok: false, reason: `Node-RED failed ${this.healthFailuresInRow} health check(s) in a row`}
+    if (this.healthFailuresInRow > 0) {
+      const busy = this.deploys.underWay(this.clock.now())
+      if (busy) return {ok: false, reason: `Node-RED is busy with a deploy (${mb(busy.bytes)}, for ${busy.sinceMs} ms; a hang only after ${busy.graceMs} ms)`}
+      return {ok: false, reason: `Node-RED failed ${this.healthFailuresInRow} health check(s) in a row`}
+    }
     return {ok: true}
   }
 
@@ -262,6 +274,7 @@ class Agent implements AgentHandle {
     this.flowsState = null
     this.rev = null
     this.healthFailuresInRow = 0
+    this.deploys.reset()
     if (!this.fencing) this.setRole('starting')
     let child: ChildProcess
     try {
@@ -280,6 +293,11 @@ class Agent implements AgentHandle {
     }
     child.once('error', err => onGone(null, null, err.message))
     child.once('exit', (code, signal) => onGone(code, signal))
+    const channel = child.stdio?.[AGENT_FD] as Readable | null | undefined
+    if (channel) {
+      channel.on('error', () => undefined)
+      createInterface({input: channel}).on('line', line => this.onNodeRedSignal(gen, line))
+    }
     this.log('node-red-spawn', {pid: child.pid ?? null, command: this.config.command.length ? this.config.command[0] : 'node-red'})
     void this.waitLoaded(gen, child)
   }
@@ -372,6 +390,21 @@ class Agent implements AgentHandle {
     this.later(() => this.spawnChild(), decision.delayMs)
   }
 
+  /** A line from the preload in Node-RED: a deploy began or ended (see deploy-window.ts). */
+  private onNodeRedSignal(gen: number, line: string): void {
+    if (gen !== this.childGen) return
+    let signal: DeploySignal
+    try {
+      signal = JSON.parse(line) as DeploySignal
+    } catch {
+      return
+    }
+    if (!signal || !['hello', 'start', 'answered', 'done'].includes(signal.deploy)) return
+    const change = this.deploys.signal(signal, this.clock.now())
+    if (change === 'opened') this.log('deploy', {action: 'start', bytes: (signal as {bytes?: number}).bytes ?? null})
+    if (change === 'closed') this.log('deploy', {action: 'done'})
+  }
+
   // ---- health ----
 
   /** Checks on a fixed cadence (a slow check does not stretch the period), one at a time. */
@@ -417,13 +450,17 @@ class Agent implements AgentHandle {
       this.healthFailuresInRow++
       this.counters.healthFailures++
       const threshold = this.config.timings.healthFailureThreshold
-      const hung = this.healthFailuresInRow >= threshold
+      // A deploy under way blocks Node-RED for as long as its flows take to parse, save and start: busy, not hung.
+      const busy = this.deploys.underWay(this.clock.now())
+      const hung = this.healthFailuresInRow >= threshold && !busy
+      if (busy && this.healthFailuresInRow !== 1 && this.healthFailuresInRow % 20 !== 0) return
       this.log('health', {
         ok: false,
         consecutive: this.healthFailuresInRow,
         threshold,
         latencyMs: Math.round(this.clock.now() - t0),
         error: err instanceof AdminError ? err.kind : errorMessage(err),
+        ...(busy ? {busy: `deploy of ${mb(busy.bytes)} under way for ${busy.sinceMs} ms (a hang only after ${busy.graceMs} ms)`} : {}),
         ...(hung ? {action: 'kill', reason: `Node-RED failed ${threshold} health checks in a row (hang)`} : {}),
       })
       // A hung Node-RED cannot be asked to stop its flows: kill it. Its exit releases the lease.

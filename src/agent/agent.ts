@@ -1,5 +1,6 @@
 import type {ChildProcess} from 'node:child_process'
 import type {Server} from 'node:http'
+import {readFileSync} from 'node:fs'
 import {createInterface} from 'node:readline'
 import type {Readable} from 'node:stream'
 import {AdminClient} from '../admin/client.js'
@@ -400,9 +401,9 @@ class Agent implements AgentHandle {
       return
     }
     if (!signal || !['hello', 'start', 'answered', 'done'].includes(signal.deploy)) return
-    const change = this.deploys.signal(signal, this.clock.now())
-    if (change === 'opened') this.log('deploy', {action: 'start', bytes: (signal as {bytes?: number}).bytes ?? null})
-    if (change === 'closed') this.log('deploy', {action: 'done'})
+    const wasDeploying = this.deploys.underWay(this.clock.now())?.write ?? false
+    this.deploys.signal(signal, this.clock.now())
+    if (signal.deploy === 'start' && signal.write && !wasDeploying) this.log('deploy', {action: 'start', bytes: signal.bytes})
   }
 
   // ---- health ----
@@ -432,7 +433,10 @@ class Agent implements AgentHandle {
       const state = await withTimeout(this.healthClient.getFlowsState(), this.config.timings.healthTimeoutMs, 'GET /flows/state')
       if (gen !== this.childGen) return
       this.counters.observeHealthCheck((this.clock.now() - t0) / 1000)
-      if (this.healthFailuresInRow > 0) this.log('health', {ok: true, after: this.healthFailuresInRow})
+      const window = this.deploys.underWay(this.clock.now())
+      const deployEnded = this.deploys.healthy(t0) === 'closed' && window?.write === true
+      if (deployEnded) this.log('deploy', {action: 'done', ms: window!.sinceMs, failedChecks: this.healthFailuresInRow})
+      else if (this.healthFailuresInRow > 0) this.log('health', {ok: true, after: this.healthFailuresInRow})
       this.healthFailuresInRow = 0
       if (seq === this.stateSeq) this.flowsState = state
       const unleased = this.hotSpare && state === 'start' && !this.elector!.leading && !this.startRequest && !this.fencing && !this.stopping && seq === this.stateSeq
@@ -444,13 +448,16 @@ class Agent implements AgentHandle {
         this.log('unexpected-start', {reason: 'flows are running on a replica that does not hold the lease'})
         void this.fence('not-leader')
       }
-      if (this.clock.now() - this.lastRevAt > REV_REFRESH_MS) void this.refreshRev(gen)
+      // GET /flows serialises every node (seconds for large flows): with the deploy channel, read the rev
+      // again only after a deploy; without it (a custom command), every REV_REFRESH_MS.
+      if (deployEnded || (!this.deploys.heard && this.clock.now() - this.lastRevAt > REV_REFRESH_MS)) void this.refreshRev(gen)
     } catch (err) {
       if (gen !== this.childGen || this.child !== child || this.stopping) return
       this.healthFailuresInRow++
       this.counters.healthFailures++
       const threshold = this.config.timings.healthFailureThreshold
       // A deploy under way blocks Node-RED for as long as its flows take to parse, save and start: busy, not hung.
+      if (this.cpuAdvanced(child)) this.deploys.alive(this.clock.now())
       const busy = this.deploys.underWay(this.clock.now())
       const hung = this.healthFailuresInRow >= threshold && !busy
       if (busy && this.healthFailuresInRow !== 1 && this.healthFailuresInRow % 20 !== 0) return
@@ -466,6 +473,24 @@ class Agent implements AgentHandle {
       // A hung Node-RED cannot be asked to stop its flows: kill it. Its exit releases the lease.
       if (hung) child.kill('SIGKILL')
     }
+  }
+
+  private lastCpu: {pid: number; ticks: number} | null = null
+
+  /** Whether the child used CPU since the last call (Linux /proc; elsewhere: never, so only signals count). */
+  private cpuAdvanced(child: ChildProcess): boolean {
+    if (!child.pid) return false
+    let ticks: number
+    try {
+      // Fields after the ")" of the command name: utime and stime are the 12th and 13th.
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ')
+      ticks = Number(fields[11]) + Number(fields[12])
+    } catch {
+      return false
+    }
+    const advanced = this.lastCpu?.pid === child.pid && ticks > this.lastCpu.ticks
+    this.lastCpu = {pid: child.pid, ticks}
+    return advanced
   }
 
   private async refreshRev(gen: number): Promise<void> {

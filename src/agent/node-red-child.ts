@@ -51,15 +51,20 @@ if (agentFd > 2) {
     }
     tell({deploy: 'hello', events})
   }
+  let seq = 0
   require('diagnostics_channel').subscribe('http.server.request.start', ({request, response}) => {
-    if (request.method !== 'POST' || !/\\/flows\\/?(\\?.*)?$/.test(request.url || '')) return
+    const path = (request.url || '').split('?')[0]
+    // Deploys (POST /flows, the /flow API) and the heavy read (GET /flows serialises every node).
+    const write = (request.method === 'POST' && /\\/flows\\/?$/.test(path)) || (request.method !== 'GET' && /\\/flow(\\/[^/]+)?\\/?$/.test(path))
+    if (!write && !(request.method === 'GET' && /\\/flows\\/?$/.test(path))) return
     nodeRedEvents()
-    tell({deploy: 'start', bytes: Number(request.headers['content-length']) || 0})
+    const id = ++seq
+    tell({deploy: 'start', id, write, bytes: Number(request.headers['content-length']) || 0})
     let answered = false
     const answer = () => {
       if (answered) return
       answered = true
-      tell({deploy: 'answered', status: response.writableFinished ? response.statusCode : 599})
+      tell({deploy: 'answered', id, status: response.writableFinished ? response.statusCode : 599})
     }
     response.once('finish', answer)
     response.once('close', answer)

@@ -48,13 +48,13 @@ describe('ff-ha agent: a busy Node-RED is not a hung one (real agents and Node-R
     expect(report.ok).toBe(true)
 
     for (const [agent, pid, i] of [[active, pids.active, from.active], [spare, pids.spare, from.spare]] as const) {
+      // It knew: the deploy was announced, and ended once Node-RED answered again.
+      await agent.waitForEvent(e => e.event === 'deploy' && e.action === 'done', 30_000, i)
       const events = agent.events.slice(i)
+      expect(events.some(e => e.event === 'deploy' && e.action === 'start')).toBe(true)
       expect(events.filter(e => e.action === 'kill'), agent.name).toEqual([])
       expect(events.filter(e => e.event === 'node-red-exit'), agent.name).toEqual([])
       expect(agent.nodeRedPid).toBe(pid)
-      // It knew: the deploys were announced and ended.
-      expect(events.some(e => e.event === 'deploy' && e.action === 'start')).toBe(true)
-      expect(events.some(e => e.event === 'deploy' && e.action === 'done')).toBe(true)
     }
     expect((await active.status())?.role).toBe('active')
     expect((await spare.status())?.role).toBe('spare')

@@ -17,9 +17,19 @@ export interface AuthInput {
   env?: NodeJS.ProcessEnv
 }
 
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+function checkEnvName(flag: string, name: string | undefined): void {
+  if (name !== undefined && !ENV_NAME.test(name)) {
+    throw new InputError(`${flag} ${JSON.stringify(name)}: not an environment variable name`, `give the variable's name (letters, digits and "_"), not its value, e.g. ${flag} MY_TOKEN`)
+  }
+}
+
 /** The admin API credentials, from the environment only (a flag value would show in `ps`). */
 export function resolveAuth(input: AuthInput): AdminAuth {
   const env = input.env ?? process.env
+  checkEnvName('--token-env', input.tokenEnv)
+  checkEnvName('--password-env', input.passwordEnv)
   if (input.noAuth) {
     if (input.username) throw new InputError('--no-auth and --username contradict each other', 'drop --no-auth to log in, or --username to send no credentials')
     return {}

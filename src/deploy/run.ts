@@ -1,6 +1,6 @@
 // What `ff-ha deploy` does, as one call: read the flows (the lint parser), lint them for the mode, read the
 // credentials and the auth from the environment, find the replicas, deploy, release what discovery holds.
-import {existsSync} from 'node:fs'
+import {accessSync, constants, existsSync, statSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
 import {DEFAULT_MAX_RESPONSE_BYTES, type AdminClientOptions} from '../admin/client.js'
 import {InputError} from '../errors.js'
@@ -54,6 +54,7 @@ export async function runDeploy(input: RunDeployInput): Promise<DeployReport> {
 
   // Paths as the user gave them, so that errors read `flows.json:3:5 ...`, not an absolute path.
   const file = readFlowsFile(input.cwd ? resolve(cwd, flowsFile) : flowsFile)
+  if (input.client?.caFile) checkReadable('--ca-file', input.cwd ? resolve(cwd, input.client.caFile) : input.client.caFile, 'give the CA certificate (PEM) that signed the replicas\' certificates')
   if (input.lint !== false) lintGate(file, mode)
   const credentials = input.credentialsFile ? readCredentialsFile(input.cwd ? resolve(cwd, input.credentialsFile) : input.credentialsFile) : undefined
   const auth = resolveAuth({tokenEnv: input.tokenEnv ?? profile?.secrets.adminTokenEnv, username: input.username, passwordEnv: input.passwordEnv, noAuth: input.noAuth, env: input.env})
@@ -91,6 +92,17 @@ export async function runDeploy(input: RunDeployInput): Promise<DeployReport> {
     })
   } finally {
     await found.close()
+  }
+}
+
+function checkReadable(flag: string, file: string, hint: string): void {
+  try {
+    if (!statSync(file).isFile()) throw new InputError(`${flag} ${file}: not a file`, hint)
+    accessSync(file, constants.R_OK)
+  } catch (err) {
+    if (err instanceof InputError) throw err
+    const code = (err as {code?: string}).code
+    throw new InputError(`${flag} ${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read it (${code})`}`, hint)
   }
 }
 

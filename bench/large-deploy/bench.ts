@@ -3,6 +3,7 @@
 // to both (the spare, then the active, which stops and starts its flows). Per size: whether it deployed,
 // how long, whether an agent killed its Node-RED, the longest run of failed health checks, and the active
 // Node-RED's peak RSS. Stops at the first failure. BENCH_KIND=function|mixed, BENCH_SIZES=5,10,20 (MB).
+// BENCH_DEPLOY_TIMEOUTS=default: ff-ha deploy's own defaults (15 s per request, 30 s to verify), else 600 s.
 import {readFileSync} from 'node:fs'
 import {loadavg} from 'node:os'
 import {performance} from 'node:perf_hooks'
@@ -13,6 +14,7 @@ import {bigFlows, type BigFlowsKind} from '../../test/support/big-flows.js'
 const KIND = (process.env.BENCH_KIND ?? 'mixed') as BigFlowsKind
 const SIZES = (process.env.BENCH_SIZES ?? '5,10,20,35,50').split(',').map(Number)
 const MB = 1024 * 1024
+const DEFAULT_TIMEOUTS = process.env.BENCH_DEPLOY_TIMEOUTS === 'default'
 
 const peakRss = (pid: number | null) => {
   try {
@@ -22,7 +24,7 @@ const peakRss = (pid: number | null) => {
   }
 }
 
-console.log(`large deploy bench: ${KIND} flows, sizes ${SIZES.join(', ')} MB; load average ${loadavg()[0].toFixed(1)}`)
+console.log(`large deploy bench: ${KIND} flows, sizes ${SIZES.join(', ')} MB, deploy timeouts ${DEFAULT_TIMEOUTS ? "ff-ha deploy's defaults" : '600 s'}; load average ${loadavg()[0].toFixed(1)}`)
 const set = await startAgents({replicas: ['a', 'b'], sequential: true})
 try {
   const active = await set.waitForActive(90_000)
@@ -36,8 +38,8 @@ try {
       replicas: set.agents.map(a => ({name: a.name, url: a.nodeRedUrl, agentUrl: a.statusUrl})),
       auth: {token: TEST_TOKEN},
       mode: 'hot-spare',
-      verifyTimeoutMs: 600_000,
-      clientOptions: {requestTimeoutMs: 600_000, maxResponseBytes: 2 * bytes},
+      ...(DEFAULT_TIMEOUTS ? {} : {verifyTimeoutMs: 600_000}),
+      clientOptions: {...(DEFAULT_TIMEOUTS ? {} : {requestTimeoutMs: 600_000}), maxResponseBytes: 2 * bytes},
     })
     const ms = Math.round(performance.now() - t0)
     const events = set.agents.flatMap((a, i) => a.events.slice(from[i]))

@@ -1,6 +1,7 @@
 import type {ChildProcess} from 'node:child_process'
 import type {Server} from 'node:http'
 import {readFileSync} from 'node:fs'
+import {isIPv6} from 'node:net'
 import {createInterface} from 'node:readline'
 import type {Readable} from 'node:stream'
 import {AdminClient} from '../admin/client.js'
@@ -158,7 +159,8 @@ class Agent implements AgentHandle {
     this.healthClient = new AdminClient(target, {auth, retries: 0, requestTimeoutMs: config.timings.healthTimeoutMs, connectTimeoutMs: config.timings.healthTimeoutMs})
     this.stopClient = new AdminClient(target, {auth, retries: 0, requestTimeoutMs: config.stopBoundMs, connectTimeoutMs: config.stopBoundMs})
     this.startClient = new AdminClient(target, {auth, retries: 0, requestTimeoutMs: START_TIMEOUT_MS, connectTimeoutMs: 1000})
-    this.statusUrl = `http://${config.statusHost === '0.0.0.0' ? '127.0.0.1' : config.statusHost}:${config.statusPort}/`
+    const host = config.statusHost === '0.0.0.0' ? '127.0.0.1' : config.statusHost === '::' ? '[::1]' : isIPv6(config.statusHost) ? `[${config.statusHost}]` : config.statusHost
+    this.statusUrl = `http://${host}:${config.statusPort}/`
     this.done = new Promise(resolve => (this.resolveDone = resolve))
   }
 

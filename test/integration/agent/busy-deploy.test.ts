@@ -61,4 +61,23 @@ describe('ff-ha agent: a busy Node-RED is not a hung one (real agents and Node-R
     const busy = [...active.events.slice(from.active), ...spare.events.slice(from.spare)].filter(e => e.event === 'health' && e.busy)
     console.log(`health checks failed while busy: ${busy.map(e => `${e.replica}: ${e.busy}`).join('; ') || 'none logged'}`)
   }, 300_000)
+
+  it('Node-RED 5 (on Node 22) tells its agent about a deploy too', async () => {
+    set = await startAgents({replicas: ['five'], profile: 'name: nr5-busy\nmode: load-balanced\nnodeRed:\n  version: 5.0.7\n'})
+    const agent = set.agents[0]
+    await agent.waitForStatus(s => s.role === 'active', 90_000, 'active')
+    const from = agent.events.length
+    const report = await deployFlows({
+      flows: [...probeFlows(), ...bigFlows(MB, 'nr5')],
+      replicas: [{name: agent.name, url: agent.nodeRedUrl, agentUrl: agent.statusUrl}],
+      auth: {token: TEST_TOKEN},
+      mode: 'load-balanced',
+      verifyTimeoutMs: 120_000,
+    })
+    expect(report.error).toBeUndefined()
+    const start = await agent.waitForEvent(e => e.event === 'deploy' && e.action === 'start', 10_000, from)
+    expect(start.bytes).toBeGreaterThan(MB)
+    await agent.waitForEvent(e => e.event === 'deploy' && e.action === 'done', 30_000, from)
+    expect(agent.events.slice(from).filter(e => e.action === 'kill')).toEqual([])
+  }, 180_000)
 })

@@ -60,10 +60,10 @@ describe('ff-ha agent: flows cannot read the secrets (real agent and Node-RED)',
     set = null
   })
 
-  it('env.get, $env, the env type and process.env all come back empty for the admin token, credential secret and status token', async () => {
+  it.each([['4.1.8'], ['5.0.7']])('Node-RED %s: env.get, $env, the env type and process.env all come back empty for the admin token, credential secret and status token', async version => {
     set = await startAgents({
       replicas: ['leaky'],
-      profile: 'name: leak-test\nmode: load-balanced\n',
+      profile: `name: leak-test\nmode: load-balanced\nnodeRed:\n  version: ${version}\n`,
       flows: leakFlows(),
       env: {FF_HA_STATUS_TOKEN: STATUS_TOKEN},
     })

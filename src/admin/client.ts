@@ -82,12 +82,12 @@ export class AdminClient {
   /** POST /flows. Answers before the new flows have started: confirm with getFlowsState() and the rev. */
   async postFlows(
     flows: FlowNode[],
-    options: {rev?: string; credentials?: Credentials; type?: DeploymentType} = {},
+    options: {rev?: string; credentials?: Credentials; type?: DeploymentType; timeoutMs?: number} = {},
   ): Promise<{rev: string}> {
     const body: Record<string, unknown> = {flows}
     if (options.rev) body.rev = options.rev
     if (options.credentials) body.credentials = options.credentials
-    const reply = await this.request('POST', 'flows', body, {'Node-RED-Deployment-Type': options.type ?? 'full'})
+    const reply = await this.request('POST', 'flows', body, {'Node-RED-Deployment-Type': options.type ?? 'full'}, options.timeoutMs)
     const out = this.json(reply) as {rev?: unknown}
     if (typeof out?.rev !== 'string') this.fail('bad-response', 'POST /flows did not return a rev')
     return {rev: out.rev as string}
@@ -197,29 +197,29 @@ export class AdminClient {
     this.token = token as string
   }
 
-  private async request(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+  private async request(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs?: number): Promise<Reply> {
     if (!this.token && this.auth.username) await this.login()
     try {
-      return await this.requestWithRetries(method, path, body, headers)
+      return await this.requestWithRetries(method, path, body, headers, timeoutMs)
     } catch (err) {
       // A login token expires (Node-RED's sessionExpiryTime): log in again once. A 401 cannot have
       // changed anything, so even a POST may be sent again.
       if (err instanceof AdminError && err.status === 401 && this.auth.username && this.auth.password) {
         this.token = undefined
         await this.login()
-        return this.requestWithRetries(method, path, body, headers)
+        return this.requestWithRetries(method, path, body, headers, timeoutMs)
       }
       throw err
     }
   }
 
-  private async requestWithRetries(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+  private async requestWithRetries(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs?: number): Promise<Reply> {
     const attempts = method === 'GET' ? this.options.retries + 1 : 1
     let lastError: unknown
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (attempt > 0) await new Promise(r => setTimeout(r, 100 * 2 ** (attempt - 1)))
       try {
-        const reply = await this.raw(method, path, body, headers)
+        const reply = await this.raw(method, path, body, headers, timeoutMs)
         return this.check(method, path, reply, body)
       } catch (err) {
         lastError = err

@@ -1,4 +1,5 @@
-import {request} from 'undici'
+import {Agent, request} from 'undici'
+import {registerSecret} from '../output/secrets.js'
 import {describeNetworkError} from './client.js'
 import {AdminError} from './errors.js'
 
@@ -10,19 +11,34 @@ export interface AgentStatus {
   [key: string]: unknown
 }
 
-/** GET <agentUrl>/status from an ff-ha agent: which role it holds (what decides active vs. spare). */
-export async function getAgentStatus(replica: string, agentUrl: string, timeoutMs = 3000): Promise<AgentStatus> {
+/** An agent's /status is a few hundred bytes: anything past this is not an agent. */
+const MAX_STATUS_BYTES = 64 * 1024
+
+/**
+ * GET <agentUrl>/status from an ff-ha agent: which role it holds (what decides active vs. spare). `token`:
+ * the agents' status token (secrets.statusTokenEnv), when they have one.
+ */
+export async function getAgentStatus(replica: string, agentUrl: string, timeoutMs = 3000, token?: string): Promise<AgentStatus> {
   const url = new URL('status', agentUrl.endsWith('/') ? agentUrl : agentUrl + '/')
+  registerSecret(token)
   let status: number
   let text: string
+  const dispatcher = new Agent({maxResponseSize: MAX_STATUS_BYTES})
   try {
-    const res = await request(url, {method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs, headers: {accept: 'application/json'}})
+    const headers: Record<string, string> = {accept: 'application/json', ...(token ? {authorization: `Bearer ${token}`} : {})}
+    const res = await request(url, {method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs, headers, dispatcher})
     status = res.statusCode
     text = await res.body.text()
   } catch (err) {
     const code = (err as {code?: string}).code
     if (code?.includes('TIMEOUT')) throw new AdminError(replica, 'timeout', `agent ${url.origin}: no answer within ${timeoutMs} ms`)
+    if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') throw new AdminError(replica, 'bad-response', `agent GET /status: the answer is larger than ${MAX_STATUS_BYTES / 1024} KiB (not an ff-ha agent?)`)
     throw new AdminError(replica, 'unreachable', `agent: ${describeNetworkError(url.origin, code, err as Error)}`)
+  } finally {
+    void dispatcher.close()
+  }
+  if (status === 401) {
+    throw new AdminError(replica, 'unauthorized', `agent GET /status: HTTP 401, the agent has a status token (export ${token ? 'the right one in ' : ''}FF_HA_STATUS_TOKEN, or the variable named by secrets.statusTokenEnv)`, 401)
   }
   if (status !== 200) throw new AdminError(replica, status >= 500 ? 'server-error' : 'bad-response', `agent GET /status: HTTP ${status}`, status)
   let body: {role?: unknown}

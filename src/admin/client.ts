@@ -13,7 +13,17 @@ export interface AdminClientOptions {
   retries?: number
   caFile?: string
   insecure?: boolean
+  /**
+   * The most ff-ha reads of one answer (default DEFAULT_MAX_RESPONSE_BYTES): a replica, or whatever answers
+   * at its URL, must not be able to make ff-ha hold hundreds of MB.
+   */
+  maxResponseBytes?: number
+  /** The apiMaxLength the replicas were rendered with (the profile's), to name it when one answers 413. */
+  apiMaxLength?: string
 }
+
+/** 64 MiB: above the largest flows a rendered replica accepts (nodeRed.apiMaxLength, default 50mb). */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 interface Reply {
   status: number
@@ -26,10 +36,11 @@ interface Reply {
 export class AdminClient {
   readonly replica: ReplicaTarget
   private readonly dispatcher: Dispatcher
-  private readonly options: Required<Pick<AdminClientOptions, 'connectTimeoutMs' | 'requestTimeoutMs' | 'retries'>>
+  private readonly options: Required<Pick<AdminClientOptions, 'connectTimeoutMs' | 'requestTimeoutMs' | 'retries' | 'maxResponseBytes'>> & {apiMaxLength?: string}
   private readonly auth: AdminAuth
   private token?: string
   private loggingIn?: Promise<void>
+  private authProbe?: Promise<boolean>
 
   constructor(replica: ReplicaTarget, options: AdminClientOptions = {}) {
     this.replica = {...replica, url: replica.url.endsWith('/') ? replica.url : replica.url + '/'}
@@ -37,6 +48,8 @@ export class AdminClient {
       connectTimeoutMs: options.connectTimeoutMs ?? 2000,
       requestTimeoutMs: options.requestTimeoutMs ?? 15000,
       retries: options.retries ?? 2,
+      maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+      apiMaxLength: options.apiMaxLength,
     }
     this.auth = options.auth ?? {}
     this.token = this.auth.token
@@ -46,6 +59,8 @@ export class AdminClient {
     this.dispatcher = new Agent({
       connect: {timeout: this.options.connectTimeoutMs, ca, rejectUnauthorized: !options.insecure},
       connections: 4,
+      // undici stops reading (and drops the connection) at the limit, so memory stays bounded by it.
+      maxResponseSize: this.options.maxResponseBytes,
       // Short: a server closing an idle keep-alive socket while we send on it is a reset, and a POST
       // cannot be retried. Node's server keeps idle sockets 5 s; under load its timer fires late or early.
       keepAliveTimeout: 1000,
@@ -67,12 +82,12 @@ export class AdminClient {
   /** POST /flows. Answers before the new flows have started: confirm with getFlowsState() and the rev. */
   async postFlows(
     flows: FlowNode[],
-    options: {rev?: string; credentials?: Credentials; type?: DeploymentType} = {},
+    options: {rev?: string; credentials?: Credentials; type?: DeploymentType; timeoutMs?: number} = {},
   ): Promise<{rev: string}> {
     const body: Record<string, unknown> = {flows}
     if (options.rev) body.rev = options.rev
     if (options.credentials) body.credentials = options.credentials
-    const reply = await this.request('POST', 'flows', body, {'Node-RED-Deployment-Type': options.type ?? 'full'})
+    const reply = await this.request('POST', 'flows', body, {'Node-RED-Deployment-Type': options.type ?? 'full'}, options.timeoutMs)
     const out = this.json(reply) as {rev?: unknown}
     if (typeof out?.rev !== 'string') this.fail('bad-response', 'POST /flows did not return a rev')
     return {rev: out.rev as string}
@@ -105,8 +120,24 @@ export class AdminClient {
    * when the websocket is not available (editor disabled). See comms.ts for why the state is not enough.
    */
   async waitForFlowsStarted(rev: string, timeoutMs: number): Promise<boolean> {
-    if (!this.token && this.auth.username) await this.login()
-    return waitForRuntimeDeploy({replica: this.replica.name, url: this.replica.url, token: this.token, rev, timeoutMs, dispatcher: this.dispatcher})
+    // Node-RED 4.1 without adminAuth dies (an uncaught TypeError) when a comms client sends {"auth": ...}:
+    // send the token only to a replica that asks for one.
+    const authOn = await this.adminAuthEnabled()
+    if (authOn && !this.token && this.auth.username) await this.login()
+    return waitForRuntimeDeploy({replica: this.replica.name, url: this.replica.url, token: authOn ? this.token : undefined, rev, timeoutMs, dispatcher: this.dispatcher})
+  }
+
+  /**
+   * Whether the replica has adminAuth: GET auth/login (no auth needed) answers {} without it, and
+   * {type: "credentials" | "strategy", ...} with it. Asked once per client.
+   */
+  adminAuthEnabled(): Promise<boolean> {
+    this.authProbe ??= (async () => {
+      const body = this.json(await this.requestWithRetries('GET', 'auth/login')) as {type?: unknown}
+      return typeof body?.type === 'string'
+    })()
+    this.authProbe.catch(() => (this.authProbe = undefined))
+    return this.authProbe
   }
 
   async getSettings(): Promise<Record<string, unknown>> {
@@ -166,30 +197,30 @@ export class AdminClient {
     this.token = token as string
   }
 
-  private async request(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+  private async request(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs?: number): Promise<Reply> {
     if (!this.token && this.auth.username) await this.login()
     try {
-      return await this.requestWithRetries(method, path, body, headers)
+      return await this.requestWithRetries(method, path, body, headers, timeoutMs)
     } catch (err) {
       // A login token expires (Node-RED's sessionExpiryTime): log in again once. A 401 cannot have
       // changed anything, so even a POST may be sent again.
       if (err instanceof AdminError && err.status === 401 && this.auth.username && this.auth.password) {
         this.token = undefined
         await this.login()
-        return this.requestWithRetries(method, path, body, headers)
+        return this.requestWithRetries(method, path, body, headers, timeoutMs)
       }
       throw err
     }
   }
 
-  private async requestWithRetries(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+  private async requestWithRetries(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs?: number): Promise<Reply> {
     const attempts = method === 'GET' ? this.options.retries + 1 : 1
     let lastError: unknown
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (attempt > 0) await new Promise(r => setTimeout(r, 100 * 2 ** (attempt - 1)))
       try {
-        const reply = await this.raw(method, path, body, headers)
-        return this.check(method, path, reply)
+        const reply = await this.raw(method, path, body, headers, timeoutMs)
+        return this.check(method, path, reply, body)
       } catch (err) {
         lastError = err
         // Retry only what a retry can mend: the network and 5xx. Never a 4xx.
@@ -199,9 +230,14 @@ export class AdminClient {
     throw lastError
   }
 
-  private check(method: string, path: string, reply: Reply): Reply {
+  private check(method: string, path: string, reply: Reply, body?: unknown): Reply {
     const what = `${method} /${path}`
     if (reply.status >= 200 && reply.status < 300) return reply
+    if (reply.status === 413) {
+      const sent = body === undefined ? 0 : Buffer.byteLength(JSON.stringify(body))
+      const rendered = this.options.apiMaxLength ? `; the profile renders apiMaxLength ${this.options.apiMaxLength}` : ''
+      this.fail('too-large', `${what}: HTTP 413, the replica refused a ${formatBytes(sent)} request: larger than its apiMaxLength (Node-RED's default is 5mb${rendered})`, 413)
+    }
     if (reply.status === 401 || reply.status === 403) this.fail('unauthorized', `${what}: not authorized (HTTP ${reply.status})`, reply.status)
     if (reply.status === 409) this.fail('conflict', `${what}: version_mismatch, the replica's flows changed since they were read`, 409)
     if (reply.status === 404 && path === 'flows/state' && method === 'POST') {
@@ -234,9 +270,18 @@ export class AdminClient {
       }
       if (err instanceof AdminError) throw err
       const code = (err as {code?: string}).code ?? (err as {cause?: {code?: string}}).cause?.code
+      if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
+        this.fail('too-large', `${method} /${path}: the answer is larger than ${formatBytes(this.options.maxResponseBytes)}, the most ff-ha reads from a replica`)
+      }
       this.fail('unreachable', `${method} /${path}: ${describeNetworkError(url.origin, code, err as Error)}`)
     }
   }
+}
+
+export function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${(n / 1024 / 1024).toFixed(n % (1024 * 1024) === 0 ? 0 : 1)} MiB`
+  if (n >= 1024) return `${(n / 1024).toFixed(n % 1024 === 0 ? 0 : 1)} KiB`
+  return `${n} bytes`
 }
 
 function briefBody(reply: Reply): string {

@@ -5,6 +5,7 @@ export interface RuntimeDeployWait {
   replica: string
   /** Admin API base URL (with the admin root), e.g. http://127.0.0.1:1880/ */
   url: string
+  /** The admin token, ONLY for a replica that has adminAuth (see AdminClient.adminAuthEnabled). */
   token?: string
   rev: string
   timeoutMs: number
@@ -21,7 +22,9 @@ export function waitForRuntimeDeploy(options: RuntimeDeployWait): Promise<boolea
   const url = new URL('comms', options.url.endsWith('/') ? options.url : options.url + '/')
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
   return new Promise((resolve, reject) => {
-    let authed = !options.token
+    // In: the websocket opened and (with a token) Node-RED accepted it. Before that, a failure means
+    // "comms is not available here"; after it, the connection was lost.
+    let authed = false
     let done = false
     const ws = new WebSocket(url, options.dispatcher ? {dispatcher: options.dispatcher} : undefined)
     const finish = (value: boolean | Error) => {
@@ -42,8 +45,13 @@ export function waitForRuntimeDeploy(options: RuntimeDeployWait): Promise<boolea
     )
     const subscribe = () => ws.send(JSON.stringify({subscribe: 'notification/runtime-deploy'}))
     ws.addEventListener('open', () => {
+      // Only to a replica with adminAuth (the caller asks GET auth/login): Node-RED 4.1 without adminAuth
+      // throws an uncaught TypeError on an {"auth"} message and the whole process exits.
       if (options.token) ws.send(JSON.stringify({auth: options.token}))
-      else subscribe()
+      else {
+        authed = true
+        subscribe()
+      }
     })
     ws.addEventListener('message', event => {
       let msg: unknown

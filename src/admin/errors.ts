@@ -9,6 +9,7 @@ export type AdminErrorKind =
   | 'state-api-disabled'
   | 'server-error'
   | 'bad-response'
+  | 'too-large'
 
 const hints: Record<AdminErrorKind, string> = {
   unreachable: 'check that the replica runs and that the URL and port are right',
@@ -19,6 +20,8 @@ const hints: Record<AdminErrorKind, string> = {
   'state-api-disabled': 'set runtimeState: {enabled: true} in settings.js (ff-ha render does)',
   'server-error': 'see the replica\'s log',
   'bad-response': 'is this URL a Node-RED admin API? check --target and the admin root',
+  'too-large':
+    'a flows file this large needs a larger limit on both sides: raise nodeRed.apiMaxLength in the profile, render and restart the replicas (ff-ha deploy reads answers up to that size too); or is this URL a Node-RED admin API?',
 }
 
 /** A failed admin API call, naming the replica. Never carries a secret. */

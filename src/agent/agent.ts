@@ -1,13 +1,18 @@
 import type {ChildProcess} from 'node:child_process'
 import type {Server} from 'node:http'
+import {readFileSync} from 'node:fs'
+import {isIPv6} from 'node:net'
+import {createInterface} from 'node:readline'
+import type {Readable} from 'node:stream'
 import {AdminClient} from '../admin/client.js'
 import {AdminError} from '../admin/errors.js'
 import type {FlowsState} from '../admin/types.js'
 import {RemoteError, errorMessage} from '../errors.js'
-import {stopChild} from '../nodered/launch.js'
+import {AGENT_FD, stopChild} from '../nodered/launch.js'
 import {ensureBootsStopped} from '../nodered/userdir.js'
 import {systemClock, toEpoch, type Clock} from './clock.js'
 import {prepareSettings, type AgentConfig} from './config.js'
+import {DeployWindow, type DeploySignal} from './deploy-window.js'
 import {LeaseElector} from './lease/elector.js'
 import {openLeaseStore} from './lease/open.js'
 import type {LeaseStore} from './lease/store.js'
@@ -53,6 +58,28 @@ function killAndWait(child: ChildProcess): Promise<void> {
   })
 }
 
+function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`
+}
+
+/** What to do when the status server cannot listen: the port is at fault only when the port is taken. */
+export function listenHint(code: string | undefined): string {
+  switch (code) {
+    case 'EADDRINUSE':
+      return 'another process listens on that port: choose a free --status-port'
+    case 'EACCES':
+      return 'ports below 1024 need privileges: choose a --status-port of 1024 or more'
+    case 'EADDRNOTAVAIL':
+      return 'no interface of this host has that address: use 127.0.0.1 (this host), 0.0.0.0 (every interface) or one of its addresses for --status-host'
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+      return '--status-host does not resolve: give an IP address, e.g. 127.0.0.1 or 0.0.0.0'
+    default:
+      return 'check --status-host and --status-port'
+  }
+}
+
 /** Start an agent in this process. The CLI command wires signals to handle.stop(). */
 export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Promise<AgentHandle> {
   const agent = new Agent(config, deps)
@@ -67,6 +94,9 @@ const REV_REFRESH_MS = 5000
 const CANDIDATE_POLL_MS = 50
 /** How long a "start" right after boot may be Node-RED's misreport rather than flows running. */
 const BOOT_MISREPORT_MS = 1000
+/** After the boot timeout, how often to look again whether Node-RED still uses CPU (it is loading). */
+const BOOT_PROGRESS_MS = 5000
+const BOOT_HARD_CAP = 10
 /** How long POST /flows/state start may take: thousands of function nodes take seconds to start. */
 const START_TIMEOUT_MS = 60_000
 
@@ -106,6 +136,7 @@ class Agent implements AgentHandle {
   private rev: string | null = null
   private restarts = 0
   private healthFailuresInRow = 0
+  private readonly deploys = new DeployWindow()
   private unleasedStartSince: number | null = null
   private lastRevAt = 0
   private startRequest: Promise<unknown> | null = null
@@ -131,7 +162,8 @@ class Agent implements AgentHandle {
     this.healthClient = new AdminClient(target, {auth, retries: 0, requestTimeoutMs: config.timings.healthTimeoutMs, connectTimeoutMs: config.timings.healthTimeoutMs})
     this.stopClient = new AdminClient(target, {auth, retries: 0, requestTimeoutMs: config.stopBoundMs, connectTimeoutMs: config.stopBoundMs})
     this.startClient = new AdminClient(target, {auth, retries: 0, requestTimeoutMs: START_TIMEOUT_MS, connectTimeoutMs: 1000})
-    this.statusUrl = `http://${config.statusHost === '0.0.0.0' ? '127.0.0.1' : config.statusHost}:${config.statusPort}/`
+    const host = config.statusHost === '0.0.0.0' ? '127.0.0.1' : config.statusHost === '::' ? '[::1]' : isIPv6(config.statusHost) ? `[${config.statusHost}]` : config.statusHost
+    this.statusUrl = `http://${host}:${config.statusPort}/`
     this.done = new Promise(resolve => (this.resolveDone = resolve))
   }
 
@@ -148,12 +180,13 @@ class Agent implements AgentHandle {
       if (c.witness) this.witness = new Witness(c.witness, this.clock, c.timings.renewDeadlineMs, c.timings.retryPeriodMs)
     }
     try {
-      this.server = await startStatusServer(this, c.statusHost, c.statusPort)
+      this.server = await startStatusServer(this, {host: c.statusHost, port: c.statusPort, token: c.statusToken})
     } catch (err) {
       await this.store?.close()
-      throw new RemoteError(`${c.replica}: cannot serve the status endpoints on ${c.statusHost}:${c.statusPort} (${(err as {code?: string}).code ?? errorMessage(err)})`, {
+      const code = (err as {code?: string}).code
+      throw new RemoteError(`${c.replica}: cannot serve the status endpoints on ${c.statusHost}:${c.statusPort} (${code ?? errorMessage(err)})`, {
         replica: c.replica,
-        hint: 'choose a free --status-port',
+        hint: listenHint(code),
       })
     }
     this.log('start', {
@@ -163,7 +196,9 @@ class Agent implements AgentHandle {
       witness: c.witness ?? null,
       userDir: c.userDir,
       nodeRedPort: c.nodeRedPort,
+      statusHost: c.statusHost,
       statusPort: c.statusPort,
+      statusToken: c.statusToken ? 'set' : 'none',
       settings: c.settingsFile,
       settingsRendered: rendered,
       command: c.command.length ? c.command : null,
@@ -202,7 +237,11 @@ class Agent implements AgentHandle {
     if (this.restartPolicy.crashLooping) return {ok: false, reason: `crash loop: ${this.crashReason}`}
     if (!this.child) return {ok: false, reason: 'Node-RED is not running (restarting)'}
     if (!this.ready) return {ok: false, reason: 'Node-RED is starting (flows not loaded yet)'}
-    if (this.healthFailuresInRow > 0) return {ok: false, reason: `Node-RED failed ${this.healthFailuresInRow} health check(s) in a row`}
+    if (this.healthFailuresInRow > 0) {
+      const busy = this.deploys.underWay(this.clock.now())
+      if (busy) return {ok: false, reason: `Node-RED is busy with a deploy (${mb(busy.bytes)}, for ${busy.sinceMs} ms; a hang only after ${busy.graceMs} ms)`}
+      return {ok: false, reason: `Node-RED failed ${this.healthFailuresInRow} health check(s) in a row`}
+    }
     return {ok: true}
   }
 
@@ -241,6 +280,7 @@ class Agent implements AgentHandle {
     this.flowsState = null
     this.rev = null
     this.healthFailuresInRow = 0
+    this.deploys.reset()
     if (!this.fencing) this.setRole('starting')
     let child: ChildProcess
     try {
@@ -259,21 +299,35 @@ class Agent implements AgentHandle {
     }
     child.once('error', err => onGone(null, null, err.message))
     child.once('exit', (code, signal) => onGone(code, signal))
+    const channel = child.stdio?.[AGENT_FD] as Readable | null | undefined
+    if (channel) {
+      channel.on('error', () => undefined)
+      createInterface({input: channel}).on('line', line => this.onNodeRedSignal(gen, line))
+    }
     this.log('node-red-spawn', {pid: child.pid ?? null, command: this.config.command.length ? this.config.command[0] : 'node-red'})
     void this.waitLoaded(gen, child)
   }
 
   /** HTTP answering is not flows loaded: wait until v2 GET /flows returns a rev. */
   private async waitLoaded(gen: number, child: ChildProcess): Promise<void> {
-    const deadline = this.clock.now() + this.config.bootTimeoutMs
+    const t0 = this.clock.now()
+    let deadline = t0 + this.config.bootTimeoutMs
+    this.cpuAdvanced(child) // the baseline
     while (gen === this.childGen && !this.stopping && child.exitCode === null && child.signalCode === null) {
       if (this.clock.now() > deadline) {
-        this.log('health', {ok: false, action: 'kill', reason: `Node-RED did not load its flows within ${this.config.bootTimeoutMs} ms`})
+        // Loading a large flows file takes longer than any fixed bound (107,000 nodes: over a minute here):
+        // while Node-RED's CPU time grows it is loading, not hung; up to BOOT_HARD_CAP boot timeouts.
+        if (this.cpuAdvanced(child) && this.clock.now() - t0 < BOOT_HARD_CAP * this.config.bootTimeoutMs) {
+          deadline = this.clock.now() + BOOT_PROGRESS_MS
+          continue
+        }
+        this.log('health', {ok: false, action: 'kill', reason: `Node-RED did not load its flows within ${Math.round(this.clock.now() - t0)} ms`})
         child.kill('SIGKILL')
         return
       }
       try {
-        const {rev} = await this.control.getFlows()
+        // The long-timeout client: GET /flows serialises every node, seconds for a large file.
+        const {rev} = await this.startClient.getFlows()
         if (gen !== this.childGen) return
         this.rev = rev
         this.lastRevAt = this.clock.now()
@@ -351,6 +405,21 @@ class Agent implements AgentHandle {
     this.later(() => this.spawnChild(), decision.delayMs)
   }
 
+  /** A line from the preload in Node-RED: a deploy began or ended (see deploy-window.ts). */
+  private onNodeRedSignal(gen: number, line: string): void {
+    if (gen !== this.childGen) return
+    let signal: DeploySignal
+    try {
+      signal = JSON.parse(line) as DeploySignal
+    } catch {
+      return
+    }
+    if (!signal || !['hello', 'start', 'answered', 'done'].includes(signal.deploy)) return
+    const wasDeploying = this.deploys.underWay(this.clock.now())?.write ?? false
+    this.deploys.signal(signal, this.clock.now())
+    if (signal.deploy === 'start' && signal.write && !wasDeploying) this.log('deploy', {action: 'start', bytes: signal.bytes})
+  }
+
   // ---- health ----
 
   /** Checks on a fixed cadence (a slow check does not stretch the period), one at a time. */
@@ -378,7 +447,10 @@ class Agent implements AgentHandle {
       const state = await withTimeout(this.healthClient.getFlowsState(), this.config.timings.healthTimeoutMs, 'GET /flows/state')
       if (gen !== this.childGen) return
       this.counters.observeHealthCheck((this.clock.now() - t0) / 1000)
-      if (this.healthFailuresInRow > 0) this.log('health', {ok: true, after: this.healthFailuresInRow})
+      const window = this.deploys.underWay(this.clock.now())
+      const deployEnded = this.deploys.healthy(t0) === 'closed' && window?.write === true
+      if (deployEnded) this.log('deploy', {action: 'done', ms: window!.sinceMs, failedChecks: this.healthFailuresInRow})
+      else if (this.healthFailuresInRow > 0) this.log('health', {ok: true, after: this.healthFailuresInRow})
       this.healthFailuresInRow = 0
       if (seq === this.stateSeq) this.flowsState = state
       const unleased = this.hotSpare && state === 'start' && !this.elector!.leading && !this.startRequest && !this.fencing && !this.stopping && seq === this.stateSeq
@@ -390,19 +462,26 @@ class Agent implements AgentHandle {
         this.log('unexpected-start', {reason: 'flows are running on a replica that does not hold the lease'})
         void this.fence('not-leader')
       }
-      if (this.clock.now() - this.lastRevAt > REV_REFRESH_MS) void this.refreshRev(gen)
+      // GET /flows serialises every node (seconds for large flows): with the deploy channel, read the rev
+      // again only after a deploy; without it (a custom command), every REV_REFRESH_MS.
+      if (deployEnded || (!this.deploys.heard && this.clock.now() - this.lastRevAt > REV_REFRESH_MS)) void this.refreshRev(gen)
     } catch (err) {
       if (gen !== this.childGen || this.child !== child || this.stopping) return
       this.healthFailuresInRow++
       this.counters.healthFailures++
       const threshold = this.config.timings.healthFailureThreshold
-      const hung = this.healthFailuresInRow >= threshold
+      // A deploy under way blocks Node-RED for as long as its flows take to parse, save and start: busy, not hung.
+      if (this.cpuAdvanced(child)) this.deploys.alive(this.clock.now())
+      const busy = this.deploys.underWay(this.clock.now())
+      const hung = this.healthFailuresInRow >= threshold && !busy
+      if (busy && this.healthFailuresInRow !== 1 && this.healthFailuresInRow % 20 !== 0) return
       this.log('health', {
         ok: false,
         consecutive: this.healthFailuresInRow,
         threshold,
         latencyMs: Math.round(this.clock.now() - t0),
         error: err instanceof AdminError ? err.kind : errorMessage(err),
+        ...(busy ? {busy: `deploy of ${mb(busy.bytes)} under way for ${busy.sinceMs} ms (a hang only after ${busy.graceMs} ms)`} : {}),
         ...(hung ? {action: 'kill', reason: `Node-RED failed ${threshold} health checks in a row (hang)`} : {}),
       })
       // A hung Node-RED cannot be asked to stop its flows: kill it. Its exit releases the lease.
@@ -410,10 +489,28 @@ class Agent implements AgentHandle {
     }
   }
 
+  private lastCpu: {pid: number; ticks: number} | null = null
+
+  /** Whether the child used CPU since the last call (Linux /proc; elsewhere: never, so only signals count). */
+  private cpuAdvanced(child: ChildProcess): boolean {
+    if (!child.pid) return false
+    let ticks: number
+    try {
+      // Fields after the ")" of the command name: utime and stime are the 12th and 13th.
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ')
+      ticks = Number(fields[11]) + Number(fields[12])
+    } catch {
+      return false
+    }
+    const advanced = this.lastCpu?.pid === child.pid && ticks > this.lastCpu.ticks
+    this.lastCpu = {pid: child.pid, ticks}
+    return advanced
+  }
+
   private async refreshRev(gen: number): Promise<void> {
     this.lastRevAt = this.clock.now()
     try {
-      const {rev} = await this.control.getFlows()
+      const {rev} = await this.startClient.getFlows()
       if (gen === this.childGen) this.rev = rev
     } catch {
       // health checks judge liveness, not this

@@ -1,4 +1,5 @@
 import {existsSync, writeFileSync, mkdirSync} from 'node:fs'
+import {isIP} from 'node:net'
 import {join, resolve} from 'node:path'
 import {InputError} from '../errors.js'
 import type {NodeRedMajor} from '../nodered/runtime.js'
@@ -35,7 +36,10 @@ export interface AgentConfig {
   /** Where Node-RED listens (the proxy must reach it): FF_HA_NODE_RED_HOST, default 0.0.0.0. */
   nodeRedHost: string
   statusPort: number
+  /** Where the status server listens: 127.0.0.1 unless told (the rendered Compose and Kubernetes set 0.0.0.0). */
   statusHost: string
+  /** Bearer token for /status and /metrics (from secrets.statusTokenEnv); none: they are open. Never logged. */
+  statusToken?: string
   lease: {backend: 'sqlite' | 'kubernetes'; file: string; name: string; namespace: string}
   /** The settings.js Node-RED runs with. */
   settingsFile: string
@@ -45,7 +49,10 @@ export interface AgentConfig {
   witness?: string
   /** The admin token (never logged), for the agent's own calls to 127.0.0.1. */
   adminToken: string
-  /** The environment Node-RED gets: the agent's own, with the token and credential secret. */
+  /**
+   * The environment Node-RED gets: the agent's own, with the token and credential secret (settings.js reads
+   * them and deletes them from process.env, so flows never see them), without the status token.
+   */
   env: Record<string, string>
   restartPolicy: RestartPolicyOptions
   /** How long a stop of flows may take before Node-RED is killed instead. */
@@ -59,12 +66,28 @@ export interface AgentConfig {
 /** The profile used with no --profile and no ff-ha.yaml: a local hot-spare set on sqlite. */
 export const BUILT_IN_PROFILE = 'name: ff-ha\nmode: hot-spare\ntarget: compose\n'
 
+/** The status server's default address: this host only. Containers set FF_HA_STATUS_HOST=0.0.0.0 (probes, HAProxy). */
+export const DEFAULT_STATUS_HOST = '127.0.0.1'
+
 function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const v = env[name]
   if (v === undefined || v === '') return undefined
   const n = Number(v)
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InputError(`${name}=${JSON.stringify(v)}: must be a port number`)
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InputError(`${name}=${JSON.stringify(v)}: must be a port number (1-65535)`, `set ${name} to a free port, or unset it to use the default`)
   return n
+}
+
+// A listen address: an IP literal, or a plain host name (resolved at listen). Anything else (spaces, a
+// scheme, a port) is a typo that would otherwise surface as a DNS error blamed on the port.
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/
+
+export function checkListenHost(flag: string, value: string): string {
+  if (isIP(value) || HOST_NAME.test(value)) return value
+  const port = /^(.+):(\d+)$/.exec(value)
+  const hint = port && (isIP(port[1]) || HOST_NAME.test(port[1]))
+    ? `give the address alone (${flag} ${port[1]}); the port has its own flag`
+    : `an IP address such as 127.0.0.1 (this host only) or 0.0.0.0 (every interface), or a host name`
+  throw new InputError(`${flag} ${JSON.stringify(value)}: not an IP address or host name`, hint)
 }
 
 /** Resolve flags, environment and profile into one config. Throws InputError (exit 2) on a bad input. */
@@ -72,7 +95,7 @@ export function resolveAgentConfig(input: AgentInput, env: NodeJS.ProcessEnv = p
   const replica = input.replica ?? env.FF_HA_REPLICA
   if (!replica) throw new InputError('--replica is required (or FF_HA_REPLICA)', 'name this replica, e.g. --replica node-red-1')
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(replica)) {
-    throw new InputError(`--replica ${JSON.stringify(replica)}: use letters, digits, ".", "_" and "-" (at most 63)`)
+    throw new InputError(`--replica ${JSON.stringify(replica)}: use letters, digits, ".", "_" and "-" (at most 63)`, 'name it like a host, starting with a letter or digit, e.g. --replica node-red-1')
   }
   const profileFlag = input.profile ?? env.FF_HA_PROFILE
   let profile: Profile
@@ -111,13 +134,21 @@ export function resolveAgentConfig(input: AgentInput, env: NodeJS.ProcessEnv = p
   const userDir = resolve(cwd, input.userDir ?? env.FF_HA_USER_DIR ?? '/data')
   const nodeRedPort = input.nodeRedPort ?? envInt(env, 'FF_HA_NODE_RED_PORT') ?? profile.http.port
   const statusPort = input.statusPort ?? envInt(env, 'FF_HA_STATUS_PORT') ?? f.statusPort
-  if (statusPort === nodeRedPort && statusPort !== 0) throw new InputError(`--status-port ${statusPort} is Node-RED's port too: choose another`)
+  if (statusPort === nodeRedPort) throw new InputError(`--status-port ${statusPort} is Node-RED's port too`, 'choose another port for the status server (--status-port) or for Node-RED (--node-red-port)')
+  const statusHost = checkListenHost('--status-host', input.statusHost ?? (env.FF_HA_STATUS_HOST || DEFAULT_STATUS_HOST))
+  const nodeRedHost = checkListenHost('FF_HA_NODE_RED_HOST', env.FF_HA_NODE_RED_HOST || '0.0.0.0')
   const settingsFlag = input.settings ?? env.FF_HA_SETTINGS
   const settingsFile = settingsFlag ? resolve(cwd, settingsFlag) : join(userDir, 'settings.js')
-  if (settingsFlag && !existsSync(settingsFile)) throw new InputError(`--settings ${settingsFlag}: no such file`)
+  if (settingsFlag && !existsSync(settingsFile)) throw new InputError(`--settings ${settingsFlag}: no such file`, 'give the path of a Node-RED settings.js, or leave --settings out to render one into the userDir')
+
+  const statusTokenEnv = profile.secrets.statusTokenEnv
+  const statusToken = env[statusTokenEnv] || undefined
+  registerSecret(statusToken)
 
   const passEnv: Record<string, string> = {}
   for (const [k, v] of Object.entries(env)) if (typeof v === 'string') passEnv[k] = v
+  // Node-RED has no use for the status token: flows must not be able to read it.
+  delete passEnv[statusTokenEnv]
   // Flows can tell which replica they run on (env.get("FF_HA_REPLICA")), whether it came by flag or env.
   passEnv.FF_HA_REPLICA = replica
 
@@ -128,9 +159,10 @@ export function resolveAgentConfig(input: AgentInput, env: NodeJS.ProcessEnv = p
     mode: profile.mode,
     userDir,
     nodeRedPort,
-    nodeRedHost: env.FF_HA_NODE_RED_HOST || '0.0.0.0',
+    nodeRedHost,
     statusPort,
-    statusHost: input.statusHost ?? env.FF_HA_STATUS_HOST ?? '0.0.0.0',
+    statusHost,
+    ...(statusToken ? {statusToken} : {}),
     lease: {
       backend: f.lease,
       file: resolve(cwd, input.leaseFile ?? env.FF_HA_LEASE_FILE ?? f.leaseFile),

@@ -2,7 +2,7 @@ import {spawn, type ChildProcess} from 'node:child_process'
 import {closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {spawnNodeRed} from '../nodered/launch.js'
+import {AGENT_FD, spawnNodeRed} from '../nodered/launch.js'
 import {ensureBootsStopped} from '../nodered/userdir.js'
 import type {AgentConfig} from './config.js'
 
@@ -22,6 +22,54 @@ if (agentPid && process.ppid === agentPid) {
     if (process.ppid !== agentPid) process.kill(process.pid, 'SIGKILL')
   }, 100).unref()
 }
+
+// Deploys, told to the agent (see agent/deploy-window.ts): a busy Node-RED must not be taken for a hung one.
+const agentFd = Number(process.env.FF_HA_AGENT_FD)
+delete process.env.FF_HA_AGENT_FD
+if (agentFd > 2) {
+  const fs = require('fs')
+  const tell = event => {
+    try {
+      fs.writeSync(agentFd, JSON.stringify(event) + '\\n')
+    } catch {
+      // the agent is gone or not reading: nothing to tell
+    }
+  }
+  let events = null
+  // Node-RED's own event bus, from the package that red.js loaded (already in the cache by the first deploy).
+  const nodeRedEvents = () => {
+    if (events !== null) return
+    events = false
+    try {
+      const util = require('module').createRequire(require.resolve(process.argv[1]))('@node-red/util')
+      util.events.on('runtime-event', e => {
+        if (e && e.id === 'runtime-deploy') tell({deploy: 'done'})
+      })
+      events = true
+    } catch {
+      // another layout: the agent ends a deploy at its answer instead
+    }
+    tell({deploy: 'hello', events})
+  }
+  let seq = 0
+  require('diagnostics_channel').subscribe('http.server.request.start', ({request, response}) => {
+    const path = (request.url || '').split('?')[0]
+    // Deploys (POST /flows, the /flow API) and the heavy read (GET /flows serialises every node).
+    const write = (request.method === 'POST' && /\\/flows\\/?$/.test(path)) || (request.method !== 'GET' && /\\/flow(\\/[^/]+)?\\/?$/.test(path))
+    if (!write && !(request.method === 'GET' && /\\/flows\\/?$/.test(path))) return
+    nodeRedEvents()
+    const id = ++seq
+    tell({deploy: 'start', id, write, bytes: Number(request.headers['content-length']) || 0})
+    let answered = false
+    const answer = () => {
+      if (answered) return
+      answered = true
+      tell({deploy: 'answered', id, status: response.writableFinished ? response.statusCode : 599})
+    }
+    response.once('finish', answer)
+    response.once('close', answer)
+  })
+}
 `
 
 export class NodeRedLauncher {
@@ -36,6 +84,7 @@ export class NodeRedLauncher {
     const env = {...c.env, ...this.preloadEnv()}
     const ownSettings = c.settingsFile === join(c.userDir, 'settings.js')
     return spawnNodeRed({
+      agentChannel: true,
       userDir: c.userDir,
       port: c.nodeRedPort,
       host: c.nodeRedHost,
@@ -70,6 +119,7 @@ export class NodeRedLauncher {
     const outer = this.config.env.NODE_OPTIONS
     const env: Record<string, string> = {
       FF_HA_AGENT_PID: String(process.pid),
+      FF_HA_AGENT_FD: String(AGENT_FD),
       NODE_OPTIONS: `${outer ? outer + ' ' : ''}--require ${JSON.stringify(join(this.preloadDir, 'parent-watch.cjs'))}`,
     }
     if (outer !== undefined) env.FF_HA_OUTER_NODE_OPTIONS = outer

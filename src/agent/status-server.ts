@@ -1,4 +1,6 @@
+import {timingSafeEqual} from 'node:crypto'
 import {createServer, type Server} from 'node:http'
+import {redact} from '../output/secrets.js'
 import type {AgentStatus, Health} from './status.js'
 
 export interface StatusSource {
@@ -8,20 +10,41 @@ export interface StatusSource {
   metrics(): string
 }
 
+export interface StatusServerOptions {
+  host: string
+  port: number
+  /** When set, /status and /metrics need `Authorization: Bearer <token>`; /healthz and /active stay open. */
+  token?: string
+}
+
+/** What the token guards. /healthz and /active stay open for probes and proxies: they say only up or down. */
+const GUARDED_PATHS = new Set(['/status', '/metrics'])
+
 // The agent's own HTTP surface, and nothing more: the admin API stays Node-RED's.
 //   GET /healthz  200 while the agent and Node-RED are alive and answering, else 503
 //   GET /active   200 only while this replica holds the lease AND its flows are started (proxies, readiness)
-//   GET /status   the AgentStatus JSON
-//   GET /metrics  Prometheus text
-export function startStatusServer(source: StatusSource, host: string, port: number): Promise<Server> {
+//   GET /status   the AgentStatus JSON                     (bearer token, when one is configured)
+//   GET /metrics  Prometheus text                          (bearer token, when one is configured)
+// Every body goes through the same scrubbing as the agent's log: a /healthz reason quotes Node-RED's log,
+// and a flow or module may have logged a secret there.
+export function startStatusServer(source: StatusSource, options: StatusServerOptions): Promise<Server> {
+  const expected = options.token ? Buffer.from(`Bearer ${options.token}`) : null
+  const authorized = (header: string | undefined) => {
+    if (!expected) return true
+    const given = Buffer.from(header ?? '')
+    return given.length === expected.length && timingSafeEqual(given, expected)
+  }
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]
-    const send = (code: number, body: unknown, type = 'application/json') => {
-      const text = typeof body === 'string' ? body : JSON.stringify(body)
-      res.writeHead(code, {'content-type': type, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text)})
+    const send = (code: number, body: unknown, type = 'application/json', headers: Record<string, string> = {}) => {
+      const text = redact(typeof body === 'string' ? body : JSON.stringify(body))
+      res.writeHead(code, {'content-type': type, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text), ...headers})
       res.end(req.method === 'HEAD' ? undefined : text)
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, {error: 'only GET'})
+    if (GUARDED_PATHS.has(path) && !authorized(req.headers.authorization)) {
+      return send(401, {error: 'this path needs the status token: Authorization: Bearer <token>'}, 'application/json', {'www-authenticate': 'Bearer'})
+    }
     try {
       if (path === '/healthz') {
         const h = source.health()
@@ -42,7 +65,7 @@ export function startStatusServer(source: StatusSource, host: string, port: numb
   server.keepAliveTimeout = 5000
   return new Promise((resolve, reject) => {
     server.once('error', reject)
-    server.listen(port, host, () => {
+    server.listen(options.port, options.host, () => {
       server.off('error', reject)
       resolve(server)
     })

@@ -7,7 +7,7 @@ export default class Agent extends BaseCommand {
   static override summary = 'Run beside a Node-RED replica: supervise it, hold the lease, start flows only when active.'
   static override description = [
     'The container entrypoint of every replica. Spawns Node-RED (booting with flows stopped), takes part in leader election (hot-spare: a sqlite or kubernetes lease), starts flows only while it holds the lease, stops them at once when it can no longer trust the lease, restarts a crashed or hung Node-RED as a spare, and serves /healthz, /active, /status and /metrics on its own port. One JSON line per event on stdout.',
-    'Every flag can also come from the environment (FF_HA_REPLICA, FF_HA_PROFILE, ...). The admin token comes from the variable named by secrets.adminTokenEnv (default FF_HA_ADMIN_TOKEN), the credential secret from secrets.credentialSecretEnv (default FF_HA_CREDENTIAL_SECRET); neither is ever printed.',
+    'Every flag can also come from the environment (FF_HA_REPLICA, FF_HA_PROFILE, ...). The admin token comes from the variable named by secrets.adminTokenEnv (default FF_HA_ADMIN_TOKEN), the credential secret from secrets.credentialSecretEnv (default FF_HA_CREDENTIAL_SECRET); neither is ever printed, and both are removed from Node-RED\'s environment once its settings.js has read them (flows cannot read them). When the variable named by secrets.statusTokenEnv (default FF_HA_STATUS_TOKEN) is set, /status and /metrics need "Authorization: Bearer <token>"; /healthz and /active stay open for probes and proxies.',
     'SIGTERM hands over: stop flows, release the lease, stop Node-RED, exit 0. Give a Node-RED command after "--" to run it instead of the bundled one.',
   ].join('\n\n')
 
@@ -26,7 +26,10 @@ export default class Agent extends BaseCommand {
     'user-dir': Flags.string({description: 'Node-RED\'s userDir.', env: 'FF_HA_USER_DIR', default: '/data'}),
     'node-red-port': Flags.integer({description: 'Node-RED\'s port (default: the profile\'s http.port).', env: 'FF_HA_NODE_RED_PORT', min: 1, max: 65535}),
     'status-port': Flags.integer({description: 'Port of /healthz, /active, /status, /metrics (default: failover.statusPort).', env: 'FF_HA_STATUS_PORT', min: 1, max: 65535}),
-    'status-host': Flags.string({description: 'Address the status server listens on.', env: 'FF_HA_STATUS_HOST', default: '0.0.0.0'}),
+    'status-host': Flags.string({
+      description: 'Address the status server listens on (default 127.0.0.1: this host only). Set 0.0.0.0 in a container or pod, where Kubernetes probes and HAProxy reach it on the pod/container address; ff-ha render does.',
+      env: 'FF_HA_STATUS_HOST',
+    }),
     'lease-file': Flags.string({description: 'The sqlite lease file (default: failover.leaseFile).', env: 'FF_HA_LEASE_FILE'}),
     settings: Flags.string({description: 'Node-RED settings.js (default: <userDir>/settings.js if it exists, else rendered there).', env: 'FF_HA_SETTINGS'}),
   }

@@ -19,13 +19,19 @@ replica fails part-way the replicas already changed are rolled back (--no-rollba
 Replicas come from --target, or from the profile: deploy.replicas, Compose (docker compose ps), Kubernetes
 (kubectl, with a port-forward per pod), or the local cluster of \`ff-ha failover-test\` (--discovery local).
 The admin token comes from the environment (FF_HA_ADMIN_TOKEN, or --token-env); with --username the
-password comes from FF_HA_ADMIN_PASSWORD. Secrets never appear in any output.`
+password comes from FF_HA_ADMIN_PASSWORD. A replica without adminAuth (a development instance) needs no
+token: pass --no-auth instead of inventing one. The agents' status token, when they have one, comes from
+FF_HA_STATUS_TOKEN (or secrets.statusTokenEnv). Secrets never appear in any output.
+
+Node-RED refuses a request larger than its apiMaxLength (HTTP 413; Node-RED's default 5mb, ff-ha render's
+nodeRed.apiMaxLength, default 50mb); ff-ha reads answers up to 64 MiB, or 1.25 x the profile's apiMaxLength.`
 
   static override examples = [
     '<%= config.bin %> deploy flows.json --target http://127.0.0.1:1880/ --target http://127.0.0.1:1881/',
     '<%= config.bin %> deploy --profile ff-ha.yaml --strategy rolling --max-unavailable 1',
     '<%= config.bin %> deploy flows.json --discovery local --dry-run',
     '<%= config.bin %> deploy flows.json --profile ff-ha.yaml --credentials creds.json --json',
+    '<%= config.bin %> deploy flows.json --target http://127.0.0.1:1880/ --no-auth',
   ]
 
   static override args = {
@@ -50,6 +56,7 @@ password comes from FF_HA_ADMIN_PASSWORD. Secrets never appear in any output.`
     // No env binding: FF_HA_ADMIN_USER is also what the replicas' settings read, and a shell that runs a
     // replica must not silently switch deploy from the token to a login.
     username: Flags.string({description: 'Log in at /auth/token on each replica as this user (password from FF_HA_ADMIN_PASSWORD) instead of the token.'}),
+    auth: Flags.boolean({description: 'Send the admin token (or log in). --no-auth: the replicas have no adminAuth (a development instance), send no credentials.', default: true, allowNo: true}),
     'password-env': Flags.string({description: 'Environment variable holding the password for --username.', default: 'FF_HA_ADMIN_PASSWORD'}),
     'ca-file': Flags.string({description: 'CA certificate (PEM) to trust for https:// replicas.'}),
     insecure: Flags.boolean({description: 'Do not verify TLS certificates (explicit opt-in).', default: false}),
@@ -77,6 +84,7 @@ password comes from FF_HA_ADMIN_PASSWORD. Secrets never appear in any output.`
       tokenEnv: flags['token-env'],
       username: flags.username,
       passwordEnv: flags['password-env'],
+      noAuth: !flags.auth,
       client: {caFile: flags['ca-file'], insecure: flags.insecure, requestTimeoutMs: flags.timeout},
       verifyTimeoutMs: flags['verify-timeout'],
       progress: makeProgress(),

@@ -36,7 +36,7 @@ export function checkCredentials(value: unknown, file = 'credentials'): Credenti
     )
   }
   for (const [id, creds] of Object.entries(value)) {
-    if (!creds || typeof creds !== 'object' || Array.isArray(creds)) throw new InputError(`${file}: credentials of node "${id}" must be an object`)
+    if (!creds || typeof creds !== 'object' || Array.isArray(creds)) throw new InputError(`${file}: credentials of node "${id}" must be an object`, 'e.g. {"<node id>": {"user": "...", "password": "..."}}')
     for (const v of Object.values(creds)) if (typeof v === 'string') registerSecret(v)
   }
   return value as Credentials

@@ -58,7 +58,7 @@ export async function deployFlows(options: DeployOptions): Promise<DeployReport>
   })
 
   try {
-    const refusal = await preflightAll(runs, mode, progress)
+    const refusal = await preflightAll(runs, mode, progress, options.statusToken)
     if (refusal) return {...finish(refusal.message), ...(refusal.hint ? {hint: refusal.hint} : {})}
     if (options.dryRun) {
       for (const run of runs) run.report.changes = run.pre!.rev === rev ? {added: [], removed: [], changed: []} : diffFlows(run.pre!.flows, flows)
@@ -126,13 +126,13 @@ function checkOptions(options: DeployOptions): void {
 }
 
 /** Read every replica at once; return why the deploy must not go ahead, or undefined. */
-async function preflightAll(runs: Run[], mode: DeployOptions['mode'], progress: Progress): Promise<{message: string; hint?: string} | undefined> {
+async function preflightAll(runs: Run[], mode: DeployOptions['mode'], progress: Progress, statusToken?: string): Promise<{message: string; hint?: string} | undefined> {
   const problems: Array<{name: string; message: string; hint?: string}> = []
   await Promise.all(runs.map(async run => {
     const t = performance.now()
     progress.start(run.name, `${run.name}: preflight`)
     try {
-      const pre = await preflightReplica(run.client)
+      const pre = await preflightReplica(run.client, undefined, statusToken)
       run.pre = pre
       run.role = roleOf(mode, pre)
       run.states = expectedStates(run.role, pre)
@@ -172,6 +172,7 @@ function withoutName(name: string, message: string): string {
 async function deployOne(run: Run, rev: string, options: DeployOptions, strategy: string, progress: Progress): Promise<void> {
   const t = performance.now()
   const pre = run.pre!
+  const sized = sizedTimeouts(options)
   try {
     if (pre.rev === rev && !options.credentials) {
       run.report.status = 'unchanged'
@@ -180,12 +181,12 @@ async function deployOne(run: Run, rev: string, options: DeployOptions, strategy
     }
     progress.start(run.name, `${run.name}: deploying rev ${shortRev(rev)}${options.mode === 'hot-spare' ? ` (${run.role})` : ''}`)
     run.attempted = true
-    const posted = await run.client.postFlows(options.flows, {rev: options.force ? undefined : pre.rev, credentials: options.credentials, type: options.type ?? 'full'})
+    const posted = await run.client.postFlows(options.flows, {rev: options.force ? undefined : pre.rev, credentials: options.credentials, type: options.type ?? 'full', timeoutMs: sized.requestMs})
     run.posted = posted.rev
     // POST /flows answers before the flows started: confirm the state. The answer's rev is Node-RED's hash
     // of what it saved; when it equals the file's rev that is the proof, else read the flows back.
     run.report.after = await waitForRevAndState(run.client, posted.rev, run.states, {
-      timeoutMs: options.verifyTimeoutMs ?? 30_000,
+      timeoutMs: sized.verifyMs,
       health: strategy === 'rolling',
       failOnStart: run.role === 'spare',
       revReported: posted.rev === rev,
@@ -275,6 +276,20 @@ function revisionSplit(runs: Run[]): string | undefined {
   }
   if (byRev.size <= 1) return undefined
   return [...byRev].map(([k, names]) => `${names.join(', ')} on ${k}`).join('; ')
+}
+
+/**
+ * A replica answers POST /flows only after it has parsed, saved and stopped the old flows, and starts the new
+ * ones after: both grow with the flows (measured here, 5 MB of mixed nodes: over 15 s to answer on an active
+ * replica, on 2 busy cores). So the bounds never go below 30 s per MB of flows, whatever --timeout and
+ * --verify-timeout say; small files keep the given bounds.
+ */
+export const DEPLOY_MS_PER_MB = 30_000
+
+export function sizedTimeouts(options: Pick<DeployOptions, 'flows' | 'clientOptions' | 'verifyTimeoutMs'>): {requestMs: number; verifyMs: number} {
+  const mb = Buffer.byteLength(JSON.stringify(options.flows)) / (1024 * 1024)
+  const floor = Math.ceil(mb * DEPLOY_MS_PER_MB)
+  return {requestMs: Math.max(options.clientOptions?.requestTimeoutMs ?? 15_000, floor), verifyMs: Math.max(options.verifyTimeoutMs ?? 30_000, floor)}
 }
 
 function since(t: number): number {

@@ -14,14 +14,14 @@ export interface Preflight {
   agentRole?: AgentRole
 }
 
-export async function preflightReplica(client: AdminClient, agentTimeoutMs = 3000): Promise<Preflight> {
+export async function preflightReplica(client: AdminClient, agentTimeoutMs = 3000, statusToken?: string): Promise<Preflight> {
   // All at once (one round trip, not four); when several fail, GET /flows's error is the one to show: it
   // says unreachable or unauthorized before anything else does.
   const results = await Promise.allSettled([
     client.getFlows(),
     client.getFlowsState(),
     client.runtimeStateEnabled(),
-    client.replica.agentUrl ? getAgentStatus(client.name, client.replica.agentUrl, agentTimeoutMs) : Promise.resolve(undefined),
+    client.replica.agentUrl ? getAgentStatus(client.name, client.replica.agentUrl, agentTimeoutMs, statusToken) : Promise.resolve(undefined),
   ] as const)
   const failed = results.find(r => r.status === 'rejected')
   if (failed) throw (failed as PromiseRejectedResult).reason

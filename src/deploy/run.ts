@@ -1,14 +1,15 @@
 // What `ff-ha deploy` does, as one call: read the flows (the lint parser), lint them for the mode, read the
 // credentials and the auth from the environment, find the replicas, deploy, release what discovery holds.
-import {existsSync} from 'node:fs'
+import {accessSync, constants, existsSync, statSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
-import type {AdminClientOptions} from '../admin/client.js'
+import {DEFAULT_MAX_RESPONSE_BYTES, type AdminClientOptions} from '../admin/client.js'
 import {InputError} from '../errors.js'
 import {readFlowsFile} from '../flows/parse.js'
 import type {Progress} from '../output/progress.js'
 import {DEFAULT_PROFILE_FILE, loadProfile} from '../profile/load.js'
 import type {HaMode, Profile} from '../profile/schema.js'
-import {resolveAuth} from './auth.js'
+import {sizeInBytes} from '../render/settings.js'
+import {DEFAULT_STATUS_TOKEN_ENV, resolveAuth} from './auth.js'
 import {readCredentialsFile} from './credentials.js'
 import {deployFlows} from './deploy.js'
 import {discoverReplicas, type DiscoveryOptions} from './discovery/index.js'
@@ -35,6 +36,8 @@ export interface RunDeployInput {
   tokenEnv?: string
   username?: string
   passwordEnv?: string
+  /** --no-auth: send no credentials (replicas without adminAuth). */
+  noAuth?: boolean
   client?: Omit<AdminClientOptions, 'auth'>
   verifyTimeoutMs?: number
   progress?: Progress
@@ -51,9 +54,14 @@ export async function runDeploy(input: RunDeployInput): Promise<DeployReport> {
 
   // Paths as the user gave them, so that errors read `flows.json:3:5 ...`, not an absolute path.
   const file = readFlowsFile(input.cwd ? resolve(cwd, flowsFile) : flowsFile)
+  if (input.client?.caFile) checkReadable('--ca-file', input.cwd ? resolve(cwd, input.client.caFile) : input.client.caFile, 'give the CA certificate (PEM) that signed the replicas\' certificates')
   if (input.lint !== false) lintGate(file, mode)
   const credentials = input.credentialsFile ? readCredentialsFile(input.cwd ? resolve(cwd, input.credentialsFile) : input.credentialsFile) : undefined
-  const auth = resolveAuth({tokenEnv: input.tokenEnv ?? profile?.secrets.adminTokenEnv, username: input.username, passwordEnv: input.passwordEnv, env: input.env})
+  const auth = resolveAuth({tokenEnv: input.tokenEnv ?? profile?.secrets.adminTokenEnv, username: input.username, passwordEnv: input.passwordEnv, noAuth: input.noAuth, env: input.env})
+  const statusToken = (input.env ?? process.env)[profile?.secrets.statusTokenEnv ?? DEFAULT_STATUS_TOKEN_ENV] || undefined
+  // Read answers up to the size the replicas accept (their apiMaxLength), and at least the default.
+  const apiMaxLength = profile?.nodeRed.apiMaxLength
+  const maxResponseBytes = Math.max(DEFAULT_MAX_RESPONSE_BYTES, apiMaxLength ? Math.ceil(sizeInBytes(apiMaxLength) * 1.25) : 0)
 
   const found = await discoverReplicas({
     targets: input.targets,
@@ -78,11 +86,23 @@ export async function runDeploy(input: RunDeployInput): Promise<DeployReport> {
       rollback: input.rollback,
       dryRun: input.dryRun,
       progress: input.progress,
-      clientOptions: input.client,
+      clientOptions: {maxResponseBytes, apiMaxLength, ...input.client},
+      statusToken,
       verifyTimeoutMs: input.verifyTimeoutMs,
     })
   } finally {
     await found.close()
+  }
+}
+
+function checkReadable(flag: string, file: string, hint: string): void {
+  try {
+    if (!statSync(file).isFile()) throw new InputError(`${flag} ${file}: not a file`, hint)
+    accessSync(file, constants.R_OK)
+  } catch (err) {
+    if (err instanceof InputError) throw err
+    const code = (err as {code?: string}).code
+    throw new InputError(`${flag} ${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read it (${code})`}`, hint)
   }
 }
 

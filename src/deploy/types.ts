@@ -55,6 +55,8 @@ export interface DeployOptions {
   flows: FlowNode[]
   replicas: ReplicaTarget[]
   auth: AdminAuth
+  /** The agents' status token, for their /status (secrets.statusTokenEnv), when they have one. */
+  statusToken?: string
   mode: HaMode
   /** Load-balanced: rolling (default) or parallel. Hot-spare: how the spares go (default parallel). */
   strategy?: Strategy

@@ -22,7 +22,12 @@ export interface NodeRedLaunchOptions {
   bootStopped?: boolean
   /** Extra arguments for red.js. */
   args?: string[]
+  /** Open a pipe on fd AGENT_FD (child.stdio[AGENT_FD]) for the agent preload's deploy events. */
+  agentChannel?: boolean
 }
+
+/** The child's fd of the agent channel (see agent/node-red-child.ts). */
+export const AGENT_FD = 3
 
 /** Spawn Node-RED with the ff-ha settings; output goes to userDir/node-red.log. Does not wait. */
 export function spawnNodeRed(options: NodeRedLaunchOptions): ChildProcess {
@@ -42,7 +47,7 @@ export function spawnNodeRed(options: NodeRedLaunchOptions): ChildProcess {
       FF_HA_NODE_RED_PORT: String(options.port),
       FF_HA_NODE_RED_HOST: options.host ?? '127.0.0.1',
     },
-    stdio: ['ignore', log, log],
+    stdio: options.agentChannel ? ['ignore', log, log, 'pipe'] : ['ignore', log, log],
   })
   closeSync(log)
   return child

@@ -21,6 +21,11 @@ export const nodeRedSchema = z.strictObject({
   contextStorage: z.enum(['memory', 'localfilesystem']).default('memory'),
   /** httpAdminRoot. */
   adminRoot: urlPathPrefix.default('/'),
+  /**
+   * The largest admin API request Node-RED accepts (its apiMaxLength, bytes or "<n>kb|mb|gb"): a deploy of a
+   * larger flows file gets HTTP 413. Node-RED's own default is 5mb.
+   */
+  apiMaxLength: z.string().regex(/^[1-9]\d*(kb|mb|gb)?$/, 'must be a size like 50mb (bytes, or kb, mb, gb)').default('50mb'),
   /** Extra settings merged into the generated settings.js (JSON values only). */
   settings: z.record(z.string(), jsonValue).default({}),
 })
@@ -130,6 +135,8 @@ export const secretsSchema = z.strictObject({
   adminTokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name').default('FF_HA_ADMIN_TOKEN'),
   /** Environment variable holding Node-RED's credentialSecret (all replicas must share it). */
   credentialSecretEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name').default('FF_HA_CREDENTIAL_SECRET'),
+  /** Environment variable holding the bearer token for the agents' /status and /metrics (unset: open). */
+  statusTokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name').default('FF_HA_STATUS_TOKEN'),
   /** Kubernetes Secret with keys admin-token and credential-secret; defaults to <name>-secrets. */
   kubernetesSecret: dns1123Label.optional(),
 })

@@ -36,10 +36,14 @@ export function composeEnvironment(profile: Profile, replica: string): Record<st
     FF_HA_USER_DIR: CONTAINER.userDir,
     ...(profile.mode === 'hot-spare' ? {FF_HA_LEASE_FILE: profile.failover.leaseFile} : {}),
     FF_HA_STATUS_PORT: String(profile.failover.statusPort),
+    // The container's own address: HAProxy checks /active or /healthz there (the agent's default is 127.0.0.1).
+    FF_HA_STATUS_HOST: '0.0.0.0',
     FF_HA_NODE_RED_PORT: String(profile.http.port),
     // Values come from the shell or deploy/.env at `docker compose up`; the rendered files hold only names.
     [profile.secrets.adminTokenEnv]: required(profile.secrets.adminTokenEnv),
     [profile.secrets.credentialSecretEnv]: required(profile.secrets.credentialSecretEnv),
+    // Optional: when set, /status and /metrics need it as a bearer token.
+    [profile.secrets.statusTokenEnv]: `\${${profile.secrets.statusTokenEnv}:-}`,
   }
 }
 

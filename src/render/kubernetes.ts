@@ -9,7 +9,7 @@ import {CONTAINER, RENDERED, cliVersion, leaseName, replicaImage} from './names.
 export {commonLabels, configMapName, headlessServiceName, selectorLabels} from './kubernetes-meta.js'
 
 /** Keys in the Kubernetes Secret that `secrets.kubernetesSecret` names (created by the user, never rendered). */
-export const SECRET_KEYS = {adminToken: 'admin-token', credentialSecret: 'credential-secret'} as const
+export const SECRET_KEYS = {adminToken: 'admin-token', credentialSecret: 'credential-secret', statusToken: 'status-token'} as const
 
 /** Every Kubernetes object ff-ha renders, keyed by file name. */
 export function kubernetesObjects(profile: Profile, version = cliVersion()): Record<string, Obj> {
@@ -74,10 +74,14 @@ function env(profile: Profile): Obj[] {
     {name: 'FF_HA_SETTINGS', value: CONTAINER.settings},
     {name: 'FF_HA_USER_DIR', value: CONTAINER.userDir},
     {name: 'FF_HA_STATUS_PORT', value: String(profile.failover.statusPort)},
+    // The pod's address: the kubelet's probes reach the agent there (its default is 127.0.0.1).
+    {name: 'FF_HA_STATUS_HOST', value: '0.0.0.0'},
     {name: 'FF_HA_NODE_RED_PORT', value: String(profile.http.port)},
     ...(profile.mode === 'hot-spare' ? [{name: 'FF_HA_LEASE_NAME', value: leaseName(profile)}] : []),
     {name: profile.secrets.adminTokenEnv, ...secret(SECRET_KEYS.adminToken)},
     {name: profile.secrets.credentialSecretEnv, ...secret(SECRET_KEYS.credentialSecret)},
+    // Optional key: when present, /status and /metrics need it as a bearer token.
+    {name: profile.secrets.statusTokenEnv, valueFrom: {secretKeyRef: {name: profile.secrets.kubernetesSecret, key: SECRET_KEYS.statusToken, optional: true}}},
     // The root filesystem is read-only; npm and Node-RED write scratch files under /tmp.
     {name: 'NPM_CONFIG_CACHE', value: '/tmp/.npm'},
   ]

@@ -9,6 +9,8 @@ export interface SettingsValues {
   contextStorage: 'memory' | 'localfilesystem'
   editor: boolean
   port: number
+  /** Node-RED's apiMaxLength: the largest admin API request body (a deploy). */
+  apiMaxLength: string
   adminTokenEnv: string
   credentialSecretEnv: string
   extra: Record<string, unknown>
@@ -20,6 +22,7 @@ export const DEFAULT_SETTINGS_VALUES: SettingsValues = {
   contextStorage: 'memory',
   editor: true,
   port: 1880,
+  apiMaxLength: '50mb',
   adminTokenEnv: 'FF_HA_ADMIN_TOKEN',
   credentialSecretEnv: 'FF_HA_CREDENTIAL_SECRET',
   extra: {},
@@ -32,6 +35,7 @@ export function settingsValuesFromProfile(p: Profile): SettingsValues {
     contextStorage: p.nodeRed.contextStorage,
     editor: p.http.editor,
     port: p.http.port,
+    apiMaxLength: p.nodeRed.apiMaxLength,
     adminTokenEnv: p.secrets.adminTokenEnv,
     credentialSecretEnv: p.secrets.credentialSecretEnv,
     extra: p.nodeRed.settings,
@@ -45,4 +49,12 @@ export function renderSettings(values: SettingsValues = DEFAULT_SETTINGS_VALUES)
   const template = readFileSync(join(templatesDir, 'node-red', 'settings.js'), 'utf8')
   if (!HOLE.test(template)) throw new Error('templates/node-red/settings.js lost its ff-ha:profile line')
   return template.replace(HOLE, () => `const profile = ${JSON.stringify(values)} // ff-ha:profile`)
+}
+
+/** An apiMaxLength ("50mb", "512kb", "1gb" or bytes) in bytes, as Node-RED's body parser reads it (1 kb = 1024). */
+export function sizeInBytes(size: string): number {
+  const m = /^(\d+)(kb|mb|gb)?$/i.exec(size.trim())
+  if (!m) throw new Error(`not a size: ${size}`)
+  const unit = {kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3}[(m[2] ?? '').toLowerCase() as 'kb' | 'mb' | 'gb'] ?? 1
+  return Number(m[1]) * unit
 }

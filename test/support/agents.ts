@@ -111,7 +111,14 @@ export class AgentProcess {
   /** GET /status, or null when the agent does not answer. */
   async status(timeoutMs = 500): Promise<AgentStatus | null> {
     try {
-      const res = await request(new URL('status', this.statusUrl), {headersTimeout: timeoutMs, bodyTimeout: timeoutMs})
+      // With a status token in the agent's environment, /status needs it.
+      const token = this.env.FF_HA_STATUS_TOKEN
+      const headers = token ? {authorization: `Bearer ${token}`} : undefined
+      const res = await request(new URL('status', this.statusUrl), {headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs})
+      if (res.statusCode !== 200) {
+        await res.body.dump()
+        return null
+      }
       return (await res.body.json()) as AgentStatus
     } catch {
       return null

@@ -30,7 +30,8 @@ describe('ff-ha agent: supervision beyond failover (real agent processes)', () =
     // A "Node-RED" that dies at once, after printing why: the command after --.
     set = await startAgents({
       replicas: ['loop'],
-      command: () => [process.execPath, '-e', 'console.error("Error: Cannot find module node-red-contrib-missing"); process.exit(3)'],
+      // It also logs the admin token, as a careless module might: /healthz quotes the log, scrubbed.
+      command: () => [process.execPath, '-e', 'console.error("token " + process.env.FF_HA_ADMIN_TOKEN); console.error("Error: Cannot find module node-red-contrib-missing"); process.exit(3)'],
     })
     const agent = set.agents[0]
     const loop = await agent.waitForEvent(e => e.event === 'crash-loop', 40_000)
@@ -42,7 +43,11 @@ describe('ff-ha agent: supervision beyond failover (real agent processes)', () =
     expect(restarts.slice(0, 5)).toEqual([500, 1000, 2000, 4000, 8000])
     const res = await request(new URL('healthz', agent.statusUrl))
     expect(res.statusCode).toBe(503)
-    expect(((await res.body.json()) as {reason: string}).reason).toMatch(/^crash loop: /)
+    const reason = ((await res.body.json()) as {reason: string}).reason
+    expect(reason).toMatch(/^crash loop: /)
+    expect(reason).toContain('token ***')
+    expect(reason).not.toContain(TEST_TOKEN)
+    expect(JSON.stringify(loop)).not.toContain(TEST_TOKEN)
     const s = (await agent.status())!
     expect(s.role).toBe('starting')
     expect(s.leaseHolder).toBeNull()

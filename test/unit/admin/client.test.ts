@@ -143,8 +143,67 @@ describe('AdminClient', () => {
 
 describe('waitForFlowsStarted', () => {
   it('says "not available" (false) when there is no comms websocket, as with the editor disabled', async () => {
-    const {url} = await serve((_req, res) => json(res, 404, {}))
+    const {url} = await serve((req, res) => (req.url === '/auth/login' ? json(res, 200, {}) : json(res, 404, {})))
     expect(await client(url).waitForFlowsStarted('abc', 2000)).toBe(false)
+  })
+
+  it('asks GET auth/login whether the replica has adminAuth ({} without it), once per client', async () => {
+    let login: unknown = {}
+    const {url, seen} = await serve((_req, res) => json(res, 200, login))
+    const off = client(url)
+    expect(await off.adminAuthEnabled()).toBe(false)
+    expect(await off.adminAuthEnabled()).toBe(false)
+    expect(seen.filter(r => r.url === '/auth/login')).toHaveLength(1)
+    login = {type: 'credentials', prompts: [{id: 'username', type: 'text', label: 'user.username'}]}
+    expect(await client(url).adminAuthEnabled()).toBe(true)
+  })
+})
+
+describe('answer size', () => {
+  it('stops reading an endless answer at the limit: an error naming the replica and the limit, memory bounded', async () => {
+    const chunk = Buffer.alloc(1024 * 1024, 'x')
+    const {url} = await serve((_req, res) => {
+      res.writeHead(200, {'content-type': 'application/json'})
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once('drain', pump)
+      }
+      res.on('close', () => res.destroy())
+      pump()
+    })
+    const before = process.memoryUsage()
+    const err = await failure(client(url, {retries: 0, maxResponseBytes: 8 * 1024 * 1024}).getFlows())
+    const after = process.memoryUsage()
+    expect(err.kind).toBe('too-large')
+    expect(err.message).toBe('r1: GET /flows: the answer is larger than 8 MiB, the most ff-ha reads from a replica')
+    expect(err.hint).toMatch(/nodeRed.apiMaxLength/)
+    expect(after.rss - before.rss).toBeLessThan(200 * 1024 * 1024)
+  })
+
+  it('the default limit (64 MiB) holds for a 200 MB answer', async () => {
+    const chunk = Buffer.alloc(1024 * 1024, 'x')
+    let sent = 0
+    const {url} = await serve((_req, res) => {
+      res.writeHead(200, {'content-type': 'application/json', 'content-length': String(200 * chunk.length)})
+      const pump = () => {
+        while (!res.destroyed && sent < 200 && res.write(chunk)) sent++
+        if (!res.destroyed && sent < 200) res.once('drain', pump)
+        else if (sent >= 200) res.end()
+      }
+      pump()
+    })
+    const err = await failure(client(url, {retries: 0}).getFlows())
+    expect(err.message).toBe('r1: GET /flows: the answer is larger than 64 MiB, the most ff-ha reads from a replica')
+    expect(sent).toBeLessThan(200)
+  })
+
+  it('names HTTP 413 as the replica\'s apiMaxLength, with the size sent and the profile\'s value', async () => {
+    const {url} = await serve((_req, res) => json(res, 413, {message: 'request entity too large'}))
+    const flows = [{id: 'n1', type: 'comment', info: 'x'.repeat(2 * 1024 * 1024)}]
+    const err = await failure(client(url, {apiMaxLength: '50mb'}).postFlows(flows))
+    expect(err.kind).toBe('too-large')
+    expect(err.message).toBe("r1: POST /flows: HTTP 413, the replica refused a 2.0 MiB request: larger than its apiMaxLength (Node-RED's default is 5mb; the profile renders apiMaxLength 50mb)")
+    expect(err.hint).toMatch(/raise nodeRed.apiMaxLength in the profile/)
   })
 })
 
@@ -175,5 +234,17 @@ describe('getAgentStatus', () => {
     await expect(getAgentStatus('r1', url)).rejects.toThrow('r1: agent GET /status: unknown role "leader"')
     const port = await freePort()
     await expect(getAgentStatus('r1', `http://127.0.0.1:${port}`)).rejects.toThrow(/r1: agent: connection refused/)
+  })
+
+  it('sends the status token as a bearer token; a 401 says the agent wants one', async () => {
+    const {url, seen} = await serve((req, res) => (req.headers.authorization === 'Bearer status-token-xyz' ? json(res, 200, {role: 'active'}) : json(res, 401, {error: 'token'})))
+    expect((await getAgentStatus('r1', url, 1000, 'status-token-xyz')).role).toBe('active')
+    expect(seen[0].headers.authorization).toBe('Bearer status-token-xyz')
+    await expect(getAgentStatus('r1', url)).rejects.toThrow(/r1: agent GET \/status: HTTP 401, the agent has a status token \(export FF_HA_STATUS_TOKEN/)
+  })
+
+  it('refuses an answer far larger than any agent status', async () => {
+    const {url} = await serve((_req, res) => json(res, 200, {role: 'active', pad: 'x'.repeat(1024 * 1024)}))
+    await expect(getAgentStatus('r1', url)).rejects.toThrow(/larger than 64 KiB/)
   })
 })

@@ -28,7 +28,7 @@ describe('agent orchestration against a fake Node-RED', () => {
     for (const d of dirs.splice(0)) rmSync(d, {recursive: true, force: true})
   })
 
-  async function run(name: string, store: MemoryLeaseStore, fakeEnv: Record<string, string> = {}): Promise<Running> {
+  async function run(name: string, store: MemoryLeaseStore, fakeEnv: Record<string, string> = {}, bootTimeoutMs?: number): Promise<Running> {
     const dir = mkdtempSync(join(tmpdir(), 'ff-ha-agent-orch-'))
     dirs.push(dir)
     const [nodeRedPort, statusPort] = await freePorts(2)
@@ -37,6 +37,7 @@ describe('agent orchestration against a fake Node-RED', () => {
       {FF_HA_ADMIN_TOKEN: 'orch-token-123456', FF_HA_CREDENTIAL_SECRET: 'orch-secret-123456', PATH: process.env.PATH, ...fakeEnv},
       dir,
     )
+    if (bootTimeoutMs) config.bootTimeoutMs = bootTimeoutMs
     const events: Record<string, unknown>[] = []
     const agent = await startAgent(config, {store, log: (event, fields = {}) => events.push({event, ...fields})})
     const r = {agent, events, userDir: config.userDir}
@@ -51,6 +52,19 @@ describe('agent orchestration against a fake Node-RED', () => {
       await new Promise(r => setTimeout(r, 10))
     }
   }
+
+  it('a Node-RED that takes longer than the boot timeout to load, on the CPU all along, is loading, not hung', async () => {
+    const a = await run('a', new MemoryLeaseStore(), {FAKE_BOOT_BUSY_MS: '2000'}, 300)
+    await until('active', () => a.agent.status().role === 'active', 20_000)
+    expect(a.events.filter(e => e.action === 'kill')).toEqual([])
+    expect(a.events.filter(e => e.event === 'node-red-exit')).toEqual([])
+  })
+
+  it('one that waits without using the CPU past the boot timeout is killed', async () => {
+    const a = await run('a', new MemoryLeaseStore(), {FAKE_BOOT_IDLE_MS: '60000'}, 300)
+    await until('killed', () => a.events.some(e => e.event === 'node-red-exit'), 20_000)
+    expect(a.events.find(e => e.action === 'kill')?.reason).toMatch(/^Node-RED did not load its flows within \d+ ms$/)
+  })
 
   it('retries the early-boot 500 of POST /flows/state start, then reports active', async () => {
     const a = await run('a', new MemoryLeaseStore(), {FAKE_START_500: '3'})

@@ -5,6 +5,9 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {drainMs, prepareSettings, resolveAgentConfig} from '../../../src/agent/config.js'
 import {parseProfileText} from '../../../src/profile/load.js'
 import {InputError} from '../../../src/errors.js'
+import {redact} from '../../../src/output/secrets.js'
+
+type AgentInputLike = Parameters<typeof resolveAgentConfig>[0]
 
 const secrets = {FF_HA_ADMIN_TOKEN: 'admin-token-abcdef', FF_HA_CREDENTIAL_SECRET: 'cred-secret-abcdef'}
 
@@ -20,7 +23,7 @@ describe('agent config: flags, environment, profile', () => {
     expect(c.mode).toBe('hot-spare')
     expect(c.lease).toEqual({backend: 'sqlite', file: '/var/lib/ff-ha/lease.db', name: 'ff-ha-leader', namespace: 'default'})
     expect(c.timings).toEqual({leaseDurationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 200, healthIntervalMs: 250, healthTimeoutMs: 200, healthFailureThreshold: 3})
-    expect(c).toMatchObject({userDir: '/data', nodeRedPort: 1880, statusPort: 9880, statusHost: '0.0.0.0', settingsFile: '/data/settings.js', nodeRedHost: '0.0.0.0'})
+    expect(c).toMatchObject({userDir: '/data', nodeRedPort: 1880, statusPort: 9880, statusHost: '127.0.0.1', settingsFile: '/data/settings.js', nodeRedHost: '0.0.0.0'})
     expect(c.stopBoundMs).toBe(250)
     expect(c.drainMs).toBe(0)
   })
@@ -77,5 +80,54 @@ describe('agent config: flags, environment, profile', () => {
 
   it('refuses a --settings file that does not exist', () => {
     expect(() => resolveAgentConfig({replica: 'a', settings: 'nope.js'}, {...secrets}, dir)).toThrow(/--settings nope.js: no such file/)
+  })
+
+  it('--status-host: a bad address is an input error that points at the address, not at the port', () => {
+    for (const [value, hint] of [
+      ['not a host', /IP address such as 127.0.0.1/],
+      ['http://0.0.0.0', /IP address such as 127.0.0.1/],
+      ['127.0.0.1:9880', /give the address alone \(--status-host 127.0.0.1\)/],
+    ] as const) {
+      try {
+        resolveAgentConfig({replica: 'a', statusHost: value}, {...secrets}, dir)
+        expect.unreachable()
+      } catch (err) {
+        expect(err).toBeInstanceOf(InputError)
+        expect((err as InputError).message).toBe(`--status-host ${JSON.stringify(value)}: not an IP address or host name`)
+        expect((err as InputError).hint).toMatch(hint)
+        expect((err as InputError).hint).not.toMatch(/--status-port/)
+      }
+    }
+    for (const ok of ['0.0.0.0', '::', '10.1.2.3', 'localhost', 'node-red-0.svc']) expect(resolveAgentConfig({replica: 'a', statusHost: ok}, {...secrets}, dir).statusHost).toBe(ok)
+    expect(() => resolveAgentConfig({replica: 'a'}, {...secrets, FF_HA_NODE_RED_HOST: 'a b'}, dir)).toThrow(/FF_HA_NODE_RED_HOST "a b": not an IP address/)
+  })
+
+  it('every bad flag or variable has a hint', () => {
+    const cases: Array<[AgentInputLike, Record<string, string>]> = [
+      [{replica: 'a b'}, {}],
+      [{replica: 'a'}, {FF_HA_STATUS_PORT: 'x'}],
+      [{replica: 'a', statusPort: 1880}, {}],
+      [{replica: 'a', settings: 'nope.js'}, {}],
+      [{}, {}],
+    ]
+    for (const [input, env] of cases) {
+      try {
+        resolveAgentConfig(input, {...secrets, ...env}, dir)
+        expect.unreachable()
+      } catch (err) {
+        expect(err, JSON.stringify(input)).toBeInstanceOf(InputError)
+        expect((err as InputError).hint, (err as Error).message).toBeTruthy()
+      }
+    }
+  })
+
+  it('the status token: read from secrets.statusTokenEnv, registered as a secret, and not passed to Node-RED', () => {
+    const c = resolveAgentConfig({replica: 'a'}, {...secrets, FF_HA_STATUS_TOKEN: 'status-token-abcdef'}, dir)
+    expect(c.statusToken).toBe('status-token-abcdef')
+    expect(c.env.FF_HA_STATUS_TOKEN).toBeUndefined()
+    expect(redact('x status-token-abcdef y')).toBe('x *** y')
+    // Node-RED needs the admin token and the credential secret: its settings.js reads them, then deletes them.
+    expect(c.env.FF_HA_ADMIN_TOKEN).toBe(secrets.FF_HA_ADMIN_TOKEN)
+    expect(resolveAgentConfig({replica: 'a'}, {...secrets}, dir).statusToken).toBeUndefined()
   })
 })

@@ -2,7 +2,8 @@ import type {Server} from 'node:http'
 import {afterEach, describe, expect, it} from 'vitest'
 import {request} from 'undici'
 import {AgentMetrics} from '../../../src/agent/metrics.js'
-import {startStatusServer} from '../../../src/agent/status-server.js'
+import {startStatusServer, type StatusSource} from '../../../src/agent/status-server.js'
+import {registerSecret} from '../../../src/output/secrets.js'
 import type {AgentStatus} from '../../../src/agent/status.js'
 import {freePort} from '../../../src/net/free-port.js'
 
@@ -27,8 +28,7 @@ describe('status server', () => {
         active: () => active,
         metrics: () => metrics.render('a', 'active', 7),
       },
-      '127.0.0.1',
-      port,
+      {host: '127.0.0.1', port},
     )
     const get = async (path: string) => {
       const res = await request(`http://127.0.0.1:${port}${path}`)
@@ -50,5 +50,68 @@ describe('status server', () => {
     expect(await get('/active')).toMatchObject({code: 503})
     expect(await get('/healthz')).toMatchObject({code: 503, body: '{"ok":false,"reason":"crash loop: boom"}'})
     expect((await get('/nope')).code).toBe(404)
+  })
+})
+
+describe('status server: nothing secret leaves it', () => {
+  let server: Server
+  afterEach(() => new Promise(r => server.close(r)))
+
+  const start = async (source: Partial<StatusSource>, token?: string) => {
+    const port = await freePort()
+    server = await startStatusServer(
+      {status: () => status, health: () => ({ok: true}), active: () => true, metrics: () => 'm 1\n', ...source},
+      {host: '127.0.0.1', port, token},
+    )
+    return async (path: string, headers: Record<string, string> = {}) => {
+      const res = await request(`http://127.0.0.1:${port}${path}`, {headers})
+      return {code: res.statusCode, body: await res.body.text()}
+    }
+  }
+
+  it('scrubs registered secrets from every body: a crash-loop reason that quotes a log line with the token, an error, the status', async () => {
+    const token = 'leaky-admin-token-9f8e7d6c5b'
+    const quoted = 'secret-with-"quote"-and-\\backslash'
+    registerSecret(token)
+    registerSecret(quoted)
+    const get = await start({
+      health: () => ({ok: false, reason: `crash loop: Node-RED exited 5 times; last log: token=${token} other=${quoted}`}),
+      status: () => ({...status, rev: token}),
+      metrics: () => {
+        throw new Error(`cannot render metrics for ${token}`)
+      },
+    })
+    const healthz = await get('/healthz')
+    expect(healthz.code).toBe(503)
+    expect(healthz.body).not.toContain(token)
+    expect(healthz.body).not.toContain('quote')
+    expect(JSON.parse(healthz.body).reason).toBe('crash loop: Node-RED exited 5 times; last log: token=*** other=***')
+    const s = await get('/status')
+    expect(s.body).not.toContain(token)
+    expect(JSON.parse(s.body).rev).toBe('***')
+    const m = await get('/metrics')
+    expect(m.code).toBe(500)
+    expect(m.body).not.toContain(token)
+  })
+
+  it('with a status token, /status and /metrics need it as a bearer token; /healthz and /active stay open', async () => {
+    const token = 'status-token-0123456789abcdef'
+    const get = await start({}, token)
+    expect((await get('/healthz')).code).toBe(200)
+    expect((await get('/active')).code).toBe(200)
+    for (const path of ['/status', '/metrics']) {
+      expect((await get(path)).code).toBe(401)
+      expect((await get(path, {authorization: 'Bearer wrong-token'})).code).toBe(401)
+      expect((await get(path, {authorization: token})).code).toBe(401)
+      expect((await get(path, {authorization: `Bearer ${token}`})).code).toBe(200)
+    }
+    expect(JSON.parse((await get('/status', {authorization: `Bearer ${token}`})).body)).toEqual(status)
+    expect((await get('/status')).body).not.toContain(token)
+  })
+
+  it('without a status token, every path is open (the default, on 127.0.0.1)', async () => {
+    const get = await start({})
+    expect((await get('/status')).code).toBe(200)
+    expect((await get('/metrics')).code).toBe(200)
   })
 })

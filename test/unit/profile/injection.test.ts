@@ -112,8 +112,9 @@ function checkInert(name: string, files: Record<string, string>, baseline: Recor
       const named = (paths: string[]) => paths.map(p => p.split(name).join('<name>'))
       expect(named(keyPaths(value)), at).toEqual(keyPaths(parseDocument(baseline[path]).toJS()).map(p => p.split('shop').join('<name>')))
       if (path === 'compose.yaml') {
-        // Compose interpolates `$`: only the escaped `$$` and the secrets' own ${NAME:?...} may be there.
-        for (const s of scalars(value)) expect(s.replace(/\$\$/g, '').replace(/\$\{[A-Z_][A-Z0-9_]*:\?[^}]*\}/g, ''), at).not.toContain('$')
+        // Compose interpolates `$`: only the escaped `$$`, the secrets' own ${NAME:?...} and the optional status
+        // token's ${NAME:-} may be there.
+        for (const s of scalars(value)) expect(s.replace(/\$\$/g, '').replace(/\$\{[A-Z_][A-Z0-9_]*(:\?[^}]*|:-)\}/g, ''), at).not.toContain('$')
       }
     } else if (path === 'haproxy/haproxy.cfg') {
       expect(firstWords(content), at).toEqual(firstWords(baseline[path]))

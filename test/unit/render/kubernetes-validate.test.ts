@@ -141,7 +141,10 @@ for (const c of goldenCases().filter(c => c.profile.target === 'kubernetes')) {
       expect(refs).toEqual([
         [p.secrets.adminTokenEnv, p.secrets.kubernetesSecret],
         [p.secrets.credentialSecretEnv, p.secrets.kubernetesSecret],
+        [p.secrets.statusTokenEnv, p.secrets.kubernetesSecret],
       ])
+      // The status token is optional: without the key the agent's /status and /metrics are open.
+      expect(container.env.find((e: any) => e.name === p.secrets.statusTokenEnv).valueFrom.secretKeyRef.optional).toBe(true)
       expect(container.env.every((e: any) => e.value === undefined || !/token|secret/i.test(e.name) || e.name === 'FF_HA_SETTINGS')).toBe(true)
     })
 

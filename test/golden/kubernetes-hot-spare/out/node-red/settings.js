@@ -5,7 +5,7 @@
 'use strict'
 const crypto = require('crypto')
 
-const profile = {"flowFile":"flows.json","adminRoot":"/","contextStorage":"memory","editor":true,"port":1880,"adminTokenEnv":"FF_HA_ADMIN_TOKEN","credentialSecretEnv":"FF_HA_CREDENTIAL_SECRET","extra":{}} // ff-ha:profile
+const profile = {"flowFile":"flows.json","adminRoot":"/","contextStorage":"memory","editor":true,"port":1880,"apiMaxLength":"50mb","adminTokenEnv":"FF_HA_ADMIN_TOKEN","credentialSecretEnv":"FF_HA_CREDENTIAL_SECRET","extra":{}} // ff-ha:profile
 
 const adminToken = process.env[profile.adminTokenEnv]
 const credentialSecret = process.env[profile.credentialSecretEnv]
@@ -27,12 +27,19 @@ const users = process.env.FF_HA_ADMIN_USER && process.env.FF_HA_ADMIN_PASSWORD_H
   ? [{username: process.env.FF_HA_ADMIN_USER, password: process.env.FF_HA_ADMIN_PASSWORD_HASH, permissions: '*'}]
   : []
 
+// Flows read the environment (env.get, $env in JSONata, a change node's env type) and so do the processes
+// they spawn (exec): the secrets are read above and must not stay there. Node-RED reads process.env live,
+// so deleting them here, before any flow runs, hides them from every flow and child process.
+for (const name of [profile.adminTokenEnv, profile.credentialSecretEnv, 'FF_HA_ADMIN_PASSWORD_HASH']) delete process.env[name]
+
 module.exports = {
   uiPort: Number(process.env.FF_HA_NODE_RED_PORT || profile.port),
   uiHost: process.env.FF_HA_NODE_RED_HOST || '0.0.0.0',
   // Explicit, else Node-RED uses flows_<hostname>.json, a different file in every pod.
   flowFile: profile.flowFile,
   flowFilePretty: true,
+  // The largest admin API request (a deploy's POST /flows): Node-RED's default 5mb refuses larger flows files with HTTP 413.
+  apiMaxLength: profile.apiMaxLength,
   credentialSecret,
   // The agent stops and starts flows through POST /flows/state; the stop state is persisted and honoured
   // at boot, which is what keeps a spare's flows stopped. No button in the editor: only the agent decides.

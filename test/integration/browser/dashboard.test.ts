@@ -86,3 +86,45 @@ describe.runIf(canRun)('Dashboard 2 through HAProxy, in Chromium', () => {
     stack = undefined
   }, 300_000)
 })
+
+describe.runIf(canRun)('Dashboard 2 through HAProxy, load-balanced, in Chromium', () => {
+  it("load-balanced: the sticky cookie keeps a browser's pages and the dashboard socket on one replica; another browser may see another replica's values", async () => {
+    stack = await startStack({profile: 'name: browser-dashboard-lb\nmode: load-balanced\ntarget: compose\n', flows: dashboardFlows(), dashboard: true})
+    browser = await launchBrowser()
+    const url = new URL('dashboard/live', stack.proxyUrl).href
+    const names = stack.set.agents.map(a => a.name)
+
+    // one browser context (one cookie jar): two page loads, both fed by the same replica over socket.io
+    const context = await browser.context()
+    const page1 = await context.newPage()
+    await page1.goto(url)
+    const seen1 = await waitShown(page1, v => names.includes(v.replica), 60_000, 'a value from some replica')
+    const cookie = (await context.cookies()).find(c => c.name === 'FFHA_REPLICA')
+    expect(cookie?.value).toBe(seen1.value.replica)
+    await page1.close()
+    const page2 = await context.newPage()
+    await page2.goto(url)
+    const seen2 = await waitShown(page2, v => names.includes(v.replica), 60_000, 'a value from some replica')
+    expect(seen2.value.replica).toBe(seen1.value.replica)
+    // live, and still from the same replica: the socket stays where the cookie points
+    const later = await waitShown(page2, v => v.n > seen2.value.n, 10_000, 'a newer value')
+    expect(later.value.replica).toBe(seen1.value.replica)
+    await context.close()
+
+    // The limit: each replica's widgets show what that replica processed. Fresh browsers (no cookie) are
+    // spread round-robin, so some land on the other replica and see its own, different count.
+    const others: string[] = []
+    for (let i = 0; i < 4 && !others.some(r => r !== seen1.value.replica); i++) {
+      const c = await browser.context()
+      const p = await c.newPage()
+      await p.goto(url)
+      others.push((await waitShown(p, v => names.includes(v.replica), 60_000, 'a value from some replica')).value.replica)
+      await c.close()
+    }
+    expect(others.some(r => r !== seen1.value.replica), `fresh browsers all landed on ${seen1.value.replica}: ${others.join(', ')}`).toBe(true)
+    await browser.close()
+    browser = undefined
+    await stack.stop()
+    stack = undefined
+  }, 300_000)
+})

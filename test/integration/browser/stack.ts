@@ -59,7 +59,7 @@ export async function startStack(options: {profile: string; flows: FlowNode[]; r
       await set.waitForActive(120_000)
       for (const a of set.agents) await a.waitForStatus(s => s.role === 'active' || (s.role === 'spare' && s.flowsState === 'stop'), 120_000, 'active, or spare with flows stopped')
     } else {
-      for (const a of set.agents) await a.waitForStatus(s => s.role === 'active', 120_000, 'active')
+      for (const a of set.agents) await a.waitForStatus(s => s.flowsState === 'start', 120_000, 'flows running')
     }
     const bindPort = await freePort()
     const servers = set.agents.map(a => ({name: a.name, address: '127.0.0.1', port: a.nodeRedPort, checkPort: a.statusPort}))

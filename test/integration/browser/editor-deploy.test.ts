@@ -40,6 +40,25 @@ afterAll(async () => {
 })
 
 describe.runIf(canRun)('the editor through HAProxy (hot-spare), in Chromium', () => {
+  it('asks for a login, and a wrong password does not open the editor', async () => {
+    const context = await browser.context()
+    const page = await context.newPage()
+    const flowsAnswers: number[] = []
+    page.on('response', r => {
+      if (new URL(r.url()).pathname === '/flows') flowsAnswers.push(r.status())
+    })
+    await page.goto(stack.proxyUrl)
+    await page.locator('#node-dialog-login-username').fill(USER, {timeout: 60_000})
+    await page.locator('#node-dialog-login-password').fill('not-the-password')
+    await page.locator('#node-dialog-login-submit').click()
+    // Node-RED marks the failed login on the dialog and keeps it open
+    await page.locator('#node-dialog-login-failed').waitFor({state: 'visible', timeout: 30_000})
+    expect(await page.locator('#node-dialog-login-username').isVisible()).toBe(true)
+    expect(await page.locator('[id="probe-fn"]').count()).toBe(0)
+    expect(flowsAnswers.filter(s => s === 200)).toEqual([])
+    await context.close()
+  }, 120_000)
+
   it('today: Deploy in the editor reaches the active only; the spare keeps the old rev and stays stopped (#14 part 2 makes every replica converge)', async () => {
     const active = await stack.set.waitForActive()
     const spare = stack.set.agents.find(a => a !== active)!

@@ -92,7 +92,7 @@ describe.runIf(canRun)('Dashboard 2 through HAProxy, in Chromium', () => {
 })
 
 describe.runIf(canRun)('Dashboard 2 through HAProxy, load-balanced, in Chromium', () => {
-  it("load-balanced: the sticky cookie keeps a browser's pages and the dashboard socket on one replica; another browser may see another replica's values", async () => {
+  it("load-balanced: the sticky cookie keeps a browser's pages and the dashboard socket on one replica; another browser may see another replica's values; when its replica dies the page moves to another", async () => {
     stack = await startStack({profile: 'name: browser-dashboard-lb\nmode: load-balanced\ntarget: compose\n', flows: dashboardFlows(), dashboard: true})
     browser = await launchBrowser()
     const url = new URL('dashboard/live', stack.proxyUrl).href
@@ -113,7 +113,6 @@ describe.runIf(canRun)('Dashboard 2 through HAProxy, load-balanced, in Chromium'
     // live, and still from the same replica: the socket stays where the cookie points
     const later = await waitShown(page2, v => v.n > seen2.value.n, 10_000, 'a newer value')
     expect(later.value.replica).toBe(seen1.value.replica)
-    await context.close()
 
     // The limit: each replica's widgets show what that replica processed. Fresh browsers (no cookie) are
     // spread round-robin, so some land on the other replica and see its own, different count.
@@ -126,6 +125,18 @@ describe.runIf(canRun)('Dashboard 2 through HAProxy, load-balanced, in Chromium'
       await c.close()
     }
     expect(others.some(r => r !== seen1.value.replica), `fresh browsers all landed on ${seen1.value.replica}: ${others.join(', ')}`).toBe(true)
+
+    // The browser's replica dies: HAProxy closes its socket (on-marked-down shutdown-sessions), socket.io
+    // reconnects, the cookie's server is down, redispatch sends it to the other replica, whose own values the
+    // open page now shows; the cookie follows
+    const pinned = stack.set.byName(seen1.value.replica)
+    const killedAt = performance.now()
+    pinned.signal('SIGKILL')
+    const moved = await waitShown(page2, v => v.replica !== pinned.name, 60_000, 'a value from another replica')
+    await waitShown(page2, v => v.replica === moved.value.replica && v.n > moved.value.n, 10_000, 'a newer value from it')
+    expect((await context.cookies()).find(c => c.name === 'FFHA_REPLICA')?.value).toBe(moved.value.replica)
+    process.stderr.write(`dashboard (load-balanced): kill of ${pinned.name} -> first value from ${moved.value.replica} on the open page after ${Math.round(moved.at - killedAt)} ms\n`)
+    await context.close()
     await browser.close()
     browser = undefined
     await stack.stop()

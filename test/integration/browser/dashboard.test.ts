@@ -1,6 +1,6 @@
 import {performance} from 'node:perf_hooks'
 import type {Page} from 'playwright-core'
-import {afterAll, describe, expect, it} from 'vitest'
+import {afterAll, beforeEach, describe, expect, it} from 'vitest'
 import type {FlowNode} from '../../../src/admin/types.js'
 import {browserAvailable, launchBrowser, type RunningBrowser} from '../../support/browser.js'
 import {haproxyMissing, startStack, type Stack} from './stack.js'
@@ -50,10 +50,16 @@ if (haproxyMissing()) process.stderr.write(`\n*** ${haproxyMissing()} ***\n\n`)
 let stack: Stack | undefined
 let browser: RunningBrowser | undefined
 
-afterAll(async () => {
+async function stopAll(): Promise<void> {
   await browser?.close()
+  browser = undefined
   await stack?.stop()
-})
+  stack = undefined
+}
+
+// each test starts its own stack; what a failed test left running is stopped before the next one and at the end
+beforeEach(stopAll)
+afterAll(stopAll)
 
 describe.runIf(canRun)('Dashboard 2 through HAProxy, in Chromium', () => {
   it('hot-spare: after the active is killed (SIGKILL of its agent), the open page reconnects to the new active and shows live values again', async () => {
@@ -84,10 +90,7 @@ describe.runIf(canRun)('Dashboard 2 through HAProxy, in Chromium', () => {
     process.stderr.write(`dashboard: kill of ${active.name} -> ${next.name} active after ${Math.round(activeSeenAt - killedAt)} ms -> first value from ${next.name} on the open page after ${ms} ms\n`)
     await page.screenshot({path: '/tmp/ff-ha-dashboard-after-failover.png'})
     await context.close()
-    await browser.close()
-    browser = undefined
-    await stack.stop()
-    stack = undefined
+    await stopAll()
   }, 300_000)
 })
 
@@ -137,9 +140,6 @@ describe.runIf(canRun)('Dashboard 2 through HAProxy, load-balanced, in Chromium'
     expect((await context.cookies()).find(c => c.name === 'FFHA_REPLICA')?.value).toBe(moved.value.replica)
     process.stderr.write(`dashboard (load-balanced): kill of ${pinned.name} -> first value from ${moved.value.replica} on the open page after ${Math.round(moved.at - killedAt)} ms\n`)
     await context.close()
-    await browser.close()
-    browser = undefined
-    await stack.stop()
-    stack = undefined
+    await stopAll()
   }, 300_000)
 })

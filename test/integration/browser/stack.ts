@@ -27,9 +27,11 @@ export function haproxyMissing(): string | null {
 }
 
 /**
- * Make Dashboard 2 loadable by a replica: Node-RED scans <userDir>/node_modules for packages that declare
- * `node-red` nodes, so link the repository's installed @flowfuse/node-red-dashboard there (its own
- * dependencies resolve from the link's real path, the repository's node_modules).
+ * Install Dashboard 2 in a replica the way a user does (in its userDir): Node-RED scans <userDir>/node_modules
+ * for packages that declare `node-red` nodes, so link the repository's @flowfuse/node-red-dashboard there
+ * (its dependencies resolve from the link's real path). Node-RED also scans every node_modules above its own
+ * core nodes, which here includes the repository's, so a development replica finds the devDependency even
+ * without this link; a userDir copy wins over that one (Node-RED keeps the local copy of a module found twice).
  */
 export function linkDashboard(userDir: string): void {
   const scope = join(userDir, 'node_modules', '@flowfuse')

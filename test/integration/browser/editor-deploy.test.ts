@@ -84,7 +84,17 @@ describe.runIf(canRun)('the editor through HAProxy (hot-spare), in Chromium', ()
     await telemetry.click({timeout: 15_000}).catch(() => {})
     await page.locator('.red-ui-shade').first().waitFor({state: 'hidden', timeout: 30_000})
     await node.locator('.red-ui-flow-node').dblclick()
-    await page.locator('#node-input-name').fill('browser edit')
+    // The tray is visible before it has finished preparing (the function node's code editor loads
+    // asynchronously), and what is typed in that moment is sometimes reset to the node's value: type again
+    // until the name holds for half a second, and check it before pressing Done.
+    await page.locator('#node-input-func-editor .monaco-editor').waitFor({timeout: 30_000})
+    const name = page.locator('#node-input-name')
+    for (let attempt = 0; attempt < 10; attempt++) {
+      await name.fill('browser edit')
+      await page.waitForTimeout(500)
+      if ((await name.inputValue()) === 'browser edit') break
+    }
+    expect(await name.inputValue()).toBe('browser edit')
     await page.locator('#node-dialog-ok').click()
     await page.locator('#red-ui-header-button-deploy').click()
     await page.locator('.red-ui-notification', {hasText: /deployed/i}).first().waitFor({timeout: 30_000})

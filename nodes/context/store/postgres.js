@@ -42,6 +42,7 @@ class PostgresBackend {
     this.cache = new Map() // scope -> Map(top -> {json, version})
     this.queue = Promise.resolve()
     this.closing = false
+    this.connected = []
   }
 
   connection() {
@@ -53,8 +54,11 @@ class PostgresBackend {
     try {
       this.writer = this.connection()
       this.listener = this.connection()
+      // end() of a client that never connected never resolves: only connected clients are ended
       await this.writer.connect()
+      this.connected.push(this.writer)
       await this.listener.connect()
+      this.connected.push(this.listener)
       await this.writer.query(SCHEMA).catch(async err => {
         // two replicas creating the schema at once race on the catalog: the loser retries once
         if (err.code !== '23505' && err.code !== '42P07') throw err
@@ -82,7 +86,8 @@ class PostgresBackend {
   async close() {
     this.closing = true
     await this.queue.catch(() => {})
-    await Promise.allSettled([this.writer?.end(), this.listener?.end()])
+    await Promise.allSettled(this.connected.map(c => c.end()))
+    this.connected = []
   }
 
   /** Load every row. Runs after LISTEN, so no change falls between the load and the notifications. */

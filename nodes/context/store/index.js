@@ -101,8 +101,10 @@ class SharedContextStore {
     const done = Promise.all(
       writes.map(w => {
         const top = splitKey(w.key).top
-        this.backend.optimistic(scope, top, writePath(this.backend.readSync(scope, top), w.key, w.value))
+        const undo = this.backend.optimistic(scope, top, writePath(this.backend.readSync(scope, top), w.key, w.value))
         return this.backend.write(scope, top, json => ({json: writePath(json, w.key, w.value), changed: true})).catch(err => {
+          // the write did not happen: never leave its value in this replica's reads
+          undo()
           this.backend.refresh(scope, top).catch(() => {})
           throw err
         })

@@ -147,10 +147,21 @@ class PostgresBackend {
 
   /** Show a write of this process in its own reads at once (read-your-writes); the commit confirms it. */
   optimistic(scope, top, json) {
+    // with the connection gone the write will fail: do not show a value that will never be stored
+    if (this.failed) return () => {}
     let rows = this.cache.get(scope)
     if (!rows) this.cache.set(scope, (rows = new Map()))
     const had = rows.get(top)
-    rows.set(top, {json, version: had?.version ?? 0n})
+    const mine = {json, version: had?.version ?? 0n}
+    rows.set(top, mine)
+    // undo: put back what was there, unless a newer committed row replaced ours meanwhile
+    return () => {
+      const now = this.cache.get(scope)
+      if (now && now.get(top) === mine) {
+        if (had) now.set(top, had)
+        else now.delete(top)
+      }
+    }
   }
 
   /** Run fn(client) after every earlier write of this process: writes apply in the order they were made. */

@@ -1,0 +1,70 @@
+// Atomic operations and fencing under contention from real, separate processes (child node processes on
+// one store): increments end exact, and a fenced-out writer's writes all come before the newer holder's.
+import {execFile} from 'node:child_process'
+import {fileURLToPath} from 'node:url'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {BACKENDS, POSTGRES_NOT_RUN, createStore, getAsync, startBackend, type Backend} from './backends.js'
+
+if (POSTGRES_NOT_RUN) it.skip(`NOT RUN: PostgreSQL contention tests (${POSTGRES_NOT_RUN})`, () => {})
+
+const WORKER = fileURLToPath(new URL('./worker.cjs', import.meta.url))
+
+interface WorkerResult {accepted: number; refused: number; errors: string[]; ms: number; fatal?: string}
+
+function runWorker(args: Record<string, unknown>): Promise<WorkerResult> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [WORKER, JSON.stringify(args)], {timeout: 120_000}, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`worker failed: ${err.message} ${stderr}`))
+      resolve(JSON.parse(stdout.trim().split('\n').pop()!))
+    })
+  })
+}
+
+describe.each(BACKENDS)('contention on %s', name => {
+  let backend: Backend
+  beforeAll(async () => {
+    backend = await startBackend(name)
+  })
+  afterAll(() => backend?.stop())
+
+  it('4 processes x 2,500 increments end at exactly 10,000', async () => {
+    const config = backend.config()
+    const results = await Promise.all([0, 1, 2, 3].map(() => runWorker({config, scope: 'global', job: 'increment', n: 2500, key: 'hits'})))
+    for (const r of results) expect(r).toMatchObject({accepted: 2500, refused: 0, errors: []})
+    const store = createStore(config)
+    await store.open()
+    expect(await getAsync(store, 'global', 'hits')).toBe(10_000)
+    await store.close()
+  }, 180_000)
+
+  it('3 processes x 200 compare-and-set loops end at exactly 600', async () => {
+    const config = backend.config()
+    const results = await Promise.all([0, 1, 2].map(() => runWorker({config, scope: 'cas', job: 'cas-increment', n: 200, key: 'n'})))
+    for (const r of results) expect(r).toMatchObject({accepted: 200, errors: []})
+    const store = createStore(config)
+    await store.open()
+    expect(await getAsync(store, 'cas', 'n')).toBe(600)
+    await store.close()
+  }, 180_000)
+
+  it('concurrent fenced writers: no write of the older token lands after the newer one wrote', async () => {
+    const config = backend.config({fenceDomain: `contention-${name}`})
+    const [older, newer] = await Promise.all([
+      runWorker({config, scope: 'fence', job: 'append-token', n: 600, key: 'log', token: 1}),
+      runWorker({config, scope: 'fence', job: 'append-token', n: 300, key: 'log', token: 2}),
+    ])
+    expect(newer).toMatchObject({accepted: 300, refused: 0, errors: []})
+    expect(older.errors).toEqual([])
+    expect(older.accepted + older.refused).toBe(600)
+    const store = createStore(config)
+    await store.open()
+    const log = (await getAsync(store, 'fence', 'log')) as number[]
+    await store.close()
+    // every accepted write is in the log exactly once, and the log is ordered by token: 1s, then 2s
+    expect(log.length).toBe(older.accepted + newer.accepted)
+    expect(log.filter(t => t === 1).length).toBe(older.accepted)
+    const firstNew = log.indexOf(2)
+    expect(log.slice(firstNew).every(t => t === 2)).toBe(true)
+    expect(older.refused).toBeGreaterThan(0)
+  }, 180_000)
+})

@@ -1,6 +1,8 @@
 import {readFileSync} from 'node:fs'
 import {basename} from 'node:path'
 import {loadProfile} from '../profile/load.js'
+import {cliVersion} from './names.js'
+import {packReplicaPackage} from './package-tarball.js'
 import {renderProject} from './project.js'
 import {applyRender, checkOutDir, hasChanges, planRender, type FileStatus} from './write.js'
 
@@ -32,6 +34,11 @@ export function renderFromProfile(options: RenderOptions): RenderResult {
   const files = renderProject({profile, profileText: readFileSync(options.profileFile, 'utf8'), source: basename(options.profileFile)})
   const plan = planRender(options.outDir, files, {force: options.force})
   if (!options.check) applyRender(plan)
+  // The replica image installs the running ff-ha, packed into the build context (not a registry's ff-ha).
+  if (profile.nodeRed.ffHaSource === 'pack') {
+    plan.entries.push(packReplicaPackage(options.outDir, cliVersion(), {check: options.check}))
+    plan.entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  }
   return {
     profile: options.profileFile,
     out: options.outDir,

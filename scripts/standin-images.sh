@@ -21,9 +21,8 @@ CA=/etc/ssl/certs/ca-certificates.crt
 
 say() { echo "standin-images: $*" >&2; }
 
-have_standin() {
-  [ "${FF_HA_STANDIN_REBUILD:-}" = 1 ] && return 1
-  [ "$($DOCKER image inspect --format "{{index .Config.Labels \"$LABEL\"}}" "$1" 2>/dev/null || true)" = "yes" ]
+standin_label() {
+  $DOCKER image inspect --format "{{index .Config.Labels \"$LABEL\"}}" "$1" 2>/dev/null || true
 }
 
 base_image() {
@@ -74,7 +73,9 @@ COPY include /usr/local/include/node
 COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY entrypoint.sh /usr/src/node-red/entrypoint.sh
 # npm_config_nodedir: node-gyp uses these headers instead of downloading them (no nodejs.org here).
-ENV NODE_RED_VERSION=$version NODE_PATH=/usr/src/node-red/node_modules:/data/node_modules FLOWS=flows.json npm_config_nodedir=/usr/local
+# npm_config_cafile: in the environment, not only in the global npmrc, which npm stops reading when a build
+# installs with another --prefix.
+ENV NODE_RED_VERSION=$version NODE_PATH=/usr/src/node-red/node_modules:/data/node_modules FLOWS=flows.json npm_config_nodedir=/usr/local npm_config_cafile=/etc/ssl/certs/ca-certificates.crt npm_config_registry=$registry
 RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \\
  && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx \\
  && mkdir -p /usr/local/etc \\
@@ -132,8 +133,10 @@ EOF
 
 [ $# -gt 0 ] || { echo "usage: $0 IMAGE... (nodered/node-red:<version>, haproxy:<tag>, eclipse-mosquitto:<tag>)" >&2; exit 2; }
 for image in "$@"; do
-  if have_standin "$image"; then say "$image: stand-in present (cached)"; continue; fi
-  if $DOCKER image inspect "$image" >/dev/null 2>&1; then say "$image: present and not a stand-in (kept as is)"; continue; fi
+  if $DOCKER image inspect "$image" >/dev/null 2>&1; then
+    if [ "$(standin_label "$image")" != yes ]; then say "$image: present and not a stand-in (kept as is)"; continue; fi
+    if [ "${FF_HA_STANDIN_REBUILD:-}" != 1 ]; then say "$image: stand-in present (cached)"; continue; fi
+  fi
   base_image
   case "$image" in
     nodered/node-red:*) node_red "$image" ;;

@@ -302,6 +302,13 @@ export async function startLocalTopology(options: LocalOptions): Promise<Topolog
         case 'crash':
           signal(await nodeRedPid(r), 'SIGKILL')
           return {scenario, replica: name}
+        case 'replica-crash': {
+          // the whole replica at once, as when its container or host dies: nobody releases the lease
+          const pid = await nodeRedPid(r)
+          signal(agentPid, 'SIGKILL')
+          signal(pid, 'SIGKILL')
+          return {scenario, replica: name}
+        }
         case 'hang': {
           const pid = await nodeRedPid(r)
           signal(pid, 'SIGSTOP')
@@ -334,7 +341,7 @@ export async function startLocalTopology(options: LocalOptions): Promise<Topolog
     },
     async recover(fault) {
       const r = get(fault.replica)
-      if (fault.scenario === 'graceful') {
+      if (fault.scenario === 'graceful' || fault.scenario === 'replica-crash') {
         const child = r.child
         if (child && child.exitCode === null && child.signalCode === null) {
           const exited = await Promise.race([new Promise(res => child.once('exit', () => res(true))), sleep(20_000).then(() => false)])

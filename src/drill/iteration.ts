@@ -96,7 +96,7 @@ export async function runIteration(topology: Topology, scenario: ScenarioName, o
       replicas: names,
       start,
       end: now(),
-      fault: {scenario, replica: scenario === 'deploy' ? (steady.active ?? names[0]) : victim, at: faultAt, ...(healedAt ? {healedAt} : {})},
+      fault: {scenario, replica: scenario === 'deploy' ? (steady.active ?? names[0]) : victim, at: faultAt, ...(healedAt ? {healedAt} : {}), ...(applied?.nodeRedPid ? {nodeRedPid: applied.nodeRedPid} : {})},
       samples,
       roleEvents: topology.roleEvents.slice(eventsFrom),
       http: http.records,

@@ -19,6 +19,8 @@ export interface Sample {
   fencingToken?: number
   /** Node-RED's GET /flows/state; undefined when Node-RED did not answer. */
   flowsState?: 'start' | 'stop' | 'safe'
+  /** The Node-RED process the agent supervises, from its /status. */
+  nodeRedPid?: number
 }
 
 /** A role change that an agent logged on stdout (its own clock, the same host). */
@@ -58,6 +60,8 @@ export interface FaultMark {
   at: number
   /** When it was lifted (SIGCONT, link up), if it was. */
   healedAt?: number
+  /** The Node-RED process the fault killed or stopped, when the target knew it. */
+  nodeRedPid?: number
 }
 
 /** Everything recorded in one iteration: what metrics and reports are computed from. */

@@ -206,7 +206,7 @@ export async function attachTopology(options: AttachOptions): Promise<Topology> 
       const status = await statusOf(byName.get(name)!)
       const applied = await options.faults.apply(scenario, name, status?.nodeRedPid ?? null)
       if (applied.after) pending.set(name, applied.after)
-      return {scenario, replica: name, heal: applied.heal}
+      return {scenario, replica: name, heal: applied.heal, ...(status?.nodeRedPid ? {nodeRedPid: status.nodeRedPid} : {})}
     },
     async recover(fault: AppliedFault) {
       const after = pending.get(fault.replica)

@@ -33,7 +33,7 @@ compose:
   project: ffha-ci-${mode === 'hot-spare' ? 'hs' : 'lb'}
   ports: {http: ${base}, stats: ${base + 1}, mqtt: ${base + 2}, replicaHttp: ${base + 10}, replicaStatus: ${base + 20}}
 slo:
-  maxMttrMs: 30000
+  maxMttrMs: 15000
   # in-flight QoS 1 messages can be lost at a crash (Node-RED acks on arrival); asserted below instead
   maxLostMessages: 100000
   maxDualActiveMs: 0

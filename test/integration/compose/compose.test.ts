@@ -71,7 +71,8 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
   throw new Error(`${what} within ${timeoutMs / 1000} s`)
 }
 
-for (const [mode, base] of [['hot-spare', 31880], ['load-balanced', 32880]] as const) {
+// bases below the ephemeral port range (32768-60999), where other programs' free ports come from
+for (const [mode, base] of [['hot-spare', 21880], ['load-balanced', 22880]] as const) {
   describe.skipIf(why !== undefined).sequential(`compose ${mode} on a real engine (stand-in base images, not the official ones)`, () => {
     let dir: string
     let out: string

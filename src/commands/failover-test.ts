@@ -8,7 +8,7 @@ import {drillTable} from '../drill/report/table.js'
 import {makeProgress} from '../output/progress.js'
 
 export default class FailoverTest extends BaseCommand {
-  static override summary = 'Run failover drills (crash, hang, freeze, partition, graceful, deploy) under live traffic and measure MTTR and loss.'
+  static override summary = 'Run failover drills (crash, replica-crash, hang, freeze, partition, graceful, deploy) under live traffic and measure MTTR and loss.'
 
   static override description = `Stands up the profile's replicas locally (ff-ha agents with real Node-RED, a sqlite lease, HAProxy with
 the rendered haproxy.cfg or a built-in proxy, Mosquitto when on PATH), or attaches to a running Compose or
@@ -17,16 +17,19 @@ HTTP and MQTT QoS 1 traffic flows, and reports detection time, MTTR as clients s
 lost and duplicated messages, and time with two replicas running flows, beside the cold start of the same
 Node-RED. Exit 1 when the profile's SLO (slo.maxMttrMs, maxLostMessages, maxDualActiveMs) is missed.
 
-Scenarios: crash (SIGKILL Node-RED), hang (SIGSTOP Node-RED), freeze (SIGSTOP agent and Node-RED, then
-SIGCONT), partition (the replica's network namespace cut off; needs root), graceful (SIGTERM the agent),
-deploy (ff-ha deploy of a changed flows file). With no --profile and no ff-ha.yaml: a local hot-spare
-set of two replicas.`
+Scenarios: crash (SIGKILL Node-RED), replica-crash (the whole replica at once: SIGKILL agent and Node-RED,
+docker kill on compose; the takeover waits for the lease to expire), hang (SIGSTOP Node-RED), freeze
+(SIGSTOP agent and Node-RED, docker pause on compose; then SIGCONT), partition (the replica's network
+namespace cut off; needs root), graceful (SIGTERM the agent, docker stop), deploy (ff-ha deploy of a
+changed flows file). With no --profile and no ff-ha.yaml: a local hot-spare set of two replicas.
+--target compose finds the replicas of a running rendered project by their labels (Compose v2 or
+docker-compose 1.29), defaults --url to its HAProxy on 127.0.0.1 and --mqtt-url to its bundled broker.`
 
   static override examples = [
     '<%= config.bin %> failover-test',
     '<%= config.bin %> failover-test --scenario crash,hang --iterations 5 --report drill.html',
     '<%= config.bin %> failover-test --profile ff-ha.yaml --flows flows.json --junit drill.xml --json',
-    '<%= config.bin %> failover-test --target compose --profile ff-ha.yaml --url http://127.0.0.1:1880/ --mqtt-url mqtt://127.0.0.1:1883',
+    '<%= config.bin %> failover-test --target compose --profile ff-ha.yaml',
   ]
 
   static override flags = {
@@ -42,8 +45,8 @@ set of two replicas.`
     report: Flags.string({description: 'Write a self-contained HTML report with a timeline per scenario here.'}),
     keep: Flags.boolean({description: 'Keep the temporary directories (userDirs, logs, configs) and write the local cluster file.', default: false}),
     'cluster-file': Flags.string({description: 'With --keep: where to write the local cluster file for ff-ha deploy --discovery local.', default: '.ff-ha/local-cluster.json'}),
-    url: Flags.string({description: 'Compose / Kubernetes: the URL clients use (the proxy, Service or Ingress).'}),
-    'mqtt-url': Flags.string({description: 'Compose / Kubernetes: the broker URL for the drill\'s MQTT clients.'}),
+    url: Flags.string({description: 'Compose / Kubernetes: the URL clients use (the proxy, Service or Ingress). Compose default: http://127.0.0.1:<compose.ports.http>/.'}),
+    'mqtt-url': Flags.string({description: 'Compose / Kubernetes: the broker URL for the drill\'s MQTT clients. Compose default with a bundled broker: mqtt://127.0.0.1:<compose.ports.mqtt>.'}),
     'agent-url': Flags.string({description: 'Compose / Kubernetes: name=URL of a replica\'s agent status server (repeatable; overrides discovery).', multiple: true}),
     'replica-url': Flags.string({description: 'Compose / Kubernetes: name=URL of a replica\'s admin API (repeatable), to deploy the probe tab.', multiple: true}),
   }

@@ -1,9 +1,9 @@
 import {now, sleep, waitFor} from './clock.js'
 import {startObserver} from './observer.js'
-import {startHttpTraffic} from './traffic/http.js'
+import {startHttpTraffic, type HttpTraffic} from './traffic/http.js'
 import type {MqttTraffic} from './traffic/mqtt.js'
 import type {AgentView, AppliedFault, Topology} from './topology/types.js'
-import type {HttpRecord, IterationTimeline, ScenarioName} from './types.js'
+import type {IterationTimeline, ScenarioName} from './types.js'
 
 // One iteration of one scenario: wait for a steady set-up, start traffic and the observer, break the
 // replica, wait until clients are served again (lifting the fault where the scenario lifts it), stop,
@@ -42,23 +42,24 @@ export async function runIteration(topology: Topology, scenario: ScenarioName, o
     faultAt = now()
     if (scenario === 'deploy') {
       await topology.deployNext()
-      await waitServed(http.records, faultAt, recoveryTimeoutMs)
+      await waitServed(http, faultAt, recoveryTimeoutMs)
     } else {
       const fault = await topology.applyFault(scenario, victim)
       applied = fault
       if (fault.heal) {
         if (scenario === 'hang') {
           // the agent kills the hung Node-RED; SIGCONT only after the iteration (recover) if it did not
-          await waitServed(http.records, faultAt, recoveryTimeoutMs)
+          await waitServed(http, faultAt, recoveryTimeoutMs)
         } else {
           // freeze / partition: wait until another replica took over and clients are served, then lift it
           await waitTakeover(topology, victim, recoveryTimeoutMs)
-          await waitServed(http.records, faultAt, recoveryTimeoutMs)
+          await waitServed(http, faultAt, recoveryTimeoutMs)
           await sleep(300)
           healedAt = now()
           await fault.heal()
-          // the old active must fence itself: wait until its agent no longer says active
-          await waitFor(async () => {
+          // hot-spare: the old active must fence itself: wait until its agent no longer says active.
+          // load-balanced: every replica is active by design and there is no lease to fence with.
+          if (mode === 'hot-spare') await waitFor(async () => {
             const s = (await topology.statuses()).get(victim)
             return s !== undefined && s.role !== 'active'
           }, recoveryTimeoutMs, `${victim} still claims to be active after the ${scenario} was lifted`, 20).catch(err => {
@@ -66,7 +67,7 @@ export async function runIteration(topology: Topology, scenario: ScenarioName, o
           })
         }
       } else {
-        await waitServed(http.records, faultAt, recoveryTimeoutMs)
+        await waitServed(http, faultAt, recoveryTimeoutMs)
       }
       if (fault.heal && scenario === 'hang') await fault.heal()
       await sleep(options.settleMs ?? 600)
@@ -96,7 +97,7 @@ export async function runIteration(topology: Topology, scenario: ScenarioName, o
       replicas: names,
       start,
       end: now(),
-      fault: {scenario, replica: scenario === 'deploy' ? (steady.active ?? names[0]) : victim, at: faultAt, ...(healedAt ? {healedAt} : {})},
+      fault: {scenario, replica: scenario === 'deploy' ? (steady.active ?? names[0]) : victim, at: faultAt, ...(healedAt ? {healedAt} : {}), ...(applied?.nodeRedPid ? {nodeRedPid: applied.nodeRedPid} : {})},
       samples,
       roleEvents: topology.roleEvents.slice(eventsFrom),
       http: http.records,
@@ -135,11 +136,18 @@ async function waitTakeover(topology: Topology, victim: string, timeoutMs: numbe
   }, timeoutMs, `no spare took over from ${victim} within ${timeoutMs / 1000} s`, 20)
 }
 
-/** Clients are served again: at least 300 ms after the fault, and the last 10 answered requests all good. */
-async function waitServed(records: HttpRecord[], faultAt: number, timeoutMs: number): Promise<void> {
+/**
+ * Clients are served again: at least 300 ms after the fault, the last 10 answered requests all good, and
+ * no request still waiting for more than a second. The last condition matters with several servers
+ * (load-balanced): requests to the live replica answer at once while those sent to a dead one hang until
+ * the proxy gives up on it; the answered ones alone would say "served" too early.
+ */
+export async function waitServed(http: HttpTraffic, faultAt: number, timeoutMs: number): Promise<void> {
   await waitFor(() => {
-    if (now() - faultAt < 300) return false
-    const recent = records.filter(r => r.t >= faultAt).sort((a, b) => a.t - b.t).slice(-10)
+    const t = now()
+    if (t - faultAt < 300) return false
+    if (http.pendingSince().some(sent => t - sent > 1000)) return false
+    const recent = http.records.filter(r => r.t >= faultAt).sort((a, b) => a.t - b.t).slice(-10)
     return recent.length === 10 && recent.every(r => r.ok && r.latencyMs < 1000)
   }, timeoutMs, `clients were not served again within ${timeoutMs / 1000} s of the fault`, 20)
 }

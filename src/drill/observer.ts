@@ -69,6 +69,8 @@ export function toSample(t: number, replica: string, status: unknown, flows: unk
     sample.role = s.role as Role
     if (typeof s.leaseHolder === 'string' || s.leaseHolder === null) sample.leaseHolder = s.leaseHolder as string | null
     if (typeof s.fencingToken === 'number') sample.fencingToken = s.fencingToken
+    const pid = (s as {nodeRedPid?: unknown}).nodeRedPid
+    if (typeof pid === 'number') sample.nodeRedPid = pid
   }
   const state = (flows as {state?: unknown} | undefined)?.state
   if (state === 'start' || state === 'stop' || state === 'safe') sample.flowsState = state

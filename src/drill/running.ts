@@ -35,10 +35,15 @@ function bootMisreport(samples: Sample[], i: number): boolean {
 }
 
 function isRunning(s: Sample, events: RoleEvent[], timeline: IterationTimeline, replica: string): boolean {
-  if (s.flowsState !== undefined) return s.flowsState === 'start'
   const f = timeline.fault
-  const suspends = f.scenario === 'crash' || f.scenario === 'hang' || f.scenario === 'freeze'
-  if (suspends && f.replica === replica && s.t >= f.at && (f.healedAt === undefined || s.t < f.healedAt)) return false
+  const suspends = f.scenario === 'crash' || f.scenario === 'replica-crash' || f.scenario === 'hang' || f.scenario === 'freeze'
+  const held = suspends && f.replica === replica && s.t >= f.at && (f.healedAt === undefined || s.t < f.healedAt)
+  // The Node-RED process that the fault killed or stopped runs nothing, whatever is said about it: on
+  // attached targets the flows state is the agent's last view, which stays `start` until the agent notices
+  // the crash. A new process (another pid) is judged by what it reports.
+  if (held && f.nodeRedPid !== undefined && s.nodeRedPid === f.nodeRedPid) return false
+  if (s.flowsState !== undefined) return s.flowsState === 'start'
+  if (held) return false
   return lastRole(events, s.t) === 'active'
 }
 

@@ -1,8 +1,11 @@
 // The data that a drill records and reports. Times are epoch milliseconds with sub-ms precision
 // (performance.timeOrigin + performance.now()), so that every source shares one clock.
 
-export type ScenarioName = 'crash' | 'hang' | 'freeze' | 'partition' | 'graceful' | 'deploy'
-export const ALL_SCENARIOS: ScenarioName[] = ['crash', 'hang', 'freeze', 'partition', 'graceful', 'deploy']
+// crash: Node-RED alone dies (its agent sees it and releases the lease). replica-crash: the whole replica
+// dies at once, agent and Node-RED (a container killed, a host lost): nobody releases the lease, so the
+// takeover waits for it to expire; that is the fault users meet most.
+export type ScenarioName = 'crash' | 'replica-crash' | 'hang' | 'freeze' | 'partition' | 'graceful' | 'deploy'
+export const ALL_SCENARIOS: ScenarioName[] = ['crash', 'replica-crash', 'hang', 'freeze', 'partition', 'graceful', 'deploy']
 
 export type Role = 'starting' | 'spare' | 'active' | 'fenced' | 'stopping'
 
@@ -16,6 +19,8 @@ export interface Sample {
   fencingToken?: number
   /** Node-RED's GET /flows/state; undefined when Node-RED did not answer. */
   flowsState?: 'start' | 'stop' | 'safe'
+  /** The Node-RED process the agent supervises, from its /status. */
+  nodeRedPid?: number
 }
 
 /** A role change that an agent logged on stdout (its own clock, the same host). */
@@ -55,6 +60,8 @@ export interface FaultMark {
   at: number
   /** When it was lifted (SIGCONT, link up), if it was. */
   healedAt?: number
+  /** The Node-RED process the fault killed or stopped, when the target knew it. */
+  nodeRedPid?: number
 }
 
 /** Everything recorded in one iteration: what metrics and reports are computed from. */

@@ -13,6 +13,9 @@ export const nodeRedSchema = z.strictObject({
   version: z.string().regex(/^\d+\.\d+(\.\d+)?$/, 'must be a Node-RED version like 4.1.8').default('4.1.8'),
   /** Full image reference; overrides the image ff-ha builds FROM nodered/node-red:<version>. */
   image: imageReference.optional(),
+  /** What the replica image installs as ff-ha: the package that `ff-ha render` packs from the running
+   * ff-ha into the build context (pack), or ff-ha@<this version> from the npm registry (registry). */
+  ffHaSource: z.enum(['pack', 'registry']).default('pack'),
   /** The flows file to deploy (path relative to the profile). */
   flows: singleLine.default('flows.json'),
   /** Node-RED's own flowFile name inside each userDir: explicit, else it is flows_<hostname>.json per pod. */
@@ -118,14 +121,29 @@ export const kubernetesSchema = z.strictObject({
     .prefault({}),
 })
 
+const memoryLimit = z.string().regex(/^\d+[bkmg]$/, 'must be a memory size like 512m')
+
 export const composeSchema = z.strictObject({
   /** Compose project name; defaults to the profile name. */
   project: dns1123Label.optional(),
-  /** Published host ports. */
+  /** Published host ports. Replica i publishes Node-RED on 127.0.0.1:(replicaHttp + i) and its agent on
+   * 127.0.0.1:(replicaStatus + i): fixed, so ff-ha deploy and failover-test find them again after a restart. */
   ports: z
     .strictObject({
       http: z.number().int().min(1).max(65535).default(1880),
       stats: z.number().int().min(1).max(65535).optional(),
+      replicaHttp: z.number().int().min(1).max(65535).default(18801),
+      replicaStatus: z.number().int().min(1).max(65535).default(19881),
+      /** The bundled broker on the host's loopback (mqtt.bundled). */
+      mqtt: z.number().int().min(1).max(65535).default(1883),
+    })
+    .prefault({}),
+  /** Memory limit per container (Compose mem_limit: a number with b, k, m or g). */
+  memory: z
+    .strictObject({
+      replica: memoryLimit.default('512m'),
+      haproxy: memoryLimit.default('128m'),
+      mosquitto: memoryLimit.default('128m'),
     })
     .prefault({}),
 })

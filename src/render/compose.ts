@@ -3,6 +3,7 @@ import type {Profile} from '../profile/schema.js'
 import {renderHaproxyConfig} from './haproxy.js'
 import {renderMosquittoConfig} from './mosquitto.js'
 import {yamlTemplate} from './template.js'
+import {InputError} from '../errors.js'
 import {COMPOSE_LABELS, CONTAINER, RENDERED, leaseDir, replicaImage, replicaNames} from './names.js'
 
 export const MOSQUITTO_SERVICE = 'mosquitto'
@@ -12,7 +13,7 @@ const STATS_PORT = 8404
 /** compose.yaml, haproxy.cfg and (bundled broker) mosquitto.conf, keyed by path under --out. */
 export function renderComposeFiles(profile: Profile, version: string): Record<string, string> {
   const files: Record<string, string> = {
-    [RENDERED.compose]: stringify(composeProject(profile, version), {lineWidth: 0, aliasDuplicateObjects: false}),
+    [RENDERED.compose]: composeUsage(profile) + stringify(composeProject(profile, version), {lineWidth: 0, aliasDuplicateObjects: false}),
     [RENDERED.haproxy]: renderHaproxyConfig(profile, {
       servers: replicaNames(profile).map(name => ({name, address: name, port: profile.http.port, checkPort: profile.failover.statusPort})),
       bindPort: profile.http.port,
@@ -24,6 +25,12 @@ export function renderComposeFiles(profile: Profile, version: string): Record<st
     files[RENDERED.mosquitto] = renderMosquittoConfig({port: 1883, persistence: true, dataDir: '/mosquitto/data'})
   }
   return files
+}
+
+/** How to start it: the project name goes on the command line (docker-compose 1.29 has no top-level name). */
+function composeUsage(profile: Profile): string {
+  const p = profile.compose.project
+  return `# Start (Compose v2 or docker-compose 1.29, from this directory, with the secrets in .env):\n#   docker compose -p ${p} up -d --build     or     docker-compose -p ${p} up -d --build\n`
 }
 
 /** The agent's environment in every replica (values that are the same for all but FF_HA_REPLICA). */
@@ -47,23 +54,51 @@ export function composeEnvironment(profile: Profile, replica: string): Record<st
   }
 }
 
-function seconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`
+/** Whole seconds, rounded up: docker-compose 1.29 passes a fraction to the engine, which refuses it. */
+export function wholeSeconds(ms: number): string {
+  return `${Math.ceil(ms / 1000)}s`
 }
 
 type Service = Record<string, any>
 
 /** The template's services, read fresh each time (templates/compose/compose.yaml). */
-function templateServices(): {replica: Service; haproxy: Service; mosquitto: Service; project: Service} {
+function templateServices(): {replica: Service; haproxy: Service; mosquitto: Service} {
   const project = yamlTemplate('compose', 'compose.yaml')
   const {'node-red-0': replica, haproxy, mosquitto} = project.services
-  return {replica, haproxy, mosquitto, project}
+  return {replica, haproxy, mosquitto}
 }
 
-function replicaService(base: Service, profile: Profile, replica: string, version: string): Service {
+/** Host ports of replica i on the loopback: Node-RED's admin API and the agent's status server. */
+export function replicaHostPorts(profile: Profile, index: number): {http: number; status: number} {
+  return {http: profile.compose.ports.replicaHttp + index, status: profile.compose.ports.replicaStatus + index}
+}
+
+/** Every host port the project publishes, by what publishes it: two uses of one port are an input error. */
+export function checkHostPorts(profile: Profile): void {
+  const uses = new Map<number, string>()
+  const claim = (port: number, what: string) => {
+    if (port > 65535) throw new InputError(`profile: ${what} would publish host port ${port}, above 65535`, 'lower compose.ports.replicaHttp / replicaStatus')
+    const other = uses.get(port)
+    if (other) throw new InputError(`profile: ${what} and ${other} both publish host port ${port}`, 'choose compose.ports values that do not overlap (replica i uses replicaHttp + i and replicaStatus + i)')
+    uses.set(port, what)
+  }
+  claim(profile.compose.ports.http, 'compose.ports.http (HAProxy)')
+  if (profile.compose.ports.stats) claim(profile.compose.ports.stats, 'compose.ports.stats (HAProxy stats)')
+  if (profile.mqtt.bundled) claim(profile.compose.ports.mqtt, 'compose.ports.mqtt (the bundled broker)')
+  replicaNames(profile).forEach((name, i) => {
+    const p = replicaHostPorts(profile, i)
+    claim(p.http, `${name}'s Node-RED (compose.ports.replicaHttp + ${i})`)
+    claim(p.status, `${name}'s agent (compose.ports.replicaStatus + ${i})`)
+  })
+}
+
+const loopback = (host: number, container: number) => `127.0.0.1:${host}:${container}`
+
+function replicaService(base: Service, profile: Profile, replica: string, index: number, version: string): Service {
   const {build, ...rest} = base
   const healthUrl = `http://127.0.0.1:${profile.failover.statusPort}/healthz`
   const [cmd, node, flag, script] = base.healthcheck.test as string[]
+  const host = replicaHostPorts(profile, index)
   const service: Service = {
     ...(profile.nodeRed.image ? {} : {build}),
     ...rest,
@@ -71,37 +106,52 @@ function replicaService(base: Service, profile: Profile, replica: string, versio
     command: ['--replica', replica],
     hostname: replica,
     environment: composeEnvironment(profile, replica),
-    volumes: [`${replica}-data:${CONTAINER.userDir}`, ...(profile.mode === 'hot-spare' ? [`lease:${leaseDir(profile)}`] : [])],
+    volumes: [
+      `${replica}-data:${CONTAINER.userDir}`,
+      ...(profile.mode === 'hot-spare' ? [`lease:${leaseDir(profile)}`] : []),
+      `./${RENDERED.profile}:${CONTAINER.profile}:ro`,
+      `./${RENDERED.settings}:${CONTAINER.settings}:ro`,
+    ],
     expose: [String(profile.http.port), String(profile.failover.statusPort)],
-    ports: (base.ports as Service[]).map((port, i) => ({...port, target: [profile.http.port, profile.failover.statusPort][i]})),
+    ports: [loopback(host.http, profile.http.port), loopback(host.status, profile.failover.statusPort)],
     labels: {[COMPOSE_LABELS.replica]: replica, [COMPOSE_LABELS.profile]: profile.name},
     healthcheck: {...base.healthcheck, test: [cmd, node, flag, script.replace(/http:\/\/127\.0\.0\.1:\d+\/healthz/, healthUrl)]},
     // Give the agent the lease duration plus Node-RED's own shutdown before Docker kills it.
-    stop_grace_period: seconds(Math.max(10_000, profile.failover.leaseDurationMs + 10_000)),
+    stop_grace_period: wholeSeconds(Math.max(10_000, profile.failover.leaseDurationMs + 10_000)),
+    mem_limit: profile.compose.memory.replica,
   }
   if (profile.mqtt.bundled) service.depends_on = {[MOSQUITTO_SERVICE]: {condition: 'service_healthy'}}
   return service
 }
 
 export function composeProject(profile: Profile, version: string): Record<string, unknown> {
+  checkHostPorts(profile)
   const t = templateServices()
   const replicas = replicaNames(profile)
   const services: Record<string, unknown> = {}
-  for (const r of replicas) services[r] = replicaService(t.replica, profile, r, version)
+  replicas.forEach((r, i) => (services[r] = replicaService(t.replica, profile, r, i, version)))
   const ports = [`${profile.compose.ports.http}:${profile.http.port}`]
-  if (profile.compose.ports.stats) ports.push(`${profile.compose.ports.stats}:${STATS_PORT}`)
+  if (profile.compose.ports.stats) ports.push(loopback(profile.compose.ports.stats, STATS_PORT))
   services[HAPROXY_SERVICE] = {
     ...t.haproxy,
     ports,
+    labels: {[COMPOSE_LABELS.profile]: profile.name},
     depends_on: Object.fromEntries(replicas.map(r => [r, {condition: 'service_started'}])),
+    mem_limit: profile.compose.memory.haproxy,
   }
-  if (profile.mqtt.bundled) services[MOSQUITTO_SERVICE] = t.mosquitto
+  if (profile.mqtt.bundled) {
+    services[MOSQUITTO_SERVICE] = {
+      ...t.mosquitto,
+      ports: [loopback(profile.compose.ports.mqtt, 1883)],
+      labels: {[COMPOSE_LABELS.profile]: profile.name},
+      mem_limit: profile.compose.memory.mosquitto,
+    }
+  }
   const volumes: Record<string, unknown> = {}
   for (const r of replicas) volumes[`${r}-data`] = {}
   // One host: the sqlite lease lives on a volume that every replica mounts.
   if (profile.mode === 'hot-spare') volumes.lease = {}
   if (profile.mqtt.bundled) volumes['mosquitto-data'] = {}
-  const configs: Record<string, unknown> = {...t.project.configs}
-  if (!profile.mqtt.bundled) delete configs['mosquitto-conf']
-  return {name: profile.compose.project, services, volumes, configs}
+  // No top-level name: docker-compose 1.29 rejects it. The project name is -p / COMPOSE_PROJECT_NAME.
+  return {services, volumes}
 }

@@ -74,7 +74,7 @@ export function nextSteps(profile: Profile, profileFile: string, outDir: string)
   if (profile.target === 'compose') {
     return [
       `printf '${adminTokenEnv}=%s\\n${credentialSecretEnv}=%s\\n' "$(openssl rand -hex 32)" "$(openssl rand -hex 32)" > ${join(outDir, '.env')}`,
-      `docker compose -f ${join(outDir, 'compose.yaml')} up -d --build`,
+      `docker compose -p ${profile.compose.project} -f ${join(outDir, 'compose.yaml')} up -d --build   (docker-compose 1.29: the same with docker-compose)`,
       deploy,
       `ff-ha failover-test --profile ${profileFile} --target compose`,
     ]

@@ -1,6 +1,6 @@
 import type {Profile} from '../profile/schema.js'
 import {renderComposeFiles} from './compose.js'
-import {renderDockerfile} from './dockerfile.js'
+import {renderImageContext} from './dockerfile.js'
 import {withHeader} from './header.js'
 import {renderKubernetesFiles} from './kubernetes.js'
 import {RENDERED, cliVersion} from './names.js'
@@ -24,7 +24,7 @@ export function renderProject(input: RenderInput): Record<string, string> {
   const files: Record<string, string> = {
     [RENDERED.settings]: renderSettings(settingsValuesFromProfile(profile)),
     [RENDERED.profile]: input.profileText.endsWith('\n') ? input.profileText : `${input.profileText}\n`,
-    [RENDERED.dockerfile]: renderDockerfile(profile, version),
+    ...renderImageContext(profile, version),
     ...(profile.target === 'compose' ? renderComposeFiles(profile, version) : renderKubernetesFiles(profile, version)),
   }
   const sorted: Record<string, string> = {}

@@ -1,6 +1,8 @@
 import {basename} from 'node:path'
 import {parseProfileText, readProfileText} from '../profile/load.js'
 import {statefulSetRecreateWarnings} from './kubernetes-recreate.js'
+import {cliVersion} from './names.js'
+import {packReplicaPackage} from './package-tarball.js'
 import {renderProject} from './project.js'
 import {checkOutDir, checkRender, hasChanges, writeRender, type FileStatus, type WriteResult} from './write.js'
 
@@ -39,6 +41,11 @@ export function renderFromProfile(options: RenderOptions): RenderResult {
   // Compared with the StatefulSet on disk, so before the write replaces it.
   const warnings = profile.target === 'kubernetes' ? statefulSetRecreateWarnings(profile, options.outDir, files) : []
   const plan: WriteResult = options.check ? checkRender(options.outDir, files, {force: options.force}) : writeRender(options.outDir, files, {force: options.force})
+  // The replica image installs the running ff-ha, packed into the build context (not a registry's ff-ha).
+  if (profile.nodeRed.ffHaSource === 'pack') {
+    plan.entries.push(packReplicaPackage(options.outDir, cliVersion(), {check: options.check}))
+    plan.entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  }
   return {
     profile: options.profileFile,
     out: options.outDir,

@@ -5,7 +5,7 @@ import {runTool, type ToolRun} from './tool.js'
 
 export interface ComposeDiscovery extends ToolRun {
   project: string
-  /** The profile name: unlabelled replica services are <name>-<n>. */
+  /** The profile name: replicas carry the label io.ff-ha.profile=<name>; unlabelled ones are services <name>-<n>. */
   name: string
   /** Node-RED's port inside the replica containers (profile http.port). */
   port: number
@@ -14,108 +14,114 @@ export interface ComposeDiscovery extends ToolRun {
   adminRoot?: string
 }
 
-interface Publisher {
-  URL?: string
-  TargetPort?: number
-  PublishedPort?: number
-  Protocol?: string
-}
-
-interface ComposeContainer {
+/** What `docker inspect` says about a container (the fields discovery reads). */
+export interface InspectedContainer {
+  Id?: string
   Name?: string
-  Service?: string
-  State?: string
-  Labels?: string
-  Publishers?: Publisher[] | null
-}
-
-/**
- * The project's replica containers through `docker compose -p <project> ps --format json`. A replica's
- * admin port is reached on the host port it publishes, if any; the rendered project only `expose`s it, so
- * then on the container's address on the project network (`docker inspect`: reachable from a Linux host,
- * not from Docker Desktop's VM, where --target with published ports is the way).
- */
-export async function discoverCompose(options: ComposeDiscovery): Promise<ReplicaTarget[]> {
-  const out = await runTool('docker', ['compose', '-p', options.project, 'ps', '--format', 'json'], options)
-  const containers = parseComposePs(out)
-  const replicas = selectReplicas(containers, options.name).filter(c => (c.State ?? 'running') === 'running')
-  if (replicas.length === 0) {
-    throw new RemoteError(`docker compose project "${options.project}": no running replica containers (${containers.length} container${containers.length === 1 ? '' : 's'} in all)`, {
-      hint: 'start it with `docker compose up -d` in the rendered directory, or pass --target URL',
-    })
+  State?: {Status?: string; Running?: boolean; Paused?: boolean}
+  Config?: {Labels?: Record<string, string> | null}
+  NetworkSettings?: {
+    Ports?: Record<string, Array<{HostIp?: string; HostPort?: string}> | null> | null
+    Networks?: Record<string, {IPAddress?: string}> | null
   }
-  const unpublished = replicas.filter(c => !published(c, options.port)).map(c => c.Name ?? '')
-  const addresses = unpublished.length > 0 ? await containerAddresses(unpublished, options) : new Map<string, string>()
-  const root = (options.adminRoot ?? '/').replace(/^\/?/, '/').replace(/\/?$/, '/')
-  return replicas.map(c => {
-    const name = labels(c)[REPLICA_LABEL] || c.Service || c.Name || 'replica'
-    const ip = addresses.get(c.Name ?? '')
-    const admin = published(c, options.port) ?? (ip ? `${ip}:${options.port}` : undefined)
-    if (!admin) {
-      throw new RemoteError(`docker compose service "${name}": no published port for Node-RED's port ${options.port} and no container address`, {hint: 'publish the replica ports, or pass --target URL for each replica'})
-    }
-    const status = options.statusPort ? (published(c, options.statusPort) ?? (ip ? `${ip}:${options.statusPort}` : undefined)) : undefined
-    return {name, url: `http://${admin}${root}`, ...(status ? {agentUrl: `http://${status}/`} : {})}
-  })
 }
 
 /** The label `ff-ha render` puts on every replica service (its value is the replica's name). */
 export const REPLICA_LABEL = COMPOSE_LABELS.replica
+const PROJECT_LABEL = 'com.docker.compose.project'
+const SERVICE_LABEL = 'com.docker.compose.service'
 
-interface Inspected {
-  Name?: string
-  NetworkSettings?: {Networks?: Record<string, {IPAddress?: string}>}
+/**
+ * The replica containers, read from the Docker engine on every call (`docker ps` by label, then `docker
+ * inspect`), not from a Compose CLI: the same answer whether the project was started with Compose v2 or
+ * docker-compose 1.29, and whatever the directory or -p it was started with. A replica is reached on the
+ * host port it publishes for the target port (the rendered project publishes fixed ports on 127.0.0.1),
+ * else on its container address (reachable from a Linux host, not from Docker Desktop's VM).
+ */
+export async function discoverCompose(options: ComposeDiscovery): Promise<ReplicaTarget[]> {
+  const containers = await composeContainers(options)
+  const replicas = selectReplicas(containers, options.name)
+  const running = replicas.filter(c => c.State?.Running !== false && (c.State?.Status ?? 'running') === 'running')
+  if (running.length === 0) {
+    throw new RemoteError(`docker compose project "${options.project}": no running replica containers (${replicas.length} replica container${replicas.length === 1 ? '' : 's'} in all)`, {
+      hint: 'start it with `docker compose -p <project> up -d` (or docker-compose) in the rendered directory, or pass --target URL',
+    })
+  }
+  const root = (options.adminRoot ?? '/').replace(/^\/?/, '/').replace(/\/?$/, '/')
+  return running.map(c => {
+    const name = replicaName(c)
+    const admin = address(c, options.port)
+    if (!admin) {
+      throw new RemoteError(`docker compose service "${name}": no published port for Node-RED's port ${options.port} and no container address`, {hint: 'publish the replica ports, or pass --target URL for each replica'})
+    }
+    const status = options.statusPort ? address(c, options.statusPort) : undefined
+    return {name, url: `http://${admin}${root}`, ...(status ? {agentUrl: `http://${status}/`} : {})}
+  })
 }
 
-async function containerAddresses(names: string[], options: ToolRun): Promise<Map<string, string>> {
-  const out = await runTool('docker', ['inspect', ...names], options)
-  let list: Inspected[]
+/** The containers labelled with the profile's name, else those of the Compose project; inspected. */
+export async function composeContainers(options: ComposeDiscovery): Promise<InspectedContainer[]> {
+  const ps = (label: string) => runTool('docker', ['ps', '--all', '--quiet', '--no-trunc', '--filter', `label=${label}`], options).then(out => out.split('\n').map(s => s.trim()).filter(Boolean))
+  let ids = await ps(`${COMPOSE_LABELS.profile}=${options.name}`)
+  if (ids.length === 0) ids = await ps(`${PROJECT_LABEL}=${options.project}`)
+  if (ids.length === 0) return []
+  const containers = parseInspect(await runTool('docker', ['inspect', ...ids], options))
+  // Two projects from one profile on one host (started with different -p): the profile's project wins.
+  const projects = [...new Set(containers.map(c => labels(c)[PROJECT_LABEL]).filter(Boolean))]
+  if (projects.length > 1) {
+    const own = containers.filter(c => labels(c)[PROJECT_LABEL] === options.project)
+    if (own.length === 0) {
+      throw new RemoteError(`replicas of profile "${options.name}" run in ${projects.length} Compose projects (${projects.join(', ')}), none of them "${options.project}"`, {
+        hint: 'set compose.project in the profile to the one to use, or pass --target URL',
+      })
+    }
+    return own
+  }
+  return containers
+}
+
+export function parseInspect(out: string): InspectedContainer[] {
   try {
-    list = JSON.parse(out) as Inspected[]
+    const list = JSON.parse(out) as unknown
+    if (!Array.isArray(list)) throw new Error('not a list')
+    return list as InspectedContainer[]
   } catch {
-    throw new RemoteError('`docker inspect` printed something that is not JSON')
-  }
-  const map = new Map<string, string>()
-  for (const c of list) {
-    const ip = Object.values(c.NetworkSettings?.Networks ?? {}).map(n => n.IPAddress).find(Boolean)
-    if (c.Name && ip) map.set(c.Name.replace(/^\//, ''), ip)
-  }
-  return map
-}
-
-/** Compose v2 prints one JSON object per line; early 2.x releases printed one JSON array. Accept both. */
-export function parseComposePs(out: string): ComposeContainer[] {
-  const text = out.trim()
-  if (text === '') return []
-  try {
-    if (text.startsWith('[')) return JSON.parse(text) as ComposeContainer[]
-    return text.split('\n').map(s => s.trim()).filter(Boolean).map(line => JSON.parse(line) as ComposeContainer)
-  } catch {
-    throw new RemoteError('`docker compose ps --format json` printed something that is not JSON', {hint: 'is `docker compose` the Compose v2 plugin? (docker compose version)'})
+    throw new RemoteError('`docker inspect` printed something that is not a JSON list')
   }
 }
 
-/** Replica containers: labelled io.ff-ha.replica by `ff-ha render`; else services named <name>-<n>. */
-export function selectReplicas(containers: ComposeContainer[], name: string): ComposeContainer[] {
+/** Replica containers: labelled io.ff-ha.replica by `ff-ha render`; else services named <name>-<n>. Sorted by name. */
+export function selectReplicas(containers: InspectedContainer[], name: string): InspectedContainer[] {
   const labelled = containers.filter(c => labels(c)[REPLICA_LABEL])
-  if (labelled.length > 0) return labelled
   // The profile name is a DNS-1123 label: nothing in it needs escaping.
   const pattern = new RegExp(`^${name}-\\d+$`)
-  return containers.filter(c => pattern.test(c.Service ?? ''))
+  const chosen = labelled.length > 0 ? labelled : containers.filter(c => pattern.test(labels(c)[SERVICE_LABEL] ?? ''))
+  return chosen.sort((a, b) => replicaName(a).localeCompare(replicaName(b), 'en', {numeric: true}))
 }
 
-function labels(c: ComposeContainer): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const pair of (c.Labels ?? '').split(',')) {
-    const eq = pair.indexOf('=')
-    if (eq > 0) out[pair.slice(0, eq)] = pair.slice(eq + 1)
+export function replicaName(c: InspectedContainer): string {
+  const l = labels(c)
+  return l[REPLICA_LABEL] || l[SERVICE_LABEL] || (c.Name ?? '').replace(/^\//, '') || 'replica'
+}
+
+/** The container's id (what docker kill / pause / start take). */
+export function containerId(c: InspectedContainer): string {
+  return c.Id ?? (c.Name ?? '').replace(/^\//, '')
+}
+
+function labels(c: InspectedContainer): Record<string, string> {
+  return c.Config?.Labels ?? {}
+}
+
+/** host:port for a container port: the host port it publishes (0.0.0.0 / :: mean the loopback), else its address. */
+function address(c: InspectedContainer, port: number): string | undefined {
+  const bindings = c.NetworkSettings?.Ports?.[`${port}/tcp`] ?? []
+  const b = bindings.find(x => Number(x.HostPort) > 0)
+  if (b) {
+    const ip = b.HostIp ?? ''
+    const host = ip === '' || ip === '0.0.0.0' || ip === '::' ? '127.0.0.1' : ip.includes(':') ? `[${ip}]` : ip
+    return `${host}:${b.HostPort}`
   }
-  return out
-}
-
-function published(c: ComposeContainer, targetPort: number): string | undefined {
-  const p = (c.Publishers ?? []).find(x => x.TargetPort === targetPort && (x.PublishedPort ?? 0) > 0 && (x.Protocol ?? 'tcp') === 'tcp')
-  if (!p) return undefined
-  const host = !p.URL || p.URL === '0.0.0.0' || p.URL === '::' ? '127.0.0.1' : p.URL.includes(':') ? `[${p.URL}]` : p.URL
-  return `${host}:${p.PublishedPort}`
+  const ip = Object.values(c.NetworkSettings?.Networks ?? {}).map(n => n.IPAddress).find(Boolean)
+  return ip ? `${ip}:${port}` : undefined
 }

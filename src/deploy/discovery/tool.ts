@@ -21,6 +21,22 @@ export async function runTool(command: string, args: string[], options: ToolRun 
   throw new RemoteError(explainToolFailure(command, args, result), {hint: hintFor(command, result)})
 }
 
+/**
+ * The Compose command line on this machine: Compose v2 (`docker compose`) when the plugin answers, else
+ * docker-compose 1.x (Debian 12 and Raspberry Pi OS ship 1.29). $FF_HA_COMPOSE ("docker compose" or
+ * "docker-compose") chooses. ff-ha's own tools need neither (they ask the engine with `docker`); this is
+ * for bringing a rendered project up and down.
+ */
+export async function composeCommand(options: ToolRun = {}): Promise<string[]> {
+  const chosen = (options.env ?? process.env).FF_HA_COMPOSE?.trim()
+  if (chosen) return chosen.split(/\s+/)
+  for (const candidate of [['docker', 'compose'], ['docker-compose']]) {
+    const ok = await runTool(candidate[0], [...candidate.slice(1), 'version'], {...options, timeoutMs: 15_000}).then(() => true, () => false)
+    if (ok) return candidate
+  }
+  throw new RemoteError('neither `docker compose` (Compose v2) nor `docker-compose` answers', {hint: 'install Docker with the compose plugin, or docker-compose (apt-get install docker-compose)'})
+}
+
 export interface ToolFailure {
   code?: string
   exitCode?: number
@@ -44,9 +60,9 @@ export function explainToolFailure(command: string, args: string[], r: ToolFailu
 
 function hintFor(command: string, r: ToolFailure): string {
   if (r.code === 'ENOENT' || r.exitCode === 127) {
-    return command === 'docker' ? 'install Docker with the compose plugin, or pass --target URL' : 'install kubectl and set its context, or pass --target URL'
+    return command === 'docker' ? 'install Docker, or pass --target URL' : command === 'docker-compose' ? 'apt-get install docker-compose, or install the Compose v2 plugin' : 'install kubectl and set its context, or pass --target URL'
   }
-  return command === 'docker' ? 'check that the Compose project runs (docker compose ls)' : 'check the kubectl context and namespace (kubectl get pods)'
+  return command === 'kubectl' ? 'check the kubectl context and namespace (kubectl get pods)' : 'check that the Docker engine runs and the project is up (docker ps)'
 }
 
 export function firstLine(text: unknown): string {

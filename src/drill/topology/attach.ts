@@ -3,7 +3,8 @@ import {Agent, request} from 'undici'
 import type {FlowNode, ReplicaTarget} from '../../admin/types.js'
 import {deployFlows} from '../../deploy/deploy.js'
 import {runTool} from '../../deploy/discovery/tool.js'
-import {RemoteError} from '../../errors.js'
+import {composeContainers, containerId, replicaName, selectReplicas} from '../../deploy/discovery/compose.js'
+import {RemoteError, errorMessage} from '../../errors.js'
 import type {Profile} from '../../profile/schema.js'
 import {sleep, waitFor} from '../clock.js'
 import {PROBE_PATH, withProbe} from '../probe.js'
@@ -13,17 +14,27 @@ import type {AgentView, AppliedFault, Topology} from './types.js'
 // Compose and Kubernetes targets: attach to a running set-up. Traffic goes to --url (the proxy, the
 // Service / Ingress) and --mqtt-url; roles come from the agents' /status; faults are the orchestrator's
 // own commands. The measuring code is the local target's. Which faults each orchestrator can apply:
-//   compose:    crash  docker compose kill -s KILL <svc> (then start)   hang   docker compose exec -T <svc> kill -STOP <Node-RED pid>
-//               freeze docker compose pause / unpause                    graceful docker compose stop <svc> (then start)
-//   kubernetes: crash  kubectl delete pod --grace-period=0 --force       hang   kubectl exec <pod> -- kill -STOP <Node-RED pid>
-//               graceful kubectl delete pod (its grace period)
+//   compose (plain `docker` on the container, found by its labels before every fault, so the same for
+//   Compose v2 and docker-compose 1.29):
+//     crash          docker exec <c> sh -c 'kill -s KILL <Node-RED pid>'   (the agent restarts Node-RED)
+//     replica-crash  docker kill <c>, then docker start <c> (`docker kill` does not trigger the restart policy)
+//     hang           docker exec <c> sh -c 'kill -s STOP <Node-RED pid>'   (CONT after the iteration)
+//     freeze         docker pause / unpause, retried: the cgroup v1 freezer fails now and then under load
+//     graceful       docker stop <c> (its stop_grace_period), then docker start <c>
+//   kubernetes:
+//     crash          kubectl exec <pod> -- kill -KILL <Node-RED pid>
+//     replica-crash  kubectl delete pod --grace-period=0 --force
+//     hang           kubectl exec <pod> -- kill -STOP <Node-RED pid>
+//     graceful       kubectl delete pod (its grace period)
 // Not here: partition (needs a network policy / docker network disconnect that ff-ha does not own), and on
 // Kubernetes freeze (signals to a container's PID 1 from inside its namespace are ignored).
 
+export type AttachFault = Exclude<ScenarioName, 'deploy' | 'partition'>
+
 export interface FaultRunner {
-  /** The argv run for a fault, by scenario; undefined: not supported, with the reason from unsupported(). */
+  /** Why a scenario cannot run on this target, or undefined. */
   unsupported(scenario: ScenarioName): string | undefined
-  apply(scenario: Exclude<ScenarioName, 'deploy' | 'partition'>, replica: string, nodeRedPid: number | null): Promise<{heal?: () => Promise<void>; after?: () => Promise<void>}>
+  apply(scenario: AttachFault, replica: string, nodeRedPid: number | null): Promise<{heal?: () => Promise<void>; after?: () => Promise<void>}>
 }
 
 export interface ToolEnv {
@@ -31,25 +42,66 @@ export interface ToolEnv {
   cwd?: string
 }
 
-export function composeFaults(project: string, tool: ToolEnv = {}): FaultRunner {
-  const dc = (args: string[]) => runTool('docker', ['compose', '-p', project, ...args], {...tool, timeoutMs: 60_000})
+export interface ComposeFaultTarget {
+  /** The Compose project (when one profile runs in several). */
+  project: string
+  /** The profile name: replica containers carry io.ff-ha.profile=<name>. */
+  name: string
+}
+
+/** Tries and the pause between them for docker pause / unpause (cgroup v1's freezer can fail under load). */
+export const PAUSE_TRIES = 4
+const PAUSE_RETRY_MS = 500
+
+export function composeFaults(target: ComposeFaultTarget, tool: ToolEnv = {}): FaultRunner {
+  const docker = (args: string[]) => runTool('docker', args, {...tool, timeoutMs: 60_000})
+  // Discovery on every use: the container that is <replica> now (ids change when a project is re-created).
+  const container = async (replica: string): Promise<string> => {
+    const found = selectReplicas(await composeContainers({...tool, project: target.project, name: target.name, port: 0}), target.name)
+    const c = found.find(x => replicaName(x) === replica)
+    if (!c) throw new RemoteError(`no container for replica ${replica} (profile ${target.name})`, {replica, hint: 'is the project up? docker ps --filter label=io.ff-ha.profile=' + target.name})
+    return containerId(c)
+  }
+  const inNodeRed = (id: string, sig: string, pid: number | null, replica: string) => {
+    if (!pid) throw new RemoteError(`${replica}: the agent reports no Node-RED pid`, {replica})
+    // sh's own kill: the Debian variants of the image have no kill binary
+    return docker(['exec', id, 'sh', '-c', `kill -s ${sig} ${Math.trunc(pid)}`])
+  }
+  const retried = async (verb: 'pause' | 'unpause', id: string, replica: string, wanted: boolean) => {
+    let last = ''
+    for (let i = 1; i <= PAUSE_TRIES; i++) {
+      try {
+        await docker([verb, id])
+      } catch (err) {
+        last = errorMessage(err)
+      }
+      // whatever docker said, the engine's state decides (a pause that failed is never counted as applied)
+      const paused = (await docker(['inspect', '--format', '{{.State.Paused}}', id]).catch(() => '')).trim() === 'true'
+      if (paused === wanted) return
+      if (i < PAUSE_TRIES) await sleep(PAUSE_RETRY_MS)
+    }
+    throw new RemoteError(`docker ${verb} of ${replica} failed ${PAUSE_TRIES} times${last ? `: ${last}` : ''}`, {replica, hint: verb === 'pause' ? 'the cgroup freezer could not freeze the container; the freeze was not applied' : `run docker unpause ${id}`})
+  }
   return {
     unsupported: s => (s === 'partition' ? 'not on compose: cutting a container off needs docker network disconnect, which ff-ha does not run' : undefined),
-    async apply(scenario, svc, pid) {
+    async apply(scenario, replica, pid) {
+      const id = await container(replica)
       switch (scenario) {
         case 'crash':
-          await dc(['kill', '-s', 'KILL', svc])
-          return {after: async () => void (await dc(['start', svc]))}
+          await inNodeRed(id, 'KILL', pid, replica)
+          return {}
+        case 'replica-crash':
+          await docker(['kill', id])
+          return {after: async () => void (await docker(['start', id]))}
         case 'hang':
-          if (!pid) throw new RemoteError(`${svc}: the agent reports no Node-RED pid`, {replica: svc})
-          await dc(['exec', '-T', svc, 'kill', '-STOP', String(pid)])
-          return {after: async () => void (await dc(['exec', '-T', svc, 'kill', '-CONT', String(pid)]).catch(() => ''))}
+          await inNodeRed(id, 'STOP', pid, replica)
+          return {after: async () => void (await inNodeRed(id, 'CONT', pid, replica).catch(() => ''))}
         case 'freeze':
-          await dc(['pause', svc])
-          return {heal: async () => void (await dc(['unpause', svc]))}
+          await retried('pause', id, replica, true)
+          return {heal: () => retried('unpause', id, replica, false)}
         case 'graceful':
-          await dc(['stop', svc])
-          return {after: async () => void (await dc(['start', svc]))}
+          await docker(['stop', id])
+          return {after: async () => void (await docker(['start', id]))}
       }
     },
   }
@@ -67,6 +119,10 @@ export function kubernetesFaults(namespace: string, tool: ToolEnv = {}): FaultRu
     async apply(scenario, pod, pid) {
       switch (scenario) {
         case 'crash':
+          if (!pid) throw new RemoteError(`${pod}: the agent reports no Node-RED pid`, {replica: pod})
+          await k(['exec', pod, '--', 'kill', '-KILL', String(pid)])
+          return {}
+        case 'replica-crash':
           await k(['delete', 'pod', pod, '--grace-period=0', '--force'])
           return {}
         case 'hang':
@@ -150,7 +206,7 @@ export async function attachTopology(options: AttachOptions): Promise<Topology> 
       const status = await statusOf(byName.get(name)!)
       const applied = await options.faults.apply(scenario, name, status?.nodeRedPid ?? null)
       if (applied.after) pending.set(name, applied.after)
-      return {scenario, replica: name, heal: applied.heal}
+      return {scenario, replica: name, heal: applied.heal, ...(status?.nodeRedPid ? {nodeRedPid: status.nodeRedPid} : {})}
     },
     async recover(fault: AppliedFault) {
       const after = pending.get(fault.replica)

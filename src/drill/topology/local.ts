@@ -299,13 +299,22 @@ export async function startLocalTopology(options: LocalOptions): Promise<Topolog
       const agentPid = r.child?.pid
       if (!agentPid) throw new Error(`${name}: no agent process`)
       switch (scenario) {
-        case 'crash':
-          signal(await nodeRedPid(r), 'SIGKILL')
-          return {scenario, replica: name}
+        case 'crash': {
+          const pid = await nodeRedPid(r)
+          signal(pid, 'SIGKILL')
+          return {scenario, replica: name, nodeRedPid: pid}
+        }
+        case 'replica-crash': {
+          // the whole replica at once, as when its container or host dies: nobody releases the lease
+          const pid = await nodeRedPid(r)
+          signal(agentPid, 'SIGKILL')
+          signal(pid, 'SIGKILL')
+          return {scenario, replica: name, nodeRedPid: pid}
+        }
         case 'hang': {
           const pid = await nodeRedPid(r)
           signal(pid, 'SIGSTOP')
-          return {scenario, replica: name, heal: async () => void signal(pid, 'SIGCONT')}
+          return {scenario, replica: name, nodeRedPid: pid, heal: async () => void signal(pid, 'SIGCONT')}
         }
         case 'freeze': {
           const pid = await nodeRedPid(r)
@@ -315,6 +324,7 @@ export async function startLocalTopology(options: LocalOptions): Promise<Topolog
           return {
             scenario,
             replica: name,
+            nodeRedPid: pid,
             heal: async () => {
               signal(agentPid, 'SIGCONT')
               signal(pid, 'SIGCONT')
@@ -334,7 +344,7 @@ export async function startLocalTopology(options: LocalOptions): Promise<Topolog
     },
     async recover(fault) {
       const r = get(fault.replica)
-      if (fault.scenario === 'graceful') {
+      if (fault.scenario === 'graceful' || fault.scenario === 'replica-crash') {
         const child = r.child
         if (child && child.exitCode === null && child.signalCode === null) {
           const exited = await Promise.race([new Promise(res => child.once('exit', () => res(true))), sleep(20_000).then(() => false)])

@@ -16,6 +16,8 @@ export interface AppliedFault {
   replica: string
   /** Undo a pause or a cut link (freeze, partition). */
   heal?: () => Promise<void>
+  /** The Node-RED process the fault killed or stopped (crash, replica-crash, hang, freeze). */
+  nodeRedPid?: number
 }
 
 // A set-up the drill runs against: the local processes it started, or a Compose / Kubernetes set-up it

@@ -8,6 +8,8 @@ import type {HttpRecord} from '../types.js'
 
 export interface HttpTraffic {
   records: HttpRecord[]
+  /** Send times of the requests still waiting for an answer. */
+  pendingSince(): number[]
   /** Stop sending and wait for the requests in flight. */
   stop(): Promise<void>
 }
@@ -17,7 +19,7 @@ export function startHttpTraffic(options: {url: string; rate: number; timeoutMs?
   const timeoutMs = options.timeoutMs ?? 2000
   // keep-alive, as a real client would; a new connection per request would measure connect time too
   const dispatcher = new Agent({connections: 64, keepAliveTimeout: 2000, connect: {timeout: timeoutMs}})
-  const inFlight = new Set<Promise<void>>()
+  const inFlight = new Map<Promise<void>, number>()
   const target = new URL(options.url)
   const once = () => {
     const t = now()
@@ -41,16 +43,17 @@ export function startHttpTraffic(options: {url: string; rate: number; timeoutMs?
         records.push({t, latencyMs: now() - t, status: 0, ok: false, error: describe(err)})
       }
     })()
-    inFlight.add(p)
+    inFlight.set(p, t)
     void p.finally(() => inFlight.delete(p))
   }
   const timer = setInterval(once, Math.max(1, 1000 / options.rate))
   once()
   return {
     records,
+    pendingSince: () => [...inFlight.values()],
     async stop() {
       clearInterval(timer)
-      await Promise.allSettled([...inFlight])
+      await Promise.allSettled([...inFlight.keys()])
       await dispatcher.close().catch(() => {})
     },
   }

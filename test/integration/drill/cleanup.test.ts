@@ -24,7 +24,8 @@ describe('failover-test cleanup and input errors', () => {
     const traffic = await runCli(['failover-test', '--traffic', 'mqtt'], {cwd: dir, tmp: dir})
     expect(traffic.code).toBe(2)
     expect(traffic.stderr).toMatch(/--traffic must include http/)
-    const attach = await runCli(['failover-test', '--target', 'compose'], {cwd: dir, tmp: dir})
+    // compose defaults --url to the rendered HAProxy on the loopback; kubernetes has no such default
+    const attach = await runCli(['failover-test', '--target', 'kubernetes'], {cwd: dir, tmp: dir})
     expect(attach.code).toBe(2)
     expect(attach.stderr).toMatch(/--url .* is required/)
     const profile = await runCli(['failover-test', '--profile', join(dir, 'missing.yaml')], {cwd: dir, tmp: dir})

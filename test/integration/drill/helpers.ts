@@ -20,12 +20,12 @@ export function scratch(): string {
 const TSX = pathToFileURL(join(packageRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href
 
 /** Run `ff-ha <args>` through oclif's dev mode (dist/ is absent during development). */
-export function runCli(args: string[], options: {cwd: string; tmp: string; timeoutMs?: number; onSpawn?: (pid: number) => void}): Promise<CliRun> {
+export function runCli(args: string[], options: {cwd: string; tmp: string; timeoutMs?: number; env?: Record<string, string>; onSpawn?: (pid: number) => void}): Promise<CliRun> {
   return new Promise(resolve => {
     const child = execFile(
       process.execPath,
       ['--import', TSX, join(packageRoot, 'bin', 'dev.js'), ...args],
-      {cwd: options.cwd, env: {...process.env, TMPDIR: options.tmp, NO_COLOR: '1', CI: '1'}, timeout: options.timeoutMs ?? 280_000, maxBuffer: 64 * 1024 * 1024},
+      {cwd: options.cwd, env: {...process.env, ...options.env, TMPDIR: options.tmp, NO_COLOR: '1', CI: '1'}, timeout: options.timeoutMs ?? 280_000, maxBuffer: 64 * 1024 * 1024},
       (err, stdout, stderr) => resolve({code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr}),
     )
     if (child.pid) options.onSpawn?.(child.pid)

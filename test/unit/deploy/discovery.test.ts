@@ -6,9 +6,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {discoverReplicas} from '../../../src/deploy/discovery/index.js'
-import {parseComposePs} from '../../../src/deploy/discovery/compose.js'
 import {parseTarget} from '../../../src/deploy/discovery/targets.js'
-import {explainToolFailure} from '../../../src/deploy/discovery/tool.js'
+import {composeCommand, explainToolFailure} from '../../../src/deploy/discovery/tool.js'
 import {InputError, RemoteError} from '../../../src/errors.js'
 import {parseProfileText} from '../../../src/profile/load.js'
 
@@ -36,66 +35,71 @@ function canned(name: string, text: string): string {
 }
 
 const composeProfile = parseProfileText('name: shop\ntarget: compose\nhttp: {port: 1880}\nfailover: {statusPort: 9880}\n')
-const container = (service: string, ports: Array<[number, number]>, labels = '') => ({
-  Name: `shop-${service}-1`,
-  Service: service,
-  State: 'running',
-  Labels: labels,
-  Publishers: ports.map(([target, published]) => ({URL: '0.0.0.0', TargetPort: target, PublishedPort: published, Protocol: 'tcp'})),
+/** A container as `docker inspect` shows it: labels, published ports (container -> host on 127.0.0.1), an address. */
+const inspected = (service: string, ports: Array<[number, number]>, labels: Record<string, string>, extra: {ip?: string; status?: string} = {}) => ({
+  Id: `id-${service}`,
+  Name: `/shop-${service}-1`,
+  State: {Status: extra.status ?? 'running', Running: (extra.status ?? 'running') === 'running'},
+  Config: {Labels: {'com.docker.compose.service': service, ...labels}},
+  NetworkSettings: {
+    Ports: Object.fromEntries(ports.map(([target, host]) => [`${target}/tcp`, [{HostIp: '127.0.0.1', HostPort: String(host)}]])),
+    Networks: {shop_default: {IPAddress: extra.ip ?? ''}},
+  },
 })
+const replicaLabels = (name: string, project = 'shop') => ({'io.ff-ha.replica': name, 'io.ff-ha.profile': 'shop', 'com.docker.compose.project': project})
+const PS_BY_PROFILE = ['docker', 'ps', '--all', '--quiet', '--no-trunc', '--filter', 'label=io.ff-ha.profile=shop']
 
-describe('compose discovery', () => {
-  it('runs `docker compose -p <project> ps --format json` and reads one JSON object per line (Compose >= 2.21)', async () => {
-    const out = [
-      container('shop-0', [[1880, 31880], [9880, 39880]], 'io.ff-ha.replica=shop-0,io.ff-ha.profile=shop,com.docker.compose.project=shop'),
-      container('shop-1', [[1880, 31881], [9880, 39881]], 'io.ff-ha.replica=shop-1,io.ff-ha.profile=shop,com.docker.compose.project=shop'),
-      container('haproxy', [[1880, 1880]], 'com.docker.compose.project=shop'),
-    ].map(c => JSON.stringify(c)).join('\n')
-    const found = await discoverReplicas({profile: composeProfile, env: env({FAKE_DOCKER_OUT: canned('ps.ndjson', out + '\n')})})
-    expect(calls()).toEqual([['docker', 'compose', '-p', 'shop', 'ps', '--format', 'json']])
+describe('compose discovery (asks the engine: the same for Compose v2 and docker-compose 1.29)', () => {
+  it('finds the replicas by the profile label with `docker ps`, and their fixed loopback ports with `docker inspect`', async () => {
+    const inspect = JSON.stringify([
+      inspected('shop-1', [[1880, 18802], [9880, 19882]], replicaLabels('shop-1')),
+      inspected('shop-0', [[1880, 18801], [9880, 19881]], replicaLabels('shop-0')),
+    ])
+    const found = await discoverReplicas({profile: composeProfile, env: env({FAKE_DOCKER_OUT: canned('ps', 'id-shop-0\nid-shop-1\n'), FAKE_DOCKER_INSPECT_OUT: canned('inspect', inspect)})})
+    expect(calls()).toEqual([PS_BY_PROFILE, ['docker', 'inspect', 'id-shop-0', 'id-shop-1']])
     expect(found.source).toBe('compose')
     expect(found.replicas).toEqual([
-      {name: 'shop-0', url: 'http://127.0.0.1:31880/', agentUrl: 'http://127.0.0.1:39880/'},
-      {name: 'shop-1', url: 'http://127.0.0.1:31881/', agentUrl: 'http://127.0.0.1:39881/'},
+      {name: 'shop-0', url: 'http://127.0.0.1:18801/', agentUrl: 'http://127.0.0.1:19881/'},
+      {name: 'shop-1', url: 'http://127.0.0.1:18802/', agentUrl: 'http://127.0.0.1:19882/'},
     ])
   })
 
-  it('reads the single JSON array that earlier Compose v2 releases print, selecting replicas by service name', async () => {
-    const out = JSON.stringify([container('shop-0', [[1880, 31890]]), container('shop-1', [[1880, 31891]]), container('mosquitto', [[1883, 1883]])])
-    const found = await discoverReplicas({profile: composeProfile, env: env({FAKE_DOCKER_OUT: canned('ps.json', out)})})
-    expect(found.replicas.map(r => r.url)).toEqual(['http://127.0.0.1:31890/', 'http://127.0.0.1:31891/'])
-    expect(found.replicas[0].agentUrl).toBeUndefined()
-    expect(parseComposePs('')).toEqual([])
-  })
-
-  it('reaches replicas that only `expose` their ports (as rendered) on their container address, from `docker inspect`', async () => {
-    const ps = [container('shop-0', [], 'io.ff-ha.replica=shop-0'), container('shop-1', [], 'io.ff-ha.replica=shop-1')].map(c => JSON.stringify(c)).join('\n')
+  it('selects unlabelled replicas by service name and reaches unpublished ports on the container address', async () => {
     const inspect = JSON.stringify([
-      {Name: '/shop-shop-0-1', NetworkSettings: {Networks: {shop_default: {IPAddress: '172.18.0.3'}}}},
-      {Name: '/shop-shop-1-1', NetworkSettings: {Networks: {shop_default: {IPAddress: '172.18.0.4'}}}},
+      inspected('shop-0', [], {}, {ip: '172.18.0.3'}),
+      inspected('shop-1', [], {}, {ip: '172.18.0.4'}),
+      inspected('mosquitto', [[1883, 1883]], {}, {ip: '172.18.0.5'}),
     ])
-    const found = await discoverReplicas({profile: composeProfile, env: env({FAKE_DOCKER_OUT: canned('ps', ps), FAKE_DOCKER_INSPECT_OUT: canned('inspect', inspect)})})
-    expect(calls()).toEqual([
-      ['docker', 'compose', '-p', 'shop', 'ps', '--format', 'json'],
-      ['docker', 'inspect', 'shop-shop-0-1', 'shop-shop-1-1'],
-    ])
+    const found = await discoverReplicas({profile: composeProfile, env: env({FAKE_DOCKER_OUT: canned('ps', 'a\nb\nc\n'), FAKE_DOCKER_INSPECT_OUT: canned('inspect', inspect)})})
     expect(found.replicas).toEqual([
       {name: 'shop-0', url: 'http://172.18.0.3:1880/', agentUrl: 'http://172.18.0.3:9880/'},
       {name: 'shop-1', url: 'http://172.18.0.4:1880/', agentUrl: 'http://172.18.0.4:9880/'},
     ])
   })
 
-  it('says so when the project has no running replicas', async () => {
-    await expect(discoverReplicas({profile: composeProfile, env: env({FAKE_DOCKER_OUT: canned('empty', '')})})).rejects.toThrow(/project "shop": no running replica containers \(0 containers in all\)/)
-    const stopped = JSON.stringify({...container('shop-0', [[1880, 1]], 'io.ff-ha.replica=shop-0'), State: 'exited'})
-    await expect(discoverReplicas({profile: composeProfile, env: env({FAKE_DOCKER_OUT: canned('stopped', stopped)})})).rejects.toThrow(/no running replica containers \(1 container in all\)/)
+  it('falls back to the Compose project label when no container carries the profile label', async () => {
+    await expect(discoverReplicas({profile: composeProfile, env: env({FAKE_DOCKER_OUT: canned('empty', '')})})).rejects.toThrow(/project "shop": no running replica containers \(0 replica containers in all\)/)
+    expect(calls()).toEqual([PS_BY_PROFILE, ['docker', 'ps', '--all', '--quiet', '--no-trunc', '--filter', 'label=com.docker.compose.project=shop']])
+  })
+
+  it('says so when the replicas exist but none runs', async () => {
+    const inspect = JSON.stringify([inspected('shop-0', [[1880, 18801]], replicaLabels('shop-0'), {status: 'exited'})])
+    await expect(discoverReplicas({profile: composeProfile, env: env({FAKE_DOCKER_OUT: canned('ps', 'x\n'), FAKE_DOCKER_INSPECT_OUT: canned('inspect', inspect)})})).rejects.toThrow(/no running replica containers \(1 replica container in all\)/)
+  })
+
+  it('keeps the profile\'s project when one profile runs in two projects, and refuses to guess between others', async () => {
+    const two = JSON.stringify([inspected('shop-0', [[1880, 18801]], replicaLabels('shop-0', 'shop')), inspected('shop-0', [[1880, 28801]], replicaLabels('shop-0', 'other'))])
+    const found = await discoverReplicas({profile: composeProfile, env: env({FAKE_DOCKER_OUT: canned('ps', 'x\ny\n'), FAKE_DOCKER_INSPECT_OUT: canned('inspect', two)})})
+    expect(found.replicas.map(r => r.url)).toEqual(['http://127.0.0.1:18801/'])
+    const others = JSON.stringify([inspected('shop-0', [[1880, 1]], replicaLabels('shop-0', 'a')), inspected('shop-0', [[1880, 2]], replicaLabels('shop-0', 'b'))])
+    await expect(discoverReplicas({profile: composeProfile, env: env({FAKE_DOCKER_OUT: canned('ps', 'x\ny\n'), FAKE_DOCKER_INSPECT_OUT: canned('inspect2', others)})})).rejects.toThrow(/2 Compose projects \(a, b\), none of them "shop"/)
   })
 
   it('explains a docker that fails: the exit code and the first line of stderr', async () => {
     const err = await discoverReplicas({profile: composeProfile, env: env({FAKE_EXIT: '1', FAKE_STDERR: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock.\nIs the docker daemon running?\n'})}).catch(e => e)
     expect(err).toBeInstanceOf(RemoteError)
-    expect(err.message).toBe('`docker compose -p shop` failed with exit code 1: Cannot connect to the Docker daemon at unix:///var/run/docker.sock.')
-    expect(err.hint).toMatch(/docker compose ls/)
+    expect(err.message).toBe('`docker ps --all --quiet` failed with exit code 1: Cannot connect to the Docker daemon at unix:///var/run/docker.sock.')
+    expect(err.hint).toMatch(/docker ps/)
   })
 
   it('explains a docker that is not installed (ENOENT): command not found, not a stack trace', async () => {
@@ -103,6 +107,13 @@ describe('compose discovery', () => {
     expect(err).toBeInstanceOf(RemoteError)
     expect(err.message).toBe('`docker` not found (exit 127: command not found): is it installed and on PATH?')
     expect(err.hint).toMatch(/install Docker/)
+  })
+
+  it('chooses the Compose command line: $FF_HA_COMPOSE, else `docker compose` when it answers, else docker-compose', async () => {
+    expect(await composeCommand({env: {FF_HA_COMPOSE: 'docker-compose'}})).toEqual(['docker-compose'])
+    expect(await composeCommand({env: env()})).toEqual(['docker', 'compose'])
+    expect(calls()).toEqual([['docker', 'compose', 'version']])
+    await expect(composeCommand({env: {PATH: dir}})).rejects.toThrow(/neither `docker compose` \(Compose v2\) nor `docker-compose` answers/)
   })
 })
 

@@ -24,6 +24,23 @@ describe('drill metrics on synthetic timelines', () => {
     expect(dualActiveMs(t)).toBe(60)
   })
 
+  it('attached targets: the crashed Node-RED (the pid the fault killed) runs nothing, though its agent still reports start; a new process is judged by its report', () => {
+    // compose: the observer sees only the agent's last view of its flows, `start` until it notices the crash
+    const stale = hotSpareTimeline({takeover: 1200})
+    stale.fault.nodeRedPid = 16
+    for (const s of stale.samples) if (s.replica === 'a' && s.t < 1300) Object.assign(s, {role: 'active', flowsState: 'start', nodeRedPid: 16})
+    expect(dualActiveMs(stale)).toBe(0)
+    // the restarted Node-RED (pid 40) booting with flows started while b is active: a real overlap
+    const reborn = hotSpareTimeline({takeover: 1200})
+    reborn.fault.nodeRedPid = 16
+    for (const s of reborn.samples) if (s.replica === 'a' && s.t >= 1400 && s.t < 1460) Object.assign(s, {role: 'spare', flowsState: 'start', nodeRedPid: 40})
+    expect(dualActiveMs(reborn)).toBe(60)
+    // without the pid (a target that does not know it) the report stands: counted
+    const unknown = hotSpareTimeline({takeover: 1200})
+    for (const s of unknown.samples) if (s.replica === 'a' && s.t < 1300) Object.assign(s, {role: 'active', flowsState: 'start', nodeRedPid: 16})
+    expect(dualActiveMs(unknown)).toBe(100)
+  })
+
   it("ignores a lone boot-time 'start' of a restarting replica (Node-RED's misreport), but not two in a row", () => {
     const lone = hotSpareTimeline({takeover: 1200})
     const at = (t: number) => lone.samples.find(s => s.replica === 'a' && s.t === t)!

@@ -35,7 +35,8 @@ describe('defaults that depend on other fields', () => {
   it('nested sections left out get their own defaults', () => {
     const p = parseProfileText('name: a\n')
     expect(p.kubernetes.resources).toEqual({requests: {cpu: '100m', memory: '256Mi'}, limits: {memory: '512Mi'}})
-    expect(p.compose.ports).toEqual({http: 1880})
+    expect(p.compose.ports).toEqual({http: 1880, replicaHttp: 18801, replicaStatus: 19881, mqtt: 1883})
+    expect(p.compose.memory).toEqual({replica: '512m', haproxy: '128m', mosquitto: '128m'})
     expect(p.http).toEqual({port: 1880, editor: true, sticky: true})
   })
 })

@@ -12,8 +12,8 @@ function check(node: FlowNode, index: number, ctx: RuleContext): void {
   if (qos === 0) return
   const loss =
     ctx.mode === 'hot-spare'
-      ? 'when the active replica fails, the messages it had received but not finished are gone: the broker will not redeliver them to the new active'
-      : 'when a replica fails, the messages it had received but not finished are gone'
+      ? 'when the active replica fails, the messages it had received but not finished are lost (the broker will not redeliver them to the new active)'
+      : 'when a replica fails, the messages it had received but not finished are lost'
   // Core's dynamic subscriptions (an input wired to msg.action) have no drop-in: ff-ha mqtt in has no input.
   if (node.inputs === 1 || node.inputs === '1') {
     ctx.report({index, message: `Acknowledges each QoS ${qos} message on arrival, before the flow has handled it: ${loss}. This node subscribes dynamically (msg.action), which ff-ha mqtt in does not do: subscribe to a fixed topic with an ff-ha mqtt in node to get acknowledgement after the flow.`})

@@ -103,11 +103,9 @@ export function runLintFlows(opts: LintFlowsOptions): LintFlowsResult {
       for (const a of fixed.applied) fixes.push({...a, path: file.path, written: !opts.dryRun})
       if (opts.dryRun) return file
       // The fixed file without parsing it again: the same nodes with the new values (see flows/edited.ts).
-      // A new id would make the id index stale: parse again. A new type (mqtt in -> ff-ha mqtt in) only needs
-      // the shape check's list of types kept in step, so the nodes are reused as for any other value.
-      if (fixed.changes.some(c => c.key === 'id')) return parseFlowsText(fixed.text, file.path)
-      for (const c of fixed.changes) if (c.key === 'type') file.types[c.index] = c.value
-      return editedFlowsFile(file, fixed.edits, fixed.changes)
+      // A new id would make the id index stale: parse again. A new type (mqtt in -> ff-ha mqtt in) is kept in
+      // step by editedFlowsFile, so the nodes are reused as for any other value.
+      return fixed.changes.some(c => c.key === 'id') ? parseFlowsText(fixed.text, file.path) : editedFlowsFile(file, fixed.edits, fixed.changes)
     })
     // Report what is left after the fix, as ESLint does.
     if (!opts.dryRun && fixes.length) result = lintWithFixes(files, lintOptions)

@@ -23,11 +23,16 @@ export interface ValueChange {
 /**
  * `file` after `edits` (sorted by start, not overlapping), with `changes` set on its nodes. The node objects
  * are shared with `file` and changed in place: `file` is not to be used after. Not for changes to a node's
- * id or type (the id index would be stale): parse such a text again. The new text is joined only if asked
+ * id (the id index would be stale): parse such a text again. A type change (lint --fix: mqtt in -> ff-ha mqtt
+ * in) is kept in step in `types` too. The new text is joined only if asked
  * for (`text`, `positionAt`): --fix writes it from its pieces, and node positions come from the old ones.
  */
 export function editedFlowsFile(file: FlowsFile, edits: readonly TextEdit[], changes: readonly ValueChange[]): FlowsFile {
-  for (const c of changes) (file.nodes[c.index] as Record<string, unknown>)[c.key] = c.value
+  for (const c of changes) {
+    const node = file.nodes[c.index] as Record<string, unknown>
+    node[c.key] = c.value
+    if (c.key === 'type') file.types[c.index] = c.value
+  }
   const oldText = file.text
   // shift[k]: how far an offset past edits[k - 1] moves (prefix sums of the length changes). An edit has no
   // line break, so lines stay; a column moves by the edits before it on its own line (first[k]: the first

@@ -24,6 +24,14 @@ export interface Feeding {
   originOf(index: number, bit: number): number
 }
 
+/** Node types that subscribe like core `mqtt in`: ff-ha's drop-in (nodes/ff-ha-mqtt-in.js) has the same
+ * properties and only acknowledges later, so every rule treats it the same. */
+export const MQTT_IN_TYPES: readonly string[] = ['mqtt in', 'ff-ha mqtt in']
+
+export function isMqttIn(type: string): boolean {
+  return type === 'mqtt in' || type === 'ff-ha mqtt in'
+}
+
 export function isSharedTopic(topic: unknown): boolean {
   return typeof topic === 'string' && (topic.startsWith('$share/') || topic.startsWith('$queue/'))
 }
@@ -35,6 +43,7 @@ export function sourceKind(node: FlowNode, model: FlowsModel): number {
     case 'udp in':
       return SPREAD
     case 'mqtt in':
+    case 'ff-ha mqtt in':
       return isSharedTopic(node.topic) ? SPREAD : BROADCAST
     case 'tcp in':
       return node.server === 'client' ? BROADCAST : SPREAD
@@ -124,6 +133,7 @@ function roleOfType(type: string): number {
     case 'http in':
     case 'udp in':
     case 'mqtt in':
+    case 'ff-ha mqtt in':
     case 'tcp in':
     case 'websocket in':
     case 'inject':
@@ -141,7 +151,7 @@ function hasActive(adj: Adjacency, i: number, on: Uint8Array): boolean {
 /** `http in "GET /api" (line 12)`: how messages name a node. */
 export function describeNode(model: FlowsModel, index: number): string {
   const node = model.nodes[index]
-  const name = typeof node.name === 'string' && node.name ? node.name : node.type === 'http in' && typeof node.url === 'string' ? node.url : node.type === 'mqtt in' && typeof node.topic === 'string' ? node.topic : ''
+  const name = typeof node.name === 'string' && node.name ? node.name : node.type === 'http in' && typeof node.url === 'string' ? node.url : isMqttIn(node.type) && typeof node.topic === 'string' ? node.topic : ''
   const line = model.file.positionOf(index).line
   return `${node.type}${name ? ` "${name}"` : ''} (line ${line})`
 }

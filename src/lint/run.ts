@@ -103,7 +103,9 @@ export function runLintFlows(opts: LintFlowsOptions): LintFlowsResult {
       for (const a of fixed.applied) fixes.push({...a, path: file.path, written: !opts.dryRun})
       if (opts.dryRun) return file
       // The fixed file without parsing it again: the same nodes with the new values (see flows/edited.ts).
-      return fixed.changes.some(c => c.key === 'id' || c.key === 'type') ? parseFlowsText(fixed.text, file.path) : editedFlowsFile(file, fixed.edits, fixed.changes)
+      // A new id would make the id index stale: parse again. A new type (mqtt in -> ff-ha mqtt in) is kept in
+      // step by editedFlowsFile, so the nodes are reused as for any other value.
+      return fixed.changes.some(c => c.key === 'id') ? parseFlowsText(fixed.text, file.path) : editedFlowsFile(file, fixed.edits, fixed.changes)
     })
     // Report what is left after the fix, as ESLint does.
     if (!opts.dryRun && fixes.length) result = lintWithFixes(files, lintOptions)
@@ -111,7 +113,8 @@ export function runLintFlows(opts: LintFlowsOptions): LintFlowsResult {
   const {fixes: _unused, ...report} = result
   const ctx: ReportContext = {modeSource, rules: allRules, colour: opts.colour, version: opts.version}
   const formatted = reporters[opts.format](report, ctx)
-  const fixNote = opts.fix ? fixSummary(fixes.length, opts.dryRun ?? false) : ''
+  // One node can take two fixes (its topic and its type): the note counts nodes, as it says.
+  const fixNote = opts.fix ? fixSummary(new Set(fixes.map(f => `${f.path}\0${f.nodeId}`)).size, opts.dryRun ?? false) : ''
   let stdout = ''
   let stderr = ''
   if (opts.dryRun && diff) stdout += diff + '\n'

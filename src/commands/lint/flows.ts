@@ -44,7 +44,7 @@ default; refused from its size, before it is read), or a device such as /dev/zer
     // Non-greedy: `--rule a=off flows.json` must leave flows.json to the file arguments.
     rule: Flags.string({description: 'Set a rule\'s severity: ID=off|info|warning|error (repeatable).', multiple: true, multipleNonGreedy: true}),
     'include-disabled': Flags.boolean({description: 'Lint disabled nodes and tabs too.', default: false}),
-    fix: Flags.boolean({description: 'Rewrite fixable findings in place (mqtt in topic -> $share/<group>/<topic>), atomically, keeping the file\'s style.', default: false}),
+    fix: Flags.boolean({description: 'Rewrite fixable findings in place (mqtt in topic -> $share/<group>/<topic>; QoS 1/2 mqtt in -> ff-ha mqtt in), atomically, keeping the file\'s style.', default: false}),
     'dry-run': Flags.boolean({description: 'With --fix: print the change, write nothing.', default: false}),
     'share-group': Flags.string({description: 'MQTT share group for --fix (default: the profile\'s mqtt.shareGroup, else the flows file name).'}),
     'max-size': Flags.string({description: 'Refuse flows files (and stdin) bigger than this: bytes, or with a unit (600MB, 0.5GB).', default: '512MB'}),

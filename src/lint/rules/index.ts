@@ -4,6 +4,7 @@ import {contextReadModifyWrite} from './context-read-modify-write.js'
 import {implicitState} from './implicit-state.js'
 import {inboundListener} from './inbound-listener.js'
 import {localFile} from './local-file.js'
+import {mqttAckOnArrival} from './mqtt-ack-on-arrival.js'
 import {mqttFixedClientId} from './mqtt-fixed-client-id.js'
 import {mqttUnsharedSubscription} from './mqtt-unshared-subscription.js'
 import {outboundConnection} from './outbound-connection.js'
@@ -16,6 +17,7 @@ export const allRules: readonly Rule[] = [
   timerEveryReplica,
   mqttUnsharedSubscription,
   mqttFixedClientId,
+  mqttAckOnArrival,
   inboundListener,
   stickySessions,
   outboundConnection,

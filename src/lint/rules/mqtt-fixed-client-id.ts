@@ -1,4 +1,5 @@
 import type {FlowNode} from '../../admin/types.js'
+import {MQTT_IN_TYPES} from '../feeding.js'
 import type {Rule, RuleContext} from '../types.js'
 
 const usedBrokers = new WeakMap<object, Set<unknown>>()
@@ -8,7 +9,7 @@ function usedByActiveNode(index: number, ctx: RuleContext): boolean {
   let used = usedBrokers.get(ctx.model)
   if (!used) {
     used = new Set()
-    for (const type of ['mqtt in', 'mqtt out']) {
+    for (const type of [...MQTT_IN_TYPES, 'mqtt out']) {
       for (const i of ctx.model.byType.get(type) ?? []) if (!ctx.model.isDisabled(i)) used.add(ctx.model.nodes[i].broker)
     }
     usedBrokers.set(ctx.model, used)

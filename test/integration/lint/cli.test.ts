@@ -29,7 +29,8 @@ describe('ff-ha lint flows', () => {
     expect(r.exitCode).toBe(1)
     expect(r.stdout).toMatch(/^examples\/flows\.json\n/)
     expect(r.stdout).toMatch(/ {2}\d+:5 +error +mqtt in "temperatures" d1e2f3a4b5c60001 on "Sensors": Subscribes to "sensors\/\+\/temperature".* mqtt-unshared-subscription/)
-    expect(r.stdout).toContain('1 finding suppressed by ff-ha-lint-disable')
+    expect(r.stdout).toMatch(/ {2}\d+:5 +info +mqtt in "temperatures" d1e2f3a4b5c60001 on "Sensors": Acknowledges each QoS 1 message on arrival.*ff-ha mqtt in.* mqtt-ack-on-arrival/)
+    expect(r.stdout).toContain('7 problems (3 errors, 2 warnings, 2 infos) in 1 file; 1 finding suppressed by ff-ha-lint-disable')
     expect(r.stdout).toContain('Linted for load-balanced mode, the stricter one (no --mode or --profile given).')
   })
 
@@ -37,7 +38,9 @@ describe('ff-ha lint flows', () => {
     const r = await ffha([example, '--mode', 'hot-spare', '--max-warnings', '0'])
     expect(r.exitCode).toBe(1)
     expect(r.stdout).toContain('0 errors')
-    expect(r.stderr).toContain('Too many warnings: 2 (--max-warnings 0).')
+    // context-read-modify-write, implicit-state, and mqtt-ack-on-arrival (a warning in hot-spare).
+    expect(r.stdout).toMatch(/ {2}\d+:5 +warning +mqtt in "temperatures" .*lost \(the broker will not redeliver them to the new active\).* mqtt-ack-on-arrival/)
+    expect(r.stderr).toContain('Too many warnings: 3 (--max-warnings 0).')
   })
 
   it('--json: the contract shape, with --rule overrides applied', async () => {
@@ -70,9 +73,16 @@ describe('ff-ha lint flows', () => {
     const before = readFileSync(target, 'utf8')
     const r = await ffha([target, '--fix', '--share-group', 'nodered', '--format', 'json'])
     const after = readFileSync(target, 'utf8')
-    expect(after).toBe(before.replace('"topic": "sensors/+/temperature"', '"topic": "$share/nodered/sensors/+/temperature"'))
+    // Two fixes on the one QoS 1 mqtt in: its topic (shared) and its type (acknowledge after the flow).
+    const mqttIn = before.indexOf('"id": "d1e2f3a4b5c60001"')
+    const typeAt = before.indexOf('"type": "mqtt in"', mqttIn)
+    expect(typeAt).toBeGreaterThan(mqttIn)
+    const expected = before.slice(0, typeAt) + before.slice(typeAt).replace('"type": "mqtt in"', '"type": "ff-ha mqtt in"')
+    expect(after).toBe(expected.replace('"topic": "sensors/+/temperature"', '"topic": "$share/nodered/sensors/+/temperature"'))
     const json = JSON.parse(r.stdout)
     expect(json.files[0].findings.map((f: {ruleId: string}) => f.ruleId)).not.toContain('mqtt-unshared-subscription')
+    expect(json.files[0].findings.map((f: {ruleId: string}) => f.ruleId)).not.toContain('mqtt-ack-on-arrival')
+    expect(json.files[0].findings.find((f: {nodeId: string}) => f.nodeId === 'd1e2f3a4b5c60001')).toBeUndefined()
     // Now shared: the join that collects its readings is fed by a spread source, an error.
     expect(json.files[0].findings.find((f: {nodeId: string}) => f.nodeId === 'd1e2f3a4b5c60002').severity).toBe('error')
     expect(r.stderr).toContain('Fixed 1 node.')

@@ -6,9 +6,10 @@ import {parseFlowsText} from '../../../src/flows/parse.js'
 import {lintWithFixes} from '../../../src/lint/engine.js'
 import {applyFixes, findStringValue, writeFileAtomic} from '../../../src/lint/fix.js'
 
+/** The topic fix alone: mqtt-ack-on-arrival (the type fix) is off here, and tested on its own below. */
 function fixText(text: string, shareGroup = 'g') {
   const file = parseFlowsText(text, 'f.json')
-  const result = lintWithFixes([file], {mode: 'load-balanced', shareGroup})
+  const result = lintWithFixes([file], {mode: 'load-balanced', shareGroup, rules: {'mqtt-ack-on-arrival': 'off'}})
   return applyFixes(file, result.fixes.get('f.json') ?? [])
 }
 
@@ -34,6 +35,27 @@ describe('--fix', () => {
       expected[2].topic = '$share/g/z'
       expect(out).toBe(JSON.stringify(expected, null, indent))
     }
+  })
+
+  it('swaps a QoS 1/2 mqtt in to ff-ha mqtt in and its topic to $share in one pass, nothing else (4-space, CRLF, no final newline)', () => {
+    const text = '[\r\n    {\r\n        "id": "m",\r\n        "type": "mqtt\\u0020in",\r\n        "topic": "a/b",\r\n        "qos": "1",\r\n        "x": 1,\r\n        "y": 2\r\n    },\r\n    {"id": "z", "type": "mqtt in", "topic": "$share/g/q", "qos": "0", "x": 1, "y": 3}\r\n]'
+    for (const mode of ['hot-spare', 'load-balanced'] as const) {
+      const file = parseFlowsText(text, 'f.json')
+      const {text: out, applied, diff} = applyFixes(file, lintWithFixes([file], {mode, shareGroup: 'g'}).fixes.get('f.json') ?? [])
+      // The type keeps its escape (the fix adds a prefix); the QoS 0 node is not touched.
+      const typed = text.replace('"mqtt\\u0020in"', '"ff-ha mqtt\\u0020in"')
+      expect(out).toBe(mode === 'hot-spare' ? typed : typed.replace('"a/b"', '"$share/g/a/b"'))
+      expect(applied.map(a => `${a.nodeId} ${a.key} ${a.to} ${a.line}:${a.column}`)).toEqual(['m type ff-ha mqtt in 4:17', ...(mode === 'hot-spare' ? [] : ['m topic $share/g/a/b 5:18'])])
+      expect(diff).toContain('@@ f.json:4:17 mqtt in m type\n-        "type": "mqtt\\u0020in",\r\n+        "type": "ff-ha mqtt\\u0020in",\r\n'.replace(/\r\n/g, '\n'))
+    }
+  })
+
+  it('--rule mqtt-ack-on-arrival=off keeps core mqtt in (no type fix)', () => {
+    const file = parseFlowsText('[{"id": "m", "type": "mqtt in", "topic": "$share/g/a", "qos": "1", "x": 1, "y": 1}]', 'f.json')
+    const result = lintWithFixes([file], {mode: 'hot-spare', rules: {'mqtt-ack-on-arrival': 'off'}})
+    expect(result.fixes.size).toBe(0)
+    const on = lintWithFixes([file], {mode: 'hot-spare'})
+    expect(on.fixes.get('f.json')).toEqual([{index: 0, key: 'type', from: 'mqtt in', to: 'ff-ha mqtt in'}])
   })
 
   it('shows a diff for --dry-run', () => {
@@ -86,6 +108,16 @@ describe('--fix at scale, on a minified file (one line)', () => {
     // Each shown line is a clip around its change, not the file.
     expect(Math.max(...lines.map(l => l.length))).toBeLessThan(260)
     expect(applied[15_999]).toMatchObject({nodeId: 'm15999', line: 1, column: text.indexOf('"s/15999/#"') + 1})
+  })
+
+  it('fixes 16,000 mqtt in nodes\' type and topic in one pass (two edits per node object), nothing else', () => {
+    const nodes: Array<Record<string, unknown>> = [{id: 'tab', type: 'tab', label: 'T'}, {id: 'b', type: 'mqtt-broker', broker: 'x'}]
+    for (let i = 0; i < 16_000; i++) nodes.push({id: `m${i}`, type: 'mqtt in', z: 'tab', topic: `s/${i}/#`, qos: String(1 + (i % 2)), broker: 'b', x: i, y: 1, wires: [[]]})
+    const text = JSON.stringify(nodes)
+    const file = parseFlowsText(text, 'f.json')
+    const {text: out, edits} = applyFixes(file, lintWithFixes([file], {mode: 'load-balanced', shareGroup: 'g'}).fixes.get('f.json') ?? [])
+    expect(edits).toHaveLength(32_000)
+    expect(out).toBe(JSON.stringify(nodes.map(n => (n.type === 'mqtt in' ? {...n, type: 'ff-ha mqtt in', topic: `$share/g/${String(n.topic)}`} : n))))
   })
 
   it('shows what the whole-line diff showed: a long line clipped, a short line in full, on each side', () => {

@@ -136,7 +136,9 @@ describe('github annotations', () => {
   })
   it('prints one command per finding with file, line and col', () => {
     const out = formatGithub(report, ctx).trim().split('\n')
-    expect(out[0]).toMatch(/^::error file=dir\/flows%2C one\.json,line=\d+,col=\d+,title=mqtt-unshared-subscription \(mqtt in i1\)::Subscribes/)
+    // i1 (no qos: QoS 2) has two findings on one line, in rule order: mqtt-ack-on-arrival (info) first.
+    expect(out[0]).toMatch(/^::notice file=dir\/flows%2C one\.json,line=\d+,col=\d+,title=mqtt-ack-on-arrival \(mqtt in i1\)::Acknowledges/)
+    expect(out[1]).toMatch(/^::error file=dir\/flows%2C one\.json,line=\d+,col=\d+,title=mqtt-unshared-subscription \(mqtt in i1\)::Subscribes/)
     expect(out.filter(l => l.startsWith('::'))).toHaveLength(report.files[0].findings.length)
     expect(out.at(-1)).toContain('ff-ha lint flows (load-balanced)')
   })
@@ -159,7 +161,8 @@ describe('stylish', () => {
     const out = formatStylish(report, ctx)
     expect(out.split('\n')[0]).toBe('dir/flows, one.json')
     expect(out).toMatch(/\n {2}\d+:3 +error +mqtt in "100% <hot>" i1 on "Tab, with: \\?"quotes\\?" & <tags>": Subscribes .* mqtt-unshared-subscription\n/)
-    expect(out).toContain('2 problems (1 error, 1 warning, 0 infos) in 1 file')
+    expect(out).toMatch(/\n {2}\d+:3 +info +mqtt in "100% <hot>" i1 .*Acknowledges each QoS 2 message on arrival.* mqtt-ack-on-arrival\n/)
+    expect(out).toContain('3 problems (1 error, 1 warning, 1 info) in 1 file')
     expect(out).toContain('Linted for load-balanced mode, the stricter one (no --mode or --profile given).')
   })
 })

@@ -99,7 +99,8 @@ describe('big reports', () => {
     // Math.max(...findings) in stylish and push(...fixes) in --fix spread one argument per item, and overflow
     // the stack past ~125,000: "internal error" on a file that is only big.
     const nodes: object[] = [{id: 't', type: 'tab', label: 'T'}]
-    for (let i = 0; i < 160_000; i++) nodes.push({id: `m${i}`, type: 'mqtt in', z: 't', topic: `s/${i}`})
+    // QoS 0: one finding and one fix per node (mqtt-unshared-subscription), none from mqtt-ack-on-arrival.
+    for (let i = 0; i < 160_000; i++) nodes.push({id: `m${i}`, type: 'mqtt in', z: 't', topic: `s/${i}`, qos: '0'})
     const p = join(dir, 'big.json')
     writeFileSync(p, JSON.stringify(nodes))
     const r = lint({files: [p], format: 'stylish', fix: true, dryRun: true, shareGroup: 'g'})

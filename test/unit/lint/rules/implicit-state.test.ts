@@ -14,6 +14,8 @@ const batch = node('batch', {mode: 'count', count: 5})
 const broker = config('mqtt-broker', {broker: 'localhost'})
 const mqttJoin = node('join', {mode: 'custom', count: '10'})
 const sharedTrigger = node('trigger', {duration: '5'})
+const ffhaJoin = node('join', {mode: 'custom', count: '10'})
+const ffhaSharedTrigger = node('trigger', {duration: '5'})
 const delayRate = node('delay', {pauseType: 'rate', rate: '1'})
 const delayQueue = node('delay', {pauseType: 'queue'})
 const delayTimed = node('delay', {pauseType: 'timed'})
@@ -49,6 +51,8 @@ ruleTable(implicitState, {
     {name: 'rbe fed only by a local inject: info, says why', nodes: injectFed(rbeLocal), severity: 'info', says: /fed only by inject/},
     {name: 'batch with no source wired: warning', nodes: [batch], severity: 'warning'},
     {name: 'join (manual) fed by an unshared mqtt in: warning, every replica gets a copy', nodes: [broker, wire(node('mqtt in', {topic: 'a/b', broker: broker.id}), mqttJoin), mqttJoin], at: mqttJoin, severity: 'warning', says: /every replica receives/},
+    {name: 'join (manual) fed by an unshared ff-ha mqtt in: the same as mqtt in', nodes: [broker, wire(node('ff-ha mqtt in', {topic: 'a/b', broker: broker.id}), ffhaJoin), ffhaJoin], at: ffhaJoin, severity: 'warning', says: /fed by ff-ha mqtt in "a\/b".*every replica receives/},
+    {name: 'trigger fed by a $share ff-ha mqtt in: error, as for mqtt in', nodes: [broker, wire(node('ff-ha mqtt in', {topic: '$share/g/a', broker: broker.id}), ffhaSharedTrigger), ffhaSharedTrigger], at: ffhaSharedTrigger, severity: 'error'},
     {name: 'trigger fed by a $share mqtt in: error', nodes: [broker, wire(node('mqtt in', {topic: '$share/g/a', broker: broker.id}), sharedTrigger), sharedTrigger], at: sharedTrigger, severity: 'error'},
     {name: 'delay in rate mode', nodes: httpFed(delayRate), severity: 'error', says: /rate mode/},
     {name: 'delay in queue mode', nodes: httpFed(delayQueue), severity: 'error'},

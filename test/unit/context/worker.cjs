@@ -1,10 +1,10 @@
 'use strict'
 // A separate process that works on the shared context store, for the contention and fencing tests and the
-// bench. argv[2] is JSON: {config, scope, job, n, key, token?}. Prints one JSON line with what it saw.
+// bench. argv[2] is JSON: {config, scope, job, n, key, token?, stopAfterRefused?}. Prints one JSON line with what it saw.
 const createStore = require('../../../nodes/context/store')
 
 async function main() {
-  const {config, scope, job, n, key, token, tokenFrom} = JSON.parse(process.argv[2])
+  const {config, scope, job, n, key, token, tokenFrom, stopAfterRefused} = JSON.parse(process.argv[2])
   let current = token
   // tokenFrom: a file the parent rewrites, read through the tokenFile seam
   const store = createStore({...config, ...(token !== undefined ? {token: () => current} : {}), ...(tokenFrom ? {tokenFile: tokenFrom} : {})})
@@ -28,6 +28,8 @@ async function main() {
       if (err.code === 'FF_HA_FENCED' || err.code === 'FF_HA_NO_TOKEN') out.refused++
       else out.errors.push(err.message)
       if (out.errors.length > 3) break
+      // a fenced-out writer that keeps trying until it has been refused this often, so the test's writers overlap
+      if (stopAfterRefused && out.refused >= stopAfterRefused) break
     }
   }
   out.ms = Number(process.hrtime.bigint() - started) / 1e6

@@ -2,8 +2,9 @@
 // end: a regular file over the cap is refused from its size before a byte is read; stdin and pipes are
 // read in chunks and refused as soon as they pass it; devices (/dev/zero), sockets and directories are
 // refused from what they are. The cap also keeps below the largest string Node.js can hold (~536 MB).
-import {closeSync, fstatSync, openSync, readSync, type Stats} from 'node:fs'
+import {closeSync, fstatSync, openSync, type Stats} from 'node:fs'
 import {InputError} from '../errors.js'
+import {readCapped} from '../io/read-capped.js'
 import {printable} from './printable.js'
 
 /** The default cap: a 200,000-node flows file is about 150 MB pretty-printed. */
@@ -53,7 +54,7 @@ export function readFlowsInput(path: string, options: ReadOptions = {}): string 
   const label = printable(path)
   const max = options.maxBytes ?? DEFAULT_MAX_BYTES
   const flag = options.limitFlag
-  if (path === '-') return readCapped(0, '-', max, flag)
+  if (path === '-') return readFlowsFd(0, '-', max, flag)
   let fd: number
   try {
     fd = openSync(path, 'r')
@@ -73,7 +74,7 @@ export function readFlowsInput(path: string, options: ReadOptions = {}): string 
       throw new InputError(`${label}: is ${what}, not a flows file`, 'name a regular file, or pipe the flows to stdin: ... | ff-ha lint flows -')
     }
     if (stat.isFile() && stat.size > max) throw new InputError(`${label}: ${formatBytes(stat.size)}, over the ${formatBytes(max)} limit for a flows file`, sizeHint(flag, max, stat.size))
-    return readCapped(fd, label, max, flag)
+    return readFlowsFd(fd, label, max, flag)
   } finally {
     closeSync(fd)
   }
@@ -95,30 +96,13 @@ function openError(path: string, err: unknown): InputError {
   return new InputError(`${path}: ${what}`, hint)
 }
 
-/** Read fd to its end in chunks, refusing as soon as more than `max` bytes came. */
-function readCapped(fd: number, path: string, max: number, flag: string | undefined): string {
-  const chunks: Buffer[] = []
-  let total = 0
-  const size = 1 << 20
-  const chunk = Buffer.allocUnsafe(size)
-  for (;;) {
-    let n: number
-    try {
-      n = readSync(fd, chunk, 0, size, null)
-    } catch (err) {
-      const code = (err as {code?: string}).code
-      if (code === 'EAGAIN') {
-        // A non-blocking pipe with nothing yet: wait a little, without spinning.
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10)
-        continue
-      }
-      throw openError(path, err)
-    }
-    if (n === 0) break
-    total += n
-    if (total > max) throw new InputError(`${path === '-' ? 'stdin (-)' : path}: over the ${formatBytes(max)} limit for a flows file (stopped reading there)`, sizeHint(flag, max))
-    // A copy of what came: a pipe gives 64 kB at a time, and keeping 1 MB buffers for it would waste memory.
-    chunks.push(Buffer.from(chunk.subarray(0, n)))
+/** Read fd to its end, refusing as soon as more than `max` bytes came. */
+function readFlowsFd(fd: number, path: string, max: number, flag: string | undefined): string {
+  const tooBig = () => new InputError(`${path === '-' ? 'stdin (-)' : path}: over the ${formatBytes(max)} limit for a flows file (stopped reading there)`, sizeHint(flag, max))
+  try {
+    return readCapped(fd, max, tooBig)
+  } catch (err) {
+    if (err instanceof InputError) throw err
+    throw openError(path, err)
   }
-  return Buffer.concat(chunks, total).toString('utf8')
 }

@@ -1,7 +1,8 @@
-import {closeSync, openSync, readSync} from 'node:fs'
+import {closeSync, openSync} from 'node:fs'
 import {LineCounter, parseDocument, isMap, isScalar, visit, type Document} from 'yaml'
 import type {z} from 'zod'
 import {errorMessage, InputError} from '../errors.js'
+import {readCapped} from '../io/read-capped.js'
 import {crossFieldIssues} from './checks.js'
 import {resolveProfile} from './defaults.js'
 import {profileSchema, type Profile} from './schema.js'
@@ -32,19 +33,7 @@ export function readProfileText(file: string): string {
     throw readError(file, err)
   }
   try {
-    const chunks: Buffer[] = []
-    let total = 0
-    for (;;) {
-      const buf = Buffer.alloc(64 * 1024)
-      const n = readSync(fd, buf, 0, buf.length, null)
-      if (n === 0) break
-      chunks.push(buf.subarray(0, n))
-      total += n
-      if (total > MAX_PROFILE_BYTES) {
-        throw new InputError(`${file}: is larger than ${MAX_PROFILE_BYTES / 1024} KiB: not a profile`, 'pass the ff-ha.yaml that `ff-ha init` wrote (--profile)')
-      }
-    }
-    return Buffer.concat(chunks).toString('utf8')
+    return readCapped(fd, MAX_PROFILE_BYTES, () => new InputError(`${file}: is larger than ${MAX_PROFILE_BYTES / 1024} KiB: not a profile`, 'pass the ff-ha.yaml that `ff-ha init` wrote (--profile)'))
   } catch (err) {
     if (err instanceof InputError) throw err
     throw readError(file, err)

@@ -16,7 +16,7 @@ only when the last runs the new rev and is healthy) or parallel. Each POST carri
 preflight, so a deploy made by someone else in between is a conflict (--force deploys over it). When a
 replica fails part-way the replicas already changed are rolled back (--no-rollback keeps them).
 
-Replicas come from --target, or from the profile: deploy.replicas, Compose (docker compose ps), Kubernetes
+Replicas come from --target, or from the profile: deploy.replicas, Compose (the engine's containers labelled by ff-ha render), Kubernetes
 (kubectl, with a port-forward per pod), or the local cluster of \`ff-ha failover-test\` (--discovery local).
 The admin token comes from the environment (FF_HA_ADMIN_TOKEN, or --token-env); with --username the
 password comes from FF_HA_ADMIN_PASSWORD. A replica without adminAuth (a development instance) needs no

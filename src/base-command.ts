@@ -1,4 +1,6 @@
-import {Command, Flags, Errors} from '@oclif/core'
+import {Command} from '@oclif/core/command'
+import * as Errors from '@oclif/core/errors'
+import * as Flags from '@oclif/core/flags'
 import {FfHaError, type ExitCode} from './errors.js'
 import {colour} from './output/colour.js'
 import {redact} from './output/secrets.js'

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {startAgent} from '../agent/agent.js'
 import {resolveAgentConfig} from '../agent/config.js'
 import {BaseCommand, type CommandResult} from '../base-command.js'

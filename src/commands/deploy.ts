@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 import {BaseCommand, type CommandResult} from '../base-command.js'
 import {runDeploy} from '../deploy/run.js'
 import {formatDeployReport} from '../deploy/summary.js'

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {BaseCommand, type CommandResult} from '../base-command.js'
 import {CheckFailedError} from '../errors.js'
 import {runFailoverTest} from '../drill/failover-test.js'

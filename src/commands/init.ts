@@ -1,6 +1,6 @@
 import {basename} from 'node:path'
 import {createInterface} from 'node:readline/promises'
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {BaseCommand, type CommandResult} from '../base-command.js'
 import {InputError} from '../errors.js'
 import {DEFAULT_PROFILE_FILE} from '../profile/load.js'

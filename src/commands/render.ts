@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {BaseCommand, type CommandResult} from '../base-command.js'
 import {DEFAULT_PROFILE_FILE} from '../profile/load.js'
 import {renderFromProfile, type RenderResult} from '../render/run.js'

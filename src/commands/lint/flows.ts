@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 import {BaseCommand, type CommandResult} from '../../base-command.js'
 import {FORMATS, type Format} from '../../lint/reporters/index.js'
 import {parseSize} from '../../flows/read.js'
@@ -52,10 +53,12 @@ default; refused from its size, before it is read), or a device such as /dev/zer
 
   protected async execute(): Promise<CommandResult> {
     const {argv, flags} = await this.parse(LintFlows)
+    // The profile loader (zod, yaml) only when asked for: most lints have no --profile, and start-up counts.
+    const profile = flags.profile ? (await import('../../profile/load.js')).loadProfile(flags.profile) : undefined
     const result = runLintFlows({
       files: argv as string[],
       mode: flags.mode as HaMode | undefined,
-      profile: flags.profile,
+      profile,
       format: flags.format as Format,
       output: flags.output,
       maxWarnings: flags['max-warnings'],

@@ -15,6 +15,11 @@ export interface CommandResult<T = unknown> {
   exitCode: 0 | 1
 }
 
+/** What --json prints when a command fails with an error (exit 1 or 2), instead of its report. */
+export interface ErrorJson {
+  error: {message: string; exitCode: ExitCode; hint?: string}
+}
+
 // One base command for all: --json, exit codes, errors without stack traces (FF_HA_DEBUG=1 shows them).
 // We declare --json ourselves instead of oclif's enableJsonFlag: @oclif/core 4 drops this.error's exit
 // code when --json is on, and we want the JSON error object and the right code both.
@@ -40,7 +45,8 @@ export abstract class BaseCommand extends Command {
     const {message, code, hint} = describeError(err)
     if (process.env.FF_HA_DEBUG === '1' && err.stack) process.stderr.write(redact(err.stack) + '\n')
     if (this.jsonMode) {
-      process.stdout.write(redact(JSON.stringify({error: {message, exitCode: code, ...(hint ? {hint} : {})}}, null, 2)) + '\n')
+      const json: ErrorJson = {error: {message, exitCode: code, ...(hint ? {hint} : {})}}
+      process.stdout.write(redact(JSON.stringify(json, null, 2)) + '\n')
     }
     process.stderr.write(`${colour.red('error')} ${message}\n`)
     if (hint) process.stderr.write(`${colour.dim('hint')}  ${redact(hint)}\n`)

@@ -5,7 +5,7 @@ import type {FlowNode} from '../admin/types.js'
 // number, the replica's name) to a reply topic. The replica's name comes from FF_HA_REPLICA, which the
 // drill sets in each agent's environment and the agent passes on to Node-RED.
 //
-// MQTT, by mode (DESIGN.md):
+// MQTT, by mode (docs/design/node-red-facts.md, "MQTT by mode"):
 // - hot-spare: one fixed client id and a persistent session (clean start off, session expiry 1 h,
 //   autoUnsubscribe off so that stopping flows does not drop the subscription). Only the active connects;
 //   the broker queues QoS 1 messages while nobody is connected and hands them to the next active, and a

@@ -5,7 +5,7 @@
 // as CLI processes on the same small flows file (examples/flows.json), interleaved, BENCH_STARTUP_RUNS times
 // each (default 15); the median counts. nrlint runs with the configuration `nrlint --init` writes (its CLI
 // loads all its core rules whatever the configuration says). Also timed: `ff-ha --help`, and `node -e ""`
-// (the floor: a process that loads nothing). Beside the wall clock, the CPU time of each child (user + system,
+// (the floor: a process that loads nothing). On Node >= 22.1 the first round also fills ff-ha's compile cache. Beside the wall clock, the CPU time of each child (user + system,
 // from /proc/self/stat's cutime + cstime, 10 ms ticks) is shown: on a shared machine it varies less.
 // Also printed: how many modules `ff-ha lint flows` loads (ESM through a loader hook, CJS from require.cache).
 import {execFileSync, spawnSync} from 'node:child_process'
@@ -16,6 +16,8 @@ import {fileURLToPath, pathToFileURL} from 'node:url'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 15)
+// BENCH_NODE: run both CLIs with another Node binary (Node >= 22.1 has the compile cache bin/run.js enables).
+const NODE = process.env.BENCH_NODE ?? process.execPath
 /** The goal of issue 12: ff-ha lint flows on a small file at most 0.6x nrlint's time. */
 export const STARTUP_RATIO_GOAL = 0.6
 
@@ -30,7 +32,7 @@ function childrenCpuMs() {
 function timeOnce(argv, cwd) {
   const cpu0 = childrenCpuMs()
   const t0 = process.hrtime.bigint()
-  const r = spawnSync(process.execPath, argv, {cwd, stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
+  const r = spawnSync(NODE, argv, {cwd, stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
   const ms = Number(process.hrtime.bigint() - t0) / 1e6
   if (r.status !== 0 && r.status !== 1) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`)
   const cpu1 = childrenCpuMs()
@@ -92,7 +94,8 @@ export function benchStartup() {
       }
     }
     const med = Object.fromEntries(Object.entries(samples).map(([k, s]) => [k, {ms: median(s.ms), cpuMs: s.cpuMs.length ? median(s.cpuMs) : undefined}]))
-    console.log(`start-up on a small file (${nodes} nodes), CLI processes, median of ${RUNS} interleaved runs:`)
+    const version = execFileSync(NODE, ['--version'], {encoding: 'utf8'}).trim()
+    console.log(`start-up on a small file (${nodes} nodes), CLI processes on Node ${version}, median of ${RUNS} interleaved runs:`)
     for (const [k, [label]] of Object.entries(cases)) {
       const cpu = med[k].cpuMs === undefined ? '' : `  (${Math.round(med[k].cpuMs)} ms CPU)`
       console.log(`  ${label.padEnd(32)} ${Math.round(med[k].ms).toString().padStart(5)} ms${cpu}`)

@@ -205,9 +205,8 @@ class Agent implements AgentHandle {
       stopBoundMs: c.stopBoundMs,
     })
     this.witness?.start()
-    this.dispatch({kind: 'tick'})
-    this.watch()
     this.dispatch({kind: 'boot'})
+    this.watch()
     if (this.elector) this.leaseLoop()
   }
 

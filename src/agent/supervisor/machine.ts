@@ -386,6 +386,8 @@ class Transition {
     if (this.s.shutdown?.phase === 'done') return
     switch (e.kind) {
       case 'boot':
+        // The watchdog starts now: the time spent opening the lease store and the status server is no pause.
+        this.s.lastWatch = this.now
         this.spawn()
         this.timer('health', this.c.timings.healthIntervalMs, 0)
         return

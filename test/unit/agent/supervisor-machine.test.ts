@@ -152,6 +152,15 @@ const rows: Row[] = [
     },
   },
   {
+    name: 'the time before boot (opening the lease store, listening) is not a pause',
+    run(d) {
+      d.clock.advance(2000)
+      d.boot()
+      d.run(100)
+      expect(d.logs('pause')).toEqual([])
+    },
+  },
+  {
     name: 'acquired: flows start for the tenure, then active; /active needs the lease too (1)',
     run(d) {
       d.boot()

@@ -604,7 +604,6 @@ class Transition {
     s.child = null
     s.flowsState = null
     s.flowsEpoch++
-    s.health = null
     const reason = e.error ? `could not be started (${e.error})` : describeExit(e.code, e.signal)
     this.log('node-red-exit', {pid, code: e.code, signal: e.signal, reason: `Node-RED ${reason}`, ranMs})
     this.out.push({kind: 'boot-stopped'})

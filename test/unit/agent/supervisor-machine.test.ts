@@ -522,6 +522,24 @@ const rows: Row[] = [
     },
   },
   {
+    name: 'Node-RED dies while a health check is in flight: the checks go on for the next one (5, 6)',
+    run(d) {
+      d.answersHealth = false
+      d.boot()
+      d.clock.advance(500)
+      const check = d.last('check-health')
+      d.send({kind: 'exited', gen: 1, code: 1, signal: null, logTail: ''})
+      d.send({kind: 'health-failed', id: check.id, failure: {kind: 'connection', status: null, message: 'refused'}})
+      expect(d.state.healthFailures).toBe(0) // about the dead one: no failure for the next
+      d.clock.advance(500) // respawn
+      d.send({kind: 'spawned', gen: 2, pid: 102, command: 'node-red'})
+      d.send({kind: 'loaded', gen: 2, rev: 'r2'})
+      d.send({kind: 'flows-state', gen: 2, purpose: 'ready', state: 'stop'})
+      d.clock.advance(1000)
+      expect(d.last('check-health').gen).toBe(2)
+    },
+  },
+  {
     name: 'answers about an older Node-RED change nothing (6)',
     run(d) {
       d.answersHealth = false

@@ -1,7 +1,8 @@
 // The --json contract: what real commands print validates against schemas/commands/*.json (generated from the
 // types by scripts/gen-command-schemas.js; `npm run check:generated` keeps the committed files current).
-// Run here: lint flows (report, --fix, error), render, init. Not run here: deploy, failover-test and agent need
-// live replicas; their schemas come from the same generator and types (DeployReport, DrillJson).
+// Run here: lint flows (report, --fix, error), render, init. deploy: deploy-json-schema.test.ts (real replicas);
+// failover-test: test/unit/cli/json-schemas.test.ts (a drill report from the drill's functions). Not run: agent
+// (its --json is printed once it stops; a two-field shape from the same generator).
 import {copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'

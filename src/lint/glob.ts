@@ -1,8 +1,11 @@
 // File arguments: literal paths pass through (a missing one is reported when read); patterns with * ? [ {
 // are expanded here (tinyglobby), so that quoted globs work the same on every shell. `**` spans directories;
 // node_modules and dot directories are not entered.
-import {globSync} from 'tinyglobby'
+import {createRequire} from 'node:module'
 import {InputError} from '../errors.js'
+
+// Loaded on first use (~20 ms): most runs name their files literally.
+const require = createRequire(import.meta.url)
 
 const MAGIC = /[*?[{]/
 
@@ -24,6 +27,7 @@ export function expandFileArgs(args: string[], cwd = process.cwd()): string[] {
 
 export function expandGlob(pattern: string, cwd: string): string[] {
   checkCharacterClasses(pattern)
+  const {globSync} = require('tinyglobby') as typeof import('tinyglobby')
   const matches = globSync(pattern, {cwd, absolute: pattern.startsWith('/'), ignore: ['**/node_modules/**'], expandDirectories: false})
   // The ignore pattern does not reach above the working directory (`../**`); a segment check does.
   const wanted = pattern.includes('node_modules') ? matches : matches.filter(m => !m.split('/').includes('node_modules'))

@@ -1,4 +1,6 @@
-import {Command, Flags, Errors} from '@oclif/core'
+import {Command} from '@oclif/core/command'
+import * as Errors from '@oclif/core/errors'
+import * as Flags from '@oclif/core/flags'
 import {FfHaError, type ExitCode} from './errors.js'
 import {colour} from './output/colour.js'
 import {redact} from './output/secrets.js'
@@ -11,6 +13,11 @@ export interface CommandResult<T = unknown> {
   text?: string
   /** 0 ok, 1 findings or a failed check. Input errors are thrown, not returned. */
   exitCode: 0 | 1
+}
+
+/** What --json prints when a command fails with an error (exit 1 or 2), instead of its report. */
+export interface ErrorJson {
+  error: {message: string; exitCode: ExitCode; hint?: string}
 }
 
 // One base command for all: --json, exit codes, errors without stack traces (FF_HA_DEBUG=1 shows them).
@@ -38,7 +45,8 @@ export abstract class BaseCommand extends Command {
     const {message, code, hint} = describeError(err)
     if (process.env.FF_HA_DEBUG === '1' && err.stack) process.stderr.write(redact(err.stack) + '\n')
     if (this.jsonMode) {
-      process.stdout.write(redact(JSON.stringify({error: {message, exitCode: code, ...(hint ? {hint} : {})}}, null, 2)) + '\n')
+      const json: ErrorJson = {error: {message, exitCode: code, ...(hint ? {hint} : {})}}
+      process.stdout.write(redact(JSON.stringify(json, null, 2)) + '\n')
     }
     process.stderr.write(`${colour.red('error')} ${message}\n`)
     if (hint) process.stderr.write(`${colour.dim('hint')}  ${redact(hint)}\n`)

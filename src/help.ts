@@ -1,4 +1,5 @@
-import {Help, type Command} from '@oclif/core'
+import type {Command} from '@oclif/core'
+import {Help} from '@oclif/core/help'
 
 // Root help that lists every command (topics included: `lint flows` is not hidden under "lint") with its
 // one-line summary and its first example, so `ff-ha --help` is a map of the whole tool.

@@ -6,23 +6,35 @@ import {createInterface} from 'node:readline'
 import type {Readable} from 'node:stream'
 import {AdminClient} from '../admin/client.js'
 import {AdminError} from '../admin/errors.js'
-import type {FlowsState} from '../admin/types.js'
 import {RemoteError, errorMessage} from '../errors.js'
 import {AGENT_FD, stopChild} from '../nodered/launch.js'
 import {ensureBootsStopped} from '../nodered/userdir.js'
-import {systemClock, toEpoch, type Clock} from './clock.js'
+import {systemClock, toEpoch, type Clock, type Timer} from './clock.js'
 import {prepareSettings, type AgentConfig} from './config.js'
-import {DeployWindow, type DeploySignal} from './deploy-window.js'
+import type {DeploySignal} from './deploy-window.js'
 import {LeaseElector} from './lease/elector.js'
 import {openLeaseStore} from './lease/open.js'
 import type {LeaseStore} from './lease/store.js'
 import {jsonLog, type AgentLog} from './log.js'
 import {AgentMetrics} from './metrics.js'
 import {NodeRedLauncher} from './node-red-child.js'
-import {RestartPolicy, describeExit} from './restart-policy.js'
 import {startStatusServer} from './status-server.js'
-import type {AgentStatus, Health, Role} from './status.js'
-import {Witness} from './witness.js'
+import type {AgentStatus, Health} from './status.js'
+import {
+  START_TIMEOUT_MS,
+  healthOf,
+  initialState,
+  isActive,
+  step,
+  wantsLease,
+  type Command,
+  type LeaseFacts,
+  type RequestFailure,
+  type Stamp,
+  type SupervisorEvent,
+  type SupervisorState,
+} from './supervisor/machine.js'
+import {Witness, probeTcp} from './witness.js'
 
 export interface AgentHandle {
   readonly statusUrl: string
@@ -38,28 +50,6 @@ export interface AgentDeps {
   log?: AgentLog
   /** A lease store to use instead of the profile's (tests). */
   store?: LeaseStore
-}
-
-/** Reject after ms with a timer of our own: undici's per-request timeouts are coarse (seen ~1 s for 200 ms). */
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new AdminError('node-red', 'timeout', `${what}: no answer within ${ms} ms`)), ms)
-  })
-  promise.catch(() => undefined)
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-}
-
-function killAndWait(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
-  return new Promise(resolve => {
-    child.once('exit', () => resolve())
-    child.kill('SIGKILL')
-  })
-}
-
-function mb(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`
 }
 
 /** What to do when the status server cannot listen: the port is at fault only when the port is taken. */
@@ -88,23 +78,32 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
 }
 
 const WATCHDOG_MS = 20
-const PAUSE_GAP_MS = 250
-const POLL_LOADED_MS = 25
-const REV_REFRESH_MS = 5000
 const CANDIDATE_POLL_MS = 50
-/** How long a "start" right after boot may be Node-RED's misreport rather than flows running. */
-const BOOT_MISREPORT_MS = 1000
-/** After the boot timeout, how often to look again whether Node-RED still uses CPU (it is loading). */
-const BOOT_PROGRESS_MS = 5000
-const BOOT_HARD_CAP = 10
-/** How long POST /flows/state start may take: thousands of function nodes take seconds to start. */
-const START_TIMEOUT_MS = 60_000
+const TERMINATE_GRACE_MS = 10_000
 
-// The supervisor. Rules that keep it safe, in order of importance:
-// - Flows start only after a lease write succeeded, and only while the renew deadline has not passed.
-// - On any doubt (lease lost, renew deadline missed, a pause, the witness gone) flows are stopped BEFORE
-//   the lease is released; if Node-RED does not confirm the stop within stopBoundMs, it is killed.
-// - A dead Node-RED runs no flows, so its lease is released at once for a fast takeover.
+/** Node-RED's CPU time so far in clock ticks (Linux /proc; elsewhere null: only deploy signals count). */
+function cpuTicks(pid: number | undefined): number | null {
+  if (!pid) return null
+  try {
+    // Fields after the ")" of the command name: utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return Number(fields[11]) + Number(fields[12])
+  } catch {
+    return null
+  }
+}
+
+function failure(err: unknown): RequestFailure {
+  if (err instanceof AdminError) return {kind: err.kind, status: err.status ?? null, message: err.message}
+  return {kind: null, status: null, message: errorMessage(err)}
+}
+
+const DEPLOY_SIGNALS = new Set(['hello', 'start', 'answered', 'done'])
+
+// The shell around supervisor/machine.ts: it owns every resource (the child process, the admin clients,
+// the lease elector, the witness prober, the status server, timers on the Clock), stamps each event with
+// the clock and the elector's view, steps the machine, and performs the commands it returns. It decides
+// nothing: every rule (role changes, fencing, backoff, hang detection, drain) is in the machine.
 class Agent implements AgentHandle {
   readonly statusUrl: string
   readonly done: Promise<{reason: string}>
@@ -112,9 +111,7 @@ class Agent implements AgentHandle {
   private readonly clock: Clock
   private readonly log: AgentLog
   private readonly counters = new AgentMetrics()
-  private readonly hotSpare: boolean
   private readonly launcher: NodeRedLauncher
-  private readonly restartPolicy: RestartPolicy
   private readonly control: AdminClient
   private readonly healthClient: AdminClient
   private readonly stopClient: AdminClient
@@ -124,38 +121,36 @@ class Agent implements AgentHandle {
   private witness: Witness | null = null
   private server: Server | null = null
 
-  private role: Role = 'starting'
-  private since: number
+  private state: SupervisorState
+  private readonly queue: SupervisorEvent[] = []
+  private stepping = false
   private child: ChildProcess | null = null
   private childGen = 0
-  private childStartedAt = 0
-  private ready = false
-  private flowsState: FlowsState | null = null
-  /** Bumped at every start/stop we confirm, so that an older health answer does not overwrite it. */
-  private stateSeq = 0
-  private rev: string | null = null
-  private restarts = 0
-  private healthFailuresInRow = 0
-  private readonly deploys = new DeployWindow()
-  private unleasedStartSince: number | null = null
-  private lastRevAt = 0
-  private startRequest: Promise<unknown> | null = null
-  private fencing: Promise<void> | null = null
+  private readonly timers = new Set<Timer>()
+  private watchdog: Timer | null = null
   private stopping: Promise<void> | null = null
-  private lastWatch = 0
-  private lastPauseAt = -Infinity
   private lastStoreError = ''
-  private timers = new Set<NodeJS.Timeout>()
-  private watchdog: NodeJS.Timeout | null = null
 
   constructor(private readonly config: AgentConfig, deps: AgentDeps) {
     this.clock = deps.clock ?? systemClock
     this.log = deps.log ?? jsonLog(config.replica)
     this.store = deps.store ?? null
-    this.since = this.clock.wall()
-    this.hotSpare = config.mode === 'hot-spare'
     this.launcher = new NodeRedLauncher(config)
-    this.restartPolicy = new RestartPolicy(config.restartPolicy)
+    this.state = initialState(
+      {
+        replica: config.replica,
+        leased: config.mode === 'hot-spare',
+        timings: config.timings,
+        stopBoundMs: config.stopBoundMs,
+        bootTimeoutMs: config.bootTimeoutMs,
+        drainMs: config.drainMs,
+        restartPolicy: config.restartPolicy,
+        witness: config.mode === 'hot-spare' ? (config.witness ?? null) : null,
+        userDir: config.userDir,
+      },
+      this.clock.now(),
+      this.clock.wall(),
+    )
     const target = {name: config.replica, url: `http://127.0.0.1:${config.nodeRedPort}${config.profile.nodeRed.adminRoot}`}
     const auth = {token: config.adminToken}
     this.control = new AdminClient(target, {auth, retries: 0, requestTimeoutMs: 2000, connectTimeoutMs: 1000})
@@ -170,14 +165,18 @@ class Agent implements AgentHandle {
   async start(): Promise<void> {
     const c = this.config
     const {rendered} = prepareSettings(c)
-    if (this.hotSpare) {
+    if (this.state.config.leased) {
       this.store ??= await openLeaseStore(c)
       this.elector = new LeaseElector(this.store, c.replica, c.timings, this.clock, {
-        onAcquired: (token, previousHolder) => this.onAcquired(token, previousHolder),
-        onLost: reason => void this.fence(reason === 'lost' ? 'lease-lost' : this.clock.now() - this.lastPauseAt < 1000 ? 'pause' : 'renew-deadline'),
+        onAcquired: (token, previousHolder) => this.dispatch({kind: 'lease-acquired', token, previousHolder}),
+        onLost: reason => this.dispatch({kind: 'lease-lost', reason}),
         onStoreError: err => this.onStoreError(err),
       })
-      if (c.witness) this.witness = new Witness(c.witness, this.clock, c.timings.renewDeadlineMs, c.timings.retryPeriodMs)
+      if (c.witness) {
+        this.witness = new Witness(c.witness, this.clock, c.timings.renewDeadlineMs, c.timings.retryPeriodMs, probeTcp, (ok, startedAt) =>
+          this.dispatch({kind: 'witness-probed', ok, startedAt}),
+        )
+      }
     }
     try {
       this.server = await startStatusServer(this, {host: c.statusHost, port: c.statusPort, token: c.statusToken})
@@ -206,48 +205,37 @@ class Agent implements AgentHandle {
       stopBoundMs: c.stopBoundMs,
     })
     this.witness?.start()
-    this.lastWatch = this.clock.now()
-    this.watchdog = setInterval(() => this.watch(), WATCHDOG_MS)
-    this.spawnChild()
-    if (this.hotSpare) this.leaseLoop()
-    this.healthLoop()
+    this.dispatch({kind: 'boot'})
+    this.watch()
+    if (this.elector) this.leaseLoop()
   }
 
-  // ---- the status surface ----
+  // ---- the status surface (machine queries) ----
 
   status(): AgentStatus {
     const view = this.elector?.view()
+    const s = this.state
     return {
       replica: this.config.replica,
       mode: this.config.mode,
-      role: this.role,
+      role: s.role,
       leaseHolder: view?.holder ?? null,
       fencingToken: view?.token ?? null,
       leaseExpiresAt: view?.expiresAtMono != null ? toEpoch(this.clock, view.expiresAtMono) : null,
-      nodeRedPid: this.child?.pid ?? null,
-      flowsState: this.flowsState,
-      rev: this.rev,
-      restarts: this.restarts,
-      since: this.since,
+      nodeRedPid: s.child?.pid ?? null,
+      flowsState: s.flowsState,
+      rev: s.rev,
+      restarts: s.restarts,
+      since: s.since,
     }
   }
 
   health(): Health {
-    if (this.stopping) return {ok: false, reason: 'stopping'}
-    if (this.restartPolicy.crashLooping) return {ok: false, reason: `crash loop: ${this.crashReason}`}
-    if (!this.child) return {ok: false, reason: 'Node-RED is not running (restarting)'}
-    if (!this.ready) return {ok: false, reason: 'Node-RED is starting (flows not loaded yet)'}
-    if (this.healthFailuresInRow > 0) {
-      const busy = this.deploys.underWay(this.clock.now())
-      if (busy) return {ok: false, reason: `Node-RED is busy with a deploy (${mb(busy.bytes)}, for ${busy.sinceMs} ms; a hang only after ${busy.graceMs} ms)`}
-      return {ok: false, reason: `Node-RED failed ${this.healthFailuresInRow} health check(s) in a row`}
-    }
-    return {ok: true}
+    return healthOf(this.state, this.clock.now())
   }
 
   active(): boolean {
-    if (this.role !== 'active' || this.flowsState !== 'start' || !this.ready) return false
-    return this.hotSpare ? this.elector!.leading : true
+    return isActive(this.state, this.leaseFacts())
   }
 
   metrics(): string {
@@ -256,46 +244,140 @@ class Agent implements AgentHandle {
       this.counters.leaseAcquisitions = e.acquisitions
       this.counters.leaseLosses = e.losses
     }
-    return this.counters.render(this.config.replica, this.role, e?.view().token ?? null)
+    return this.counters.render(this.config.replica, this.state.role, e?.view().token ?? null)
   }
 
-  // ---- roles ----
-
-  private setRole(role: Role, fields: Record<string, unknown> = {}): void {
-    if (role === this.role) return
-    const from = this.role
-    this.role = role
-    this.since = this.clock.wall()
-    this.log('role', {role, from, fencingToken: this.elector?.token ?? this.elector?.view().token ?? null, ...fields})
+  stop(reason = 'stopped'): Promise<void> {
+    if (this.stopping) return this.stopping
+    this.stopping = this.done.then(() => undefined)
+    this.watchdog?.cancel()
+    this.witness?.stop()
+    this.dispatch({kind: 'stop', reason})
+    return this.stopping
   }
 
-  // ---- Node-RED, the child ----
+  // ---- stepping the machine ----
 
-  private crashReason = ''
+  private leaseFacts(): LeaseFacts | null {
+    const e = this.elector
+    if (!e) return null
+    const view = e.view()
+    return {leading: e.leading, token: e.token, holder: view.holder, recordToken: view.token, deadline: view.deadlineMono, lastRenewSentAt: e.lastRenewSentAt}
+  }
 
-  private spawnChild(): void {
-    if (this.stopping) return
-    const gen = ++this.childGen
-    this.ready = false
-    this.flowsState = null
-    this.rev = null
-    this.healthFailuresInRow = 0
-    this.deploys.reset()
-    if (!this.fencing) this.setRole('starting')
+  private stamp(event: SupervisorEvent): Stamp {
+    const judgesProgress = event.kind === 'spawned' || event.kind === 'not-loaded' || event.kind === 'health-failed' || (event.kind === 'timer' && event.name === 'health-timeout')
+    return {now: this.clock.now(), wall: this.clock.wall(), lease: this.leaseFacts(), ...(judgesProgress ? {cpuTicks: cpuTicks(this.child?.pid)} : {})}
+  }
+
+  /** Events are stepped one at a time, in order; one raised while stepping waits for its turn. */
+  private dispatch(event: SupervisorEvent): void {
+    this.queue.push(event)
+    if (this.stepping) return
+    this.stepping = true
+    try {
+      for (let e = this.queue.shift(); e; e = this.queue.shift()) {
+        const next = step(this.state, e, this.stamp(e))
+        this.state = next.state
+        for (const command of next.commands) this.perform(command)
+      }
+    } finally {
+      this.stepping = false
+    }
+  }
+
+  private perform(c: Command): void {
+    switch (c.kind) {
+      case 'log':
+        return this.log(c.event, c.fields)
+      case 'count':
+        this.counters[c.metric]++
+        return
+      case 'observe-health':
+        return this.counters.observeHealthCheck(c.seconds)
+      case 'timer':
+        return this.later(c.ms, () => this.dispatch({kind: 'timer', name: c.name, ref: c.ref}))
+      case 'spawn':
+        return this.spawnChild(c.gen)
+      case 'kill':
+        if (c.gen === this.childGen) this.child?.kill('SIGKILL')
+        return
+      case 'terminate': {
+        const child = c.gen === this.childGen ? this.child : null
+        void (child ? stopChild(child, TERMINATE_GRACE_MS) : Promise.resolve()).then(() => this.dispatch({kind: 'terminated', gen: c.gen}))
+        return
+      }
+      case 'probe-loaded':
+        // The long-timeout client: GET /flows serialises every node, seconds for a large file.
+        this.startClient.getFlows().then(
+          ({rev}) => this.dispatch({kind: 'loaded', gen: c.gen, rev}),
+          () => this.dispatch({kind: 'not-loaded', gen: c.gen}),
+        )
+        return
+      case 'read-flows-state':
+        this.control.getFlowsState().then(
+          state => this.dispatch({kind: 'flows-state', gen: c.gen, purpose: c.purpose, state}),
+          () => this.dispatch({kind: 'flows-state', gen: c.gen, purpose: c.purpose, state: null}),
+        )
+        return
+      case 'check-health':
+        this.healthClient.getFlowsState().then(
+          state => this.dispatch({kind: 'health-answered', id: c.id, state}),
+          err => this.dispatch({kind: 'health-failed', id: c.id, failure: failure(err)}),
+        )
+        return
+      case 'refresh-rev':
+        this.startClient.getFlows().then(
+          ({rev}) => this.dispatch({kind: 'rev', gen: c.gen, rev}),
+          () => undefined, // health checks judge liveness, not this
+        )
+        return
+      case 'start-flows':
+        this.startClient.setFlowsState('start').then(
+          state => this.dispatch({kind: 'start-answered', id: c.id, state}),
+          err => this.dispatch({kind: 'start-failed', id: c.id, failure: failure(err)}),
+        )
+        return
+      case 'stop-flows':
+        this.stopClient.setFlowsState('stop').then(
+          state => this.dispatch({kind: 'stop-answered', id: c.id, state}),
+          err => this.dispatch({kind: 'stop-failed', id: c.id, failure: failure(err)}),
+        )
+        return
+      case 'resign-lease':
+        return this.elector?.resignNow(c.lost)
+      case 'release-lease':
+        if (!this.elector) return this.dispatch({kind: 'lease-released', reason: c.reason, released: false, forFence: c.forFence})
+        void this.elector.release().then(released => this.dispatch({kind: 'lease-released', reason: c.reason, released, forFence: c.forFence}))
+        return
+      case 'boot-stopped':
+        return this.bootStopped()
+      case 'cleanup-preload':
+        return this.launcher.cleanup()
+      case 'finish':
+        void this.finish(c.reason)
+        return
+    }
+  }
+
+  // ---- resources ----
+
+  private spawnChild(gen: number): void {
     let child: ChildProcess
     try {
       child = this.launcher.spawn()
     } catch (err) {
-      this.onChildGone(gen, null, null, errorMessage(err))
+      this.dispatch({kind: 'exited', gen, code: null, signal: null, error: errorMessage(err), logTail: this.launcher.logTail()})
       return
     }
     this.child = child
-    this.childStartedAt = this.clock.now()
+    this.childGen = gen
     let gone = false
     const onGone = (code: number | null, signal: NodeJS.Signals | null, error?: string) => {
       if (gone) return
       gone = true
-      this.onChildGone(gen, code, signal, error)
+      if (this.child === child) this.child = null
+      this.dispatch({kind: 'exited', gen, code, signal, ...(error !== undefined ? {error} : {}), logTail: this.launcher.logTail()})
     }
     child.once('error', err => onGone(null, null, err.message))
     child.once('exit', (code, signal) => onGone(code, signal))
@@ -304,220 +386,20 @@ class Agent implements AgentHandle {
       channel.on('error', () => undefined)
       createInterface({input: channel}).on('line', line => this.onNodeRedSignal(gen, line))
     }
-    this.log('node-red-spawn', {pid: child.pid ?? null, command: this.config.command.length ? this.config.command[0] : 'node-red'})
-    void this.waitLoaded(gen, child)
-  }
-
-  /** HTTP answering is not flows loaded: wait until v2 GET /flows returns a rev. */
-  private async waitLoaded(gen: number, child: ChildProcess): Promise<void> {
-    const t0 = this.clock.now()
-    let deadline = t0 + this.config.bootTimeoutMs
-    this.cpuAdvanced(child) // the baseline
-    while (gen === this.childGen && !this.stopping && child.exitCode === null && child.signalCode === null) {
-      if (this.clock.now() > deadline) {
-        // Loading a large flows file takes longer than any fixed bound (107,000 nodes: over a minute here):
-        // while Node-RED's CPU time grows it is loading, not hung; up to BOOT_HARD_CAP boot timeouts.
-        if (this.cpuAdvanced(child) && this.clock.now() - t0 < BOOT_HARD_CAP * this.config.bootTimeoutMs) {
-          deadline = this.clock.now() + BOOT_PROGRESS_MS
-          continue
-        }
-        this.log('health', {ok: false, action: 'kill', reason: `Node-RED did not load its flows within ${Math.round(this.clock.now() - t0)} ms`})
-        child.kill('SIGKILL')
-        return
-      }
-      try {
-        // The long-timeout client: GET /flows serialises every node, seconds for a large file.
-        const {rev} = await this.startClient.getFlows()
-        if (gen !== this.childGen) return
-        this.rev = rev
-        this.lastRevAt = this.clock.now()
-        return this.onChildReady(gen, child)
-      } catch {
-        await this.sleep(POLL_LOADED_MS)
-      }
-    }
-  }
-
-  private async onChildReady(gen: number, child: ChildProcess): Promise<void> {
-    let state: FlowsState | null = null
-    try {
-      state = await this.control.getFlowsState()
-    } catch {
-      // the health loop will tell
-    }
-    if (gen !== this.childGen || this.stopping || this.child !== child) return
-    // The parent-watch preload was required at Node-RED's start: remove it now, so that nothing is left in
-    // the temp dir if this agent is killed (the next spawn writes it again).
-    this.launcher.cleanup()
-    this.ready = true
-    this.flowsState = state
-    this.log('node-red-ready', {pid: child.pid ?? null, rev: this.rev, flowsState: state, bootMs: Math.round(this.clock.now() - this.childStartedAt)})
-    this.later(() => {
-      if (gen === this.childGen && this.ready) this.restartPolicy.stable()
-    }, this.config.restartPolicy.stableMs)
-    if (!this.hotSpare) return void this.startFlows(null)
-    if (state === 'start' && !this.elector!.leading) {
-      // Right after boot Node-RED may report "start" for a moment before it reads the persisted "stop" (its
-      // flows start() sets the state first and checks it after an await). Look again before acting.
-      const deadline = this.clock.now() + BOOT_MISREPORT_MS
-      while (state === 'start' && this.clock.now() < deadline && gen === this.childGen) {
-        await this.sleep(50)
-        state = await this.control.getFlowsState().catch(() => state)
-      }
-      if (gen !== this.childGen || this.stopping || this.child !== child) return
-      this.flowsState = state
-      if (state === 'start' && !this.elector!.leading) {
-        // It booted started: the persisted state was lost or someone changed it. Never run flows unleased.
-        this.log('unexpected-start', {reason: 'Node-RED booted with flows started'})
-        await this.fence('not-leader')
-      }
-    }
-    if (!this.fencing && !this.elector!.leading && this.child === child && this.ready) this.setRole('spare')
-  }
-
-  private onChildGone(gen: number, code: number | null, signal: NodeJS.Signals | null, error?: string): void {
-    if (gen !== this.childGen) return
-    const ranMs = Math.round(this.clock.now() - this.childStartedAt)
-    const pid = this.child?.pid ?? null
-    this.child = null
-    this.ready = false
-    this.flowsState = null
-    this.stateSeq++
-    const reason = error ? `could not be started (${error})` : describeExit(code, signal)
-    this.log('node-red-exit', {pid, code, signal, reason: `Node-RED ${reason}`, ranMs})
-    this.bootStopped()
-    if (this.stopping) return
-    if (this.hotSpare && this.elector) {
-      // Dead: no flows run, so give the lease up now instead of letting it expire.
-      const wasHolder = this.elector.view().holder === this.config.replica
-      this.elector.resignNow()
-      if (wasHolder) void this.releaseLease('node-red-exit')
-    }
-    if (!this.fencing) this.setRole('starting', {reason: `Node-RED ${reason}`})
-    const decision = this.restartPolicy.failed(ranMs)
-    this.crashReason = `Node-RED ${reason} ${decision.consecutive} times in a row${ranMs < 60_000 ? `, the last after ${ranMs} ms` : ''}; last log: ${this.launcher.logTail() || '(empty)'}`
-    if (decision.newlyCrashLooping) {
-      this.log('crash-loop', {consecutive: decision.consecutive, reason: this.crashReason, nextRestartMs: decision.delayMs, log: `${this.config.userDir}/node-red.log`})
-    }
-    this.restarts++
-    this.counters.restarts++
-    this.log('restart', {attempt: this.restarts, consecutive: decision.consecutive, delayMs: decision.delayMs})
-    this.later(() => this.spawnChild(), decision.delayMs)
+    this.dispatch({kind: 'spawned', gen, pid: child.pid ?? null, command: this.config.command.length ? this.config.command[0] : 'node-red'})
   }
 
   /** A line from the preload in Node-RED: a deploy began or ended (see deploy-window.ts). */
   private onNodeRedSignal(gen: number, line: string): void {
-    if (gen !== this.childGen) return
     let signal: DeploySignal
     try {
       signal = JSON.parse(line) as DeploySignal
     } catch {
       return
     }
-    if (!signal || !['hello', 'start', 'answered', 'done'].includes(signal.deploy)) return
-    const wasDeploying = this.deploys.underWay(this.clock.now())?.write ?? false
-    this.deploys.signal(signal, this.clock.now())
-    if (signal.deploy === 'start' && signal.write && !wasDeploying) this.log('deploy', {action: 'start', bytes: signal.bytes})
+    if (!signal || !DEPLOY_SIGNALS.has(signal.deploy)) return
+    this.dispatch({kind: 'deploy-signal', gen, signal})
   }
-
-  // ---- health ----
-
-  /** Checks on a fixed cadence (a slow check does not stretch the period), one at a time. */
-  private healthLoop(): void {
-    const interval = this.config.timings.healthIntervalMs
-    const loop = async () => {
-      if (this.stopping) return
-      const t0 = this.clock.now()
-      await this.checkHealth()
-      if (!this.stopping) this.later(loop, Math.max(0, interval - (this.clock.now() - t0)))
-    }
-    this.later(loop, interval)
-  }
-
-  private async checkHealth(): Promise<void> {
-    const child = this.child
-    if (!child || !this.ready) return
-    // Starting or stopping many nodes blocks Node-RED's event loop for a while: that is not a hang. The
-    // start has its own bound (START_TIMEOUT_MS); a stop has stopBoundMs.
-    if (this.startRequest || this.fencing) return
-    const gen = this.childGen
-    const seq = this.stateSeq
-    const t0 = this.clock.now()
-    try {
-      const state = await withTimeout(this.healthClient.getFlowsState(), this.config.timings.healthTimeoutMs, 'GET /flows/state')
-      if (gen !== this.childGen) return
-      this.counters.observeHealthCheck((this.clock.now() - t0) / 1000)
-      const window = this.deploys.underWay(this.clock.now())
-      const deployEnded = this.deploys.healthy(t0) === 'closed' && window?.write === true
-      if (deployEnded) this.log('deploy', {action: 'done', ms: window!.sinceMs, failedChecks: this.healthFailuresInRow})
-      else if (this.healthFailuresInRow > 0) this.log('health', {ok: true, after: this.healthFailuresInRow})
-      this.healthFailuresInRow = 0
-      if (seq === this.stateSeq) this.flowsState = state
-      const unleased = this.hotSpare && state === 'start' && !this.elector!.leading && !this.startRequest && !this.fencing && !this.stopping && seq === this.stateSeq
-      if (!unleased) this.unleasedStartSince = null
-      else if (this.unleasedStartSince === null) this.unleasedStartSince = this.clock.now()
-      else if (this.clock.now() - this.unleasedStartSince >= BOOT_MISREPORT_MS / 2) {
-        // Seen twice, apart: not the boot-time misreport. Someone started flows here without the lease.
-        this.unleasedStartSince = null
-        this.log('unexpected-start', {reason: 'flows are running on a replica that does not hold the lease'})
-        void this.fence('not-leader')
-      }
-      // GET /flows serialises every node (seconds for large flows): with the deploy channel, read the rev
-      // again only after a deploy; without it (a custom command), every REV_REFRESH_MS.
-      if (deployEnded || (!this.deploys.heard && this.clock.now() - this.lastRevAt > REV_REFRESH_MS)) void this.refreshRev(gen)
-    } catch (err) {
-      if (gen !== this.childGen || this.child !== child || this.stopping) return
-      this.healthFailuresInRow++
-      this.counters.healthFailures++
-      const threshold = this.config.timings.healthFailureThreshold
-      // A deploy under way blocks Node-RED for as long as its flows take to parse, save and start: busy, not hung.
-      if (this.cpuAdvanced(child)) this.deploys.alive(this.clock.now())
-      const busy = this.deploys.underWay(this.clock.now())
-      const hung = this.healthFailuresInRow >= threshold && !busy
-      if (busy && this.healthFailuresInRow !== 1 && this.healthFailuresInRow % 20 !== 0) return
-      this.log('health', {
-        ok: false,
-        consecutive: this.healthFailuresInRow,
-        threshold,
-        latencyMs: Math.round(this.clock.now() - t0),
-        error: err instanceof AdminError ? err.kind : errorMessage(err),
-        ...(busy ? {busy: `deploy of ${mb(busy.bytes)} under way for ${busy.sinceMs} ms (a hang only after ${busy.graceMs} ms)`} : {}),
-        ...(hung ? {action: 'kill', reason: `Node-RED failed ${threshold} health checks in a row (hang)`} : {}),
-      })
-      // A hung Node-RED cannot be asked to stop its flows: kill it. Its exit releases the lease.
-      if (hung) child.kill('SIGKILL')
-    }
-  }
-
-  private lastCpu: {pid: number; ticks: number} | null = null
-
-  /** Whether the child used CPU since the last call (Linux /proc; elsewhere: never, so only signals count). */
-  private cpuAdvanced(child: ChildProcess): boolean {
-    if (!child.pid) return false
-    let ticks: number
-    try {
-      // Fields after the ")" of the command name: utime and stime are the 12th and 13th.
-      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ')
-      ticks = Number(fields[11]) + Number(fields[12])
-    } catch {
-      return false
-    }
-    const advanced = this.lastCpu?.pid === child.pid && ticks > this.lastCpu.ticks
-    this.lastCpu = {pid: child.pid, ticks}
-    return advanced
-  }
-
-  private async refreshRev(gen: number): Promise<void> {
-    this.lastRevAt = this.clock.now()
-    try {
-      const {rev} = await this.startClient.getFlows()
-      if (gen === this.childGen) this.rev = rev
-    } catch {
-      // health checks judge liveness, not this
-    }
-  }
-
-  // ---- the lease ----
 
   // The holder renews every retryPeriod. A candidate on sqlite reads every CANDIDATE_POLL_MS as well: a
   // read is a ~20 us local SELECT, and it sees a released lease sooner. On Kubernetes every read is an
@@ -525,28 +407,24 @@ class Agent implements AgentHandle {
   private leaseLoop(): void {
     const retry = this.config.timings.retryPeriodMs
     const candidatePoll = this.config.lease.backend === 'sqlite' ? Math.min(CANDIDATE_POLL_MS, retry) : retry
+    const elector = this.elector!
     const loop = async () => {
-      if (this.stopping) return
+      if (this.state.shutdown) return
       const t0 = this.clock.now()
-      await this.elector!.tick(() => this.wantLease())
-      const period = this.elector!.leading ? retry : candidatePoll
-      if (!this.stopping) this.later(loop, Math.max(0, period - (this.clock.now() - t0)))
+      await elector.tick(() => wantsLease(this.state, this.clock.now(), elector.leading))
+      const period = elector.leading ? retry : candidatePoll
+      if (!this.state.shutdown) this.later(period - (this.clock.now() - t0), () => void loop())
     }
     void loop()
   }
 
-  /** Whether to acquire or renew now. While leading, only a stop or a fence gives it up (never a renew skipped by accident). */
-  private wantLease(): boolean {
-    if (this.stopping || this.fencing || !this.child || !this.ready) return false
-    if (this.elector!.leading) return true
-    if (this.witness && !this.witness.reachable()) return false
-    return !this.restartPolicy.crashLooping && this.healthFailuresInRow === 0 && this.flowsState === 'stop'
-  }
-
-  private onAcquired(token: number, previousHolder: string | null): void {
-    this.log('lease', {action: 'acquired', fencingToken: token, previousHolder})
-    if (previousHolder) this.counters.failovers++
-    void this.startFlows(token)
+  /** The watchdog: a tick every WATCHDOG_MS, so that the machine sees pauses and the renew deadline at once. */
+  private watch(): void {
+    this.watchdog = this.clock.after(WATCHDOG_MS, () => {
+      if (this.stopping) return
+      this.dispatch({kind: 'tick'})
+      this.watch()
+    })
   }
 
   private onStoreError(err: unknown): void {
@@ -555,169 +433,30 @@ class Agent implements AgentHandle {
     this.lastStoreError = message
   }
 
-  private async releaseLease(reason: string): Promise<void> {
-    const released = await this.elector!.release()
-    if (released) {
-      this.counters.leaseReleases++
-      this.log('lease', {action: 'released', reason})
-    }
-  }
-
-  // ---- flows ----
-
-  /** Start flows for tenure `token` (null: load-balanced, no lease), retrying the early-boot 500. */
-  private async startFlows(token: number | null): Promise<void> {
-    const t0 = this.clock.now()
-    const mayStart = () => !this.stopping && !this.fencing && !!this.child && (token === null || (this.elector!.leading && this.elector!.token === token))
-    let attempts = 0
-    while (mayStart()) {
-      attempts++
-      try {
-        const request = this.startClient.setFlowsState('start')
-        this.startRequest = request
-        const state = await request
-        this.startRequest = null
-        if (state === 'start') {
-          this.stateSeq++
-          this.flowsState = 'start'
-          if (!mayStart()) {
-            // We lost the lease while the start was in flight: stop again at once.
-            if (token !== null) await this.fence('lost-while-starting')
-            return
-          }
-          this.setRole('active', {startMs: Math.round(this.clock.now() - t0), attempts})
-          return
-        }
-      } catch (err) {
-        this.startRequest = null
-        if (err instanceof AdminError && err.kind === 'timeout' && this.child) {
-          // Hung while starting its flows: it cannot be trusted to stop them either.
-          this.log('health', {ok: false, action: 'kill', reason: `Node-RED did not confirm the start within ${START_TIMEOUT_MS} ms (hang)`})
-          this.child.kill('SIGKILL')
-          return
-        }
-        if (attempts === 1 || attempts % 20 === 0) {
-          this.log('flows', {action: 'start-retry', attempts, error: err instanceof AdminError ? `${err.kind}${err.status ? ' ' + err.status : ''}` : errorMessage(err)})
-        }
-      }
-      await this.sleep(POLL_LOADED_MS)
-    }
-  }
-
-  /**
-   * Stop flows because the lease can no longer be trusted. First stop leading (synchronously), then stop
-   * the flows, and only then release the lease. How to stop depends on whether another replica may already
-   * hold the lease: if it may (the lease was taken, or the lease expires, as others judge it, before an API
-   * stop could be confirmed: a pause), every millisecond is dual-active, so Node-RED is killed at once;
-   * otherwise nobody can take over yet, and the API gets stopBoundMs to confirm the stop before the kill.
-   */
-  private fence(reason: string): Promise<void> {
-    if (this.fencing) return this.fencing
-    const lastRenew = this.elector?.lastRenewSentAt ?? null
-    this.elector?.resignNow(true)
-    this.counters.fences++
-    const sinceRenew = lastRenew === null ? Infinity : this.clock.now() - lastRenew
-    // (not-leader: we never held it in this tenure; Node-RED is awake and answering, so the API stop is quick.)
-    // A stop through the API may take stopBoundMs: if the lease could expire before that, do not wait for it.
-    const mayBeTaken =
-      this.hotSpare &&
-      reason !== 'not-leader' &&
-      (reason === 'lease-lost' || reason === 'lost-while-starting' || sinceRenew + this.config.stopBoundMs >= this.config.timings.leaseDurationMs)
-    const flowsMayRun = this.flowsState !== 'stop' || this.startRequest !== null
-    this.setRole('fenced', {reason, sinceRenewMs: Number.isFinite(sinceRenew) ? Math.round(sinceRenew) : null})
-    const child = this.child
-    if (mayBeTaken && flowsMayRun && child) {
-      this.log('flows', {action: 'kill', reason: `another replica may already hold the lease (${reason}, last renew ${Math.round(sinceRenew)} ms ago)`})
-      child.kill('SIGKILL')
-    }
-    this.fencing = (async () => {
-      if (mayBeTaken && flowsMayRun && child) {
-        await killAndWait(child)
-      } else {
-        if (this.startRequest) await Promise.race([this.startRequest.catch(() => undefined), this.sleep(this.config.stopBoundMs)])
-        const stopped = await this.stopFlows(reason)
-        if (this.hotSpare && stopped) await this.releaseLease(reason)
-      }
-      this.fencing = null
-      if (this.stopping) return
-      if (this.child && this.ready) this.setRole('spare')
-      else this.setRole('starting')
-    })()
-    return this.fencing
-  }
-
-  /** POST /flows/state stop within stopBoundMs, or kill Node-RED. True if stopped by the API. */
-  private async stopFlows(reason: string): Promise<boolean> {
-    const child = this.child
-    if (!child) return true
-    const t0 = this.clock.now()
-    try {
-      const state = await withTimeout(this.stopClient.setFlowsState('stop'), this.config.stopBoundMs, 'POST /flows/state stop')
-      if (state === 'stop') {
-        this.stateSeq++
-        this.flowsState = 'stop'
-        this.log('flows', {action: 'stopped', reason, ms: Math.round(this.clock.now() - t0)})
-        return true
-      }
-    } catch (err) {
-      this.log('flows', {action: 'stop-failed', reason, error: err instanceof AdminError ? err.kind : errorMessage(err)})
-    }
-    this.log('flows', {action: 'kill', reason: `Node-RED did not confirm the stop within ${this.config.stopBoundMs} ms`})
-    await killAndWait(child)
-    return false
-  }
-
-  // ---- the watchdog: pauses, the renew deadline, the witness ----
-
-  private watch(): void {
-    const now = this.clock.now()
-    const gap = now - this.lastWatch
-    this.lastWatch = now
-    if (gap > PAUSE_GAP_MS) {
-      this.lastPauseAt = now
-      this.log('pause', {gapMs: Math.round(gap), leading: this.elector?.view().deadlineMono != null})
-    }
-    if (!this.elector || this.stopping) return
-    this.elector.checkDeadline()
-    if (this.witness && this.elector.leading && !this.witness.reachable(now)) {
-      this.log('witness', {ok: false, witness: this.witness.address, reason: `not reached for ${this.config.timings.renewDeadlineMs} ms`})
-      void this.fence('witness-unreachable')
-    }
-  }
-
-  // ---- shutdown ----
-
-  stop(reason = 'stopped'): Promise<void> {
-    if (this.stopping) return this.stopping
-    this.stopping = this.shutdown(reason)
-    return this.stopping
-  }
-
-  private async shutdown(reason: string): Promise<void> {
-    this.setRole('stopping', {reason})
-    for (const t of this.timers) clearTimeout(t)
-    this.timers.clear()
-    if (this.watchdog) clearInterval(this.watchdog)
-    this.witness?.stop()
-    if (this.fencing) await this.fencing
-    if (this.hotSpare && this.elector) {
-      const holder = this.elector.view().holder === this.config.replica
-      this.elector.resignNow()
-      if (this.startRequest) await Promise.race([this.startRequest.catch(() => undefined), this.sleep(this.config.stopBoundMs)])
-      // Stop flows first, then release: the spare may start as soon as the record is free.
-      if (this.child && (holder || this.flowsState !== 'stop')) await this.stopFlows('shutdown')
-      if (holder) await this.releaseLease('shutdown')
-    }
-    if (!this.hotSpare && this.config.drainMs > 0 && this.child && this.ready) {
-      // /healthz already answers 503 (role stopping): keep serving until the proxy has taken us out.
-      this.log('draining', {ms: this.config.drainMs})
-      await this.sleep(this.config.drainMs)
-    }
-    const child = this.child
-    if (child) await stopChild(child, 10_000)
-    this.child = null
+  private bootStopped(): void {
     // Node-RED does not await its write of the stop state: a SIGTERM right after the stop can lose it. Make
     // sure the userDir boots stopped whoever starts it next.
+    try {
+      ensureBootsStopped(this.config.userDir)
+    } catch (err) {
+      this.log('error', {error: `cannot write ${this.config.userDir}/.config.runtime.json: ${errorMessage(err)}`})
+    }
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const timer = this.clock.after(Math.max(0, ms), () => {
+      this.timers.delete(timer)
+      fn()
+    })
+    this.timers.add(timer)
+  }
+
+  private async finish(reason: string): Promise<void> {
+    for (const t of this.timers) t.cancel()
+    this.timers.clear()
+    this.watchdog?.cancel()
+    this.witness?.stop()
+    this.child = null
     this.bootStopped()
     await Promise.allSettled([this.control.close(), this.healthClient.close(), this.stopClient.close(), this.startClient.close()])
     await this.store?.close()
@@ -728,28 +467,5 @@ class Agent implements AgentHandle {
     }
     this.log('stopped', {reason})
     this.resolveDone({reason})
-  }
-
-  private bootStopped(): void {
-    try {
-      ensureBootsStopped(this.config.userDir)
-    } catch (err) {
-      this.log('error', {error: `cannot write ${this.config.userDir}/.config.runtime.json: ${errorMessage(err)}`})
-    }
-  }
-
-  // ---- timers ----
-
-  private later(fn: () => void, ms: number): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t)
-      fn()
-    }, ms)
-    this.timers.add(t)
-  }
-
-  // A plain timer, not tracked: shutdown must never wait on a sleep whose timer it cleared.
-  private sleep(ms: number): Promise<void> {
-    return new Promise(resolve => setTimeout(resolve, ms))
   }
 }

@@ -47,7 +47,7 @@ export function deployGraceMs(bytes: number): number {
 
 export class DeployWindow {
   /** Requests under way, by id: writes (deploys) end at runtime-deploy, reads (GET /flows) at their answer. */
-  private readonly requests = new Map<number, {write: boolean; answered: boolean}>()
+  private requests = new Map<number, {write: boolean; answered: boolean}>()
   /** Every request ended, at endedAt; open until a health check sent after that is answered. */
   private settling = false
   private endedAt = 0
@@ -59,6 +59,13 @@ export class DeployWindow {
   private doneEvents = false
   /** Whether any signal came: the channel works (a custom Node-RED command has none). */
   heard = false
+
+  /** A copy to change: the supervisor's machine keeps its states as values. */
+  clone(): DeployWindow {
+    const copy = Object.assign(new DeployWindow(), this)
+    copy.requests = new Map([...this.requests].map(([id, r]) => [id, {...r}]))
+    return copy
+  }
 
   /** Apply one signal; returns 'opened' when a request begins with none under way, 'ended' when the last one ended. */
   signal(s: DeploySignal, now: number): 'opened' | 'ended' | null {

@@ -31,6 +31,14 @@ export class RestartPolicy {
 
   constructor(private readonly options: RestartPolicyOptions = DEFAULT_RESTART_POLICY) {}
 
+  /** A copy to change: the supervisor's machine keeps its states as values. */
+  clone(): RestartPolicy {
+    const copy = new RestartPolicy(this.options)
+    copy.consecutive = this.consecutive
+    copy.looping = this.looping
+    return copy
+  }
+
   get crashLooping(): boolean {
     return this.looping
   }

@@ -1,7 +1,8 @@
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {startAgent} from '../agent/agent.js'
 import {resolveAgentConfig} from '../agent/config.js'
 import {BaseCommand, type CommandResult} from '../base-command.js'
+import type {CommandJson} from '../output/command-json.js'
 
 export default class Agent extends BaseCommand {
   static override summary = 'Run beside a Node-RED replica: supervise it, hold the lease, start flows only when active.'
@@ -34,7 +35,7 @@ export default class Agent extends BaseCommand {
     settings: Flags.string({description: 'Node-RED settings.js (default: <userDir>/settings.js if it exists, else rendered there).', env: 'FF_HA_SETTINGS'}),
   }
 
-  protected async execute(): Promise<CommandResult> {
+  protected async execute(): Promise<CommandResult<CommandJson['agent']>> {
     const {flags} = await this.parse(Agent)
     const dashes = this.argv.indexOf('--')
     const command = dashes >= 0 ? this.argv.slice(dashes + 1) : []

@@ -1,5 +1,7 @@
-import {Args, Flags} from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 import {BaseCommand, type CommandResult} from '../base-command.js'
+import type {CommandJson} from '../output/command-json.js'
 import {runDeploy} from '../deploy/run.js'
 import {formatDeployReport} from '../deploy/summary.js'
 import {colour} from '../output/colour.js'
@@ -64,7 +66,7 @@ nodeRed.apiMaxLength, default 50mb); ff-ha reads answers up to 64 MiB, or 1.25 x
     'verify-timeout': Flags.integer({description: 'How long to wait for each replica to report the new rev and its state, in ms.', default: 30000, min: 100}),
   }
 
-  protected async execute(): Promise<CommandResult> {
+  protected async execute(): Promise<CommandResult<CommandJson['deploy']>> {
     const {args, flags} = await this.parse(Deploy)
     const report = await runDeploy({
       flowsFile: args.flows,

@@ -1,5 +1,6 @@
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {BaseCommand, type CommandResult} from '../base-command.js'
+import type {CommandJson} from '../output/command-json.js'
 import {CheckFailedError} from '../errors.js'
 import {runFailoverTest} from '../drill/failover-test.js'
 import {Resources} from '../drill/processes.js'
@@ -51,7 +52,7 @@ docker-compose 1.29), defaults --url to its HAProxy on 127.0.0.1 and --mqtt-url 
     'replica-url': Flags.string({description: 'Compose / Kubernetes: name=URL of a replica\'s admin API (repeatable), to deploy the probe tab.', multiple: true}),
   }
 
-  protected async execute(): Promise<CommandResult> {
+  protected async execute(): Promise<CommandResult<CommandJson['failover-test']>> {
     const {flags} = await this.parse(FailoverTest)
     const progress = makeProgress({quiet: false})
     const resources = new Resources()

@@ -1,11 +1,12 @@
 import {basename} from 'node:path'
 import {createInterface} from 'node:readline/promises'
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {BaseCommand, type CommandResult} from '../base-command.js'
+import type {CommandJson} from '../output/command-json.js'
 import {InputError} from '../errors.js'
 import {DEFAULT_PROFILE_FILE} from '../profile/load.js'
 import type {InitChoices} from '../profile/template.js'
-import {initProject, type InitResult} from '../render/init.js'
+import {initProject} from '../render/init.js'
 
 const TARGETS = ['compose', 'kubernetes'] as const
 const MODES = ['hot-spare', 'load-balanced'] as const
@@ -31,7 +32,7 @@ export default class Init extends BaseCommand {
     force: Flags.boolean({description: 'Overwrite an existing profile and render over a non-empty --out.', default: false}),
   }
 
-  protected async execute(): Promise<CommandResult<InitResult>> {
+  protected async execute(): Promise<CommandResult<CommandJson['init']>> {
     const {flags} = await this.parse(Init)
     const defaults: InitChoices = {
       target: (flags.target as InitChoices['target']) ?? 'compose',

@@ -1,7 +1,8 @@
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {BaseCommand, type CommandResult} from '../base-command.js'
+import type {CommandJson} from '../output/command-json.js'
 import {DEFAULT_PROFILE_FILE} from '../profile/load.js'
-import {renderFromProfile, type RenderResult} from '../render/run.js'
+import {renderFromProfile} from '../render/run.js'
 
 export default class Render extends BaseCommand {
   static override summary = 'Render Compose or Kubernetes manifests from the HA profile.'
@@ -17,7 +18,7 @@ export default class Render extends BaseCommand {
     check: Flags.boolean({description: 'Write nothing; exit 1 listing the files that differ (a drift check for CI).', default: false}),
   }
 
-  protected async execute(): Promise<CommandResult<RenderResult>> {
+  protected async execute(): Promise<CommandResult<CommandJson['render']>> {
     const {flags} = await this.parse(Render)
     const result = renderFromProfile({profileFile: flags.profile, outDir: flags.out, check: flags.check})
     const differing = result.files.filter(f => f.status !== 'unchanged')

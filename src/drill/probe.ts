@@ -8,7 +8,7 @@ import type {FlowNode} from '../admin/types.js'
 // MQTT requests enter through `ff-ha mqtt in` (docs/design/mqtt-at-least-once.md): a request is acked only
 // when the echo function and the mqtt out (which calls done() on its reply's PUBACK) are finished.
 //
-// MQTT, by mode (DESIGN.md):
+// MQTT, by mode (docs/design/node-red-facts.md, "MQTT by mode"):
 // - hot-spare: one fixed client id and a persistent session (clean start off, session expiry 1 h,
 //   autoUnsubscribe off so that stopping flows does not drop the subscription). Only the active connects;
 //   the broker queues QoS 1 messages while nobody is connected and hands them to the next active, and a

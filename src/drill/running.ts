@@ -25,9 +25,10 @@ export function runningIntervals(timeline: IterationTimeline, replica: string): 
 }
 
 // Right after boot, Node-RED answers GET /flows/state with `start` for a few ms before it applies the
-// persisted `stop` (DESIGN.md; the agent ignores it too). A lone `start` sample while the agent still
-// says `starting`, between samples that are not `start`, is that misreport, not flows running. Two in a
-// row (>= 20 ms apart) count: a runtime that really booted started must not hide here.
+// persisted `stop` (docs/design/node-red-facts.md, "Flows state at boot"; the agent ignores it too). A lone
+// `start` sample while the agent still says `starting`, between samples that are not `start`, is that
+// misreport, not flows running. Two in a row (>= 20 ms apart) count: a runtime that really booted started
+// must not hide here.
 function bootMisreport(samples: Sample[], i: number): boolean {
   const s = samples[i]
   if (s.flowsState !== 'start' || s.role !== 'starting') return false

@@ -7,7 +7,7 @@ import {InputError} from '../errors.js'
 import {editedFlowsFile} from '../flows/edited.js'
 import {parseFlowsText, readFlowsFile, type FlowsFile} from '../flows/parse.js'
 import {readFlowsInput} from '../flows/read.js'
-import {loadProfile} from '../profile/load.js'
+import type {Profile} from '../profile/schema.js'
 import {lintWithFixes} from './engine.js'
 import {applyFixes, writeFileAtomic, type AppliedFix} from './fix.js'
 import {expandFileArgs} from './glob.js'
@@ -20,7 +20,9 @@ import {HA_MODES, type HaMode, type LintReport, type RuleSetting} from './types.
 export interface LintFlowsOptions {
   files: string[]
   mode?: HaMode
-  profile?: string
+  /** The HA profile (--profile), loaded by the caller: the loader brings zod and yaml, a third of a small
+   * lint's start-up, so the command imports it only when --profile is given. */
+  profile?: Pick<Profile, 'mode' | 'mqtt'>
   format: Format
   output?: string
   /** Fail when there are more warnings than this; undefined = no limit. */
@@ -69,7 +71,7 @@ export function runLintFlows(opts: LintFlowsOptions): LintFlowsResult {
   if (opts.files.length === 0) throw new InputError('no flows file given', 'pass a file, a quoted glob, or - for stdin: ff-ha lint flows flows.json')
   if (opts.dryRun && !opts.fix) throw new InputError('--dry-run only goes with --fix', 'add --fix to see what it would change: --fix --dry-run')
   if (opts.mode && !HA_MODES.includes(opts.mode)) throw new InputError(`--mode ${opts.mode}: expected hot-spare or load-balanced`, 'use --mode hot-spare or --mode load-balanced')
-  const profile = opts.profile ? loadProfile(opts.profile) : undefined
+  const profile = opts.profile
   const mode: HaMode = opts.mode ?? profile?.mode ?? 'load-balanced'
   const modeSource: ReportContext['modeSource'] = opts.mode ? 'flag' : profile ? 'profile' : 'default'
   const shareGroup = opts.shareGroup ?? profile?.mqtt.shareGroup

@@ -27,8 +27,9 @@ export interface HaproxyOptions {
 const MARKER = /^# ff-ha:sections.*$/m
 
 // With `inter 100ms fall 1 rise 1` on /active, HAProxy followed a change of active in 11-64 ms here
-// (DESIGN.md). The check interval scales with the MTTR the profile asks for, never below 100 ms (each check is
-// an HTTP request to every replica) nor above 2 s (HAProxy's own default).
+// (docs/design/node-red-facts.md, "HAProxy health checks"). The check interval scales with the MTTR the
+// profile asks for, never below 100 ms (each check is an HTTP request to every replica) nor above 2 s
+// (HAProxy's own default).
 export function checkIntervalMs(profile: Profile): number {
   return Math.min(2000, Math.max(100, Math.floor(profile.slo.maxMttrMs / 50)))
 }

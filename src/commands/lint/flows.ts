@@ -1,5 +1,7 @@
-import {Args, Flags} from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 import {BaseCommand, type CommandResult} from '../../base-command.js'
+import type {CommandJson} from '../../output/command-json.js'
 import {FORMATS, type Format} from '../../lint/reporters/index.js'
 import {parseSize} from '../../flows/read.js'
 import {runLintFlows} from '../../lint/run.js'
@@ -50,12 +52,14 @@ default; refused from its size, before it is read), or a device such as /dev/zer
     'max-size': Flags.string({description: 'Refuse flows files (and stdin) bigger than this: bytes, or with a unit (600MB, 0.5GB).', default: '512MB'}),
   }
 
-  protected async execute(): Promise<CommandResult> {
+  protected async execute(): Promise<CommandResult<CommandJson['lint flows']>> {
     const {argv, flags} = await this.parse(LintFlows)
+    // The profile loader (zod, yaml) only when asked for: most lints have no --profile, and start-up counts.
+    const profile = flags.profile ? (await import('../../profile/load.js')).loadProfile(flags.profile) : undefined
     const result = runLintFlows({
       files: argv as string[],
       mode: flags.mode as HaMode | undefined,
-      profile: flags.profile,
+      profile,
       format: flags.format as Format,
       output: flags.output,
       maxWarnings: flags['max-warnings'],

@@ -1,4 +1,7 @@
-import type {DrillReport} from '../types.js'
+import type {DrillReport, ScenarioResult} from '../types.js'
+
+/** The --json shape: the report without the raw timelines. */
+export type DrillJson = Omit<DrillReport, 'scenarios'> & {scenarios: Array<Omit<ScenarioResult, 'timelines'>>}
 
 /**
  * The documented --json shape: {target, mode, proxy, broker, baseline: {coldStartMs}, slo, scenarios:
@@ -6,7 +9,7 @@ import type {DrillReport} from '../types.js'
  * mqttDuplicated, dualActiveMs, ratioToColdStart, passed, failures, skipped?}], passed, startedAt,
  * durationMs}. The raw timelines are left out (they go to the HTML report).
  */
-export function drillJson(report: DrillReport): unknown {
+export function drillJson(report: DrillReport): DrillJson {
   return {
     ...report,
     scenarios: report.scenarios.map(({timelines: _timelines, ...s}) => s),

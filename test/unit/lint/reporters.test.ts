@@ -6,7 +6,8 @@ import {parseFlowsText} from '../../../src/flows/parse.js'
 import {lintFiles} from '../../../src/lint/engine.js'
 import {escapeData, escapeProperty, formatGithub} from '../../../src/lint/reporters/github.js'
 import {formatJson} from '../../../src/lint/reporters/json.js'
-import {formatJunit, xmlEscape} from '../../../src/lint/reporters/junit.js'
+import {formatJunit} from '../../../src/lint/reporters/junit.js'
+import {xmlText} from '../../../src/report/junit-xml.js'
 import {fingerprint, sarifLog, sarifUri} from '../../../src/lint/reporters/sarif.js'
 import {formatStylish} from '../../../src/lint/reporters/stylish.js'
 import {allRules} from '../../../src/lint/rules/index.js'
@@ -148,11 +149,13 @@ describe('junit', () => {
   it('escapes XML and has a testcase per rule and a failure per error or warning', () => {
     const xml = formatJunit(report, ctx)
     expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>/)
-    expect(xml).toContain('&quot;quotes&quot; &amp; &lt;tags&gt;')
+    // Quotes need no escape in element text (xmlbuilder2 leaves them); in attributes they are escaped.
+    expect(xml).toContain('"quotes" &amp; &lt;tags&gt;')
+    expect(xml).toContain('message="7:3 Subscribes to &quot;a/b&quot;')
     expect((xml.match(/<testcase /g) ?? []).length).toBe(allRules.length)
     expect((xml.match(/<failure /g) ?? []).length).toBe(report.files[0].findings.filter(f => f.severity !== 'info').length)
     // XML cannot carry most control characters even as references: shown escaped, as in the other formats.
-    expect(xmlEscape('a\u0001b')).toBe('a\\u0001b')
+    expect(xmlText('a\u0001b')).toBe('a\\u0001b')
   })
 })
 

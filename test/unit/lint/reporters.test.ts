@@ -105,7 +105,7 @@ const githubSarif = {
 }
 
 describe('sarif', () => {
-  const log = sarifLog(report, ctx) as {runs: Array<{results: Array<{ruleId: string; ruleIndex: number; partialFingerprints: Record<string, string>; locations: Array<{physicalLocation: {artifactLocation: {uri: string}; region: {startLine: number}}}>}>; tool: {driver: {rules: Array<{id: string}>}}}>}
+  const log = sarifLog(report, ctx)
   it('is what GitHub code scanning accepts', () => {
     const ajv = new Ajv.default({allErrors: true, strict: false})
     addFormats.default(ajv)
@@ -113,15 +113,17 @@ describe('sarif', () => {
     expect(validate(log), JSON.stringify(validate.errors)).toBe(true)
   })
   it('points each result at its rule and at the node line, with a relative, encoded uri', () => {
+    // The SARIF types make most properties optional; this log sets them all.
     const run = log.runs[0]
-    for (const r of run.results) expect(run.tool.driver.rules[r.ruleIndex].id).toBe(r.ruleId)
-    expect(run.results[0].locations[0].physicalLocation.artifactLocation.uri).toBe('dir/flows%2C%20one.json')
-    expect(run.results[0].locations[0].physicalLocation.region.startLine).toBe(7)
+    const results = run.results!
+    for (const r of results) expect(run.tool.driver.rules![r.ruleIndex!].id).toBe(r.ruleId)
+    expect(results[0].locations![0].physicalLocation!.artifactLocation!.uri).toBe('dir/flows%2C%20one.json')
+    expect(results[0].locations![0].physicalLocation!.region!.startLine).toBe(7)
   })
   it('fingerprints by file, rule and node id: stable when lines move', () => {
     const moved = lintFiles([parseFlowsText('\n\n\n' + JSON.stringify(nodes, null, 2), 'dir/flows, one.json')], {mode: 'load-balanced'})
-    const again = sarifLog(moved, ctx) as typeof log
-    expect(again.runs[0].results.map(r => r.partialFingerprints)).toEqual(log.runs[0].results.map(r => r.partialFingerprints))
+    const again = sarifLog(moved, ctx)
+    expect(again.runs[0].results!.map(r => r.partialFingerprints)).toEqual(log.runs[0].results!.map(r => r.partialFingerprints))
     expect(fingerprint('a', 'r', 'n')).not.toBe(fingerprint('a', 'r', 'm'))
   })
   it('makes absolute paths relative to the working directory', () => {

@@ -17,7 +17,7 @@ import {leaseBackend} from './lease/backends/index.js'
 import {openLeaseStore} from './lease/open.js'
 import type {LeaseStore} from './lease/store.js'
 import {jsonLog, type AgentLog} from './log.js'
-import {AgentMetrics} from './metrics.js'
+import {AgentMetrics, type MetricsScrape} from './metrics.js'
 import {NodeRedLauncher} from './node-red-child.js'
 import {startStatusServer} from './status-server.js'
 import type {AgentStatus, Health} from './status.js'
@@ -110,7 +110,7 @@ class Agent implements AgentHandle {
   private resolveDone!: (v: {reason: string}) => void
   private readonly clock: Clock
   private readonly log: AgentLog
-  private readonly counters = new AgentMetrics()
+  private readonly counters: AgentMetrics
   private readonly launcher: NodeRedLauncher
   private readonly control: AdminClient
   private readonly healthClient: AdminClient
@@ -133,6 +133,7 @@ class Agent implements AgentHandle {
 
   constructor(private readonly config: AgentConfig, deps: AgentDeps) {
     this.clock = deps.clock ?? systemClock
+    this.counters = new AgentMetrics(config.replica)
     this.log = deps.log ?? jsonLog(config.replica)
     this.store = deps.store ?? null
     this.launcher = new NodeRedLauncher(config)
@@ -238,13 +239,13 @@ class Agent implements AgentHandle {
     return isActive(this.state, this.leaseFacts())
   }
 
-  metrics(): string {
+  metrics(): Promise<MetricsScrape> {
     const e = this.elector
     if (e) {
       this.counters.leaseAcquisitions = e.acquisitions
       this.counters.leaseLosses = e.losses
     }
-    return this.counters.render(this.config.replica, this.state.role, e?.view().token ?? null)
+    return this.counters.render(this.state.role, e?.view().token ?? null)
   }
 
   stop(reason = 'stopped'): Promise<void> {

@@ -8,6 +8,7 @@ import {DEFAULT_PROFILE_FILE, loadProfile, parseProfileText} from '../profile/lo
 import type {Profile, Timings} from '../profile/schema.js'
 import {checkIntervalMs} from '../render/haproxy.js'
 import {renderSettings, settingsValuesFromProfile} from '../render/settings.js'
+import {defaultLeaseName, leaseBackend, type LeaseConfig} from './lease/backends/index.js'
 import {leaseTimingProblems} from './lease/machine.js'
 import {DEFAULT_RESTART_POLICY, type RestartPolicyOptions} from './restart-policy.js'
 
@@ -40,7 +41,8 @@ export interface AgentConfig {
   statusHost: string
   /** Bearer token for /status and /metrics (from secrets.statusTokenEnv); none: they are open. Never logged. */
   statusToken?: string
-  lease: {backend: 'sqlite' | 'kubernetes'; file: string; name: string; namespace: string}
+  /** The lease backend, which lease, and the backend's own options (backends/index.ts). */
+  lease: LeaseConfig
   /** The settings.js Node-RED runs with. */
   settingsFile: string
   command: string[]
@@ -165,10 +167,10 @@ export function resolveAgentConfig(input: AgentInput, env: NodeJS.ProcessEnv = p
     ...(statusToken ? {statusToken} : {}),
     lease: {
       backend: f.lease,
-      file: resolve(cwd, input.leaseFile ?? env.FF_HA_LEASE_FILE ?? f.leaseFile),
-      name: env.FF_HA_LEASE_NAME || `${profile.name}-leader`,
+      name: env.FF_HA_LEASE_NAME || defaultLeaseName(profile),
       namespace: profile.kubernetes.namespace,
-    },
+      ...leaseBackend(f.lease).options({profile, ...(input.leaseFile ? {leaseFile: input.leaseFile} : {}), env, cwd}),
+    } as LeaseConfig,
     settingsFile,
     command: input.command ?? [],
     major: profile.nodeRed.version.startsWith('5.') ? 5 : 4,

@@ -4,7 +4,10 @@ import type {Profile} from '../profile/schema.js'
 import {commonLabels, configMapName, headlessServiceName, meta, selectorLabels, template, type Obj} from './kubernetes-meta.js'
 import {networkPolicy} from './kubernetes-network.js'
 import {ROUTES, clientIpAffinity} from './kubernetes-routes.js'
-import {CONTAINER, RENDERED, cliVersion, leaseName, replicaImage} from './names.js'
+import {CONTAINER, RENDERED, cliVersion, replicaImage} from './names.js'
+import {InputError} from '../errors.js'
+import {leaseBackend} from '../agent/lease/backends/index.js'
+import type {KubernetesLeasePiece} from '../agent/lease/backends/types.js'
 
 export {commonLabels, configMapName, headlessServiceName, selectorLabels} from './kubernetes-meta.js'
 
@@ -16,7 +19,8 @@ export function kubernetesObjects(profile: Profile, version = cliVersion()): Rec
   const objects: Record<string, Obj> = {}
   const k = profile.kubernetes
   if (k.createNamespace) objects['namespace.yaml'] = namespace(profile)
-  if (profile.mode === 'hot-spare') Object.assign(objects, leaseRbac(profile))
+  const lease = kubernetesLease(profile)
+  if (lease?.rbac) Object.assign(objects, leaseRbac(profile, lease.rbac.resourceNames))
   objects['statefulset.yaml'] = statefulSet(profile, version)
   objects['service.yaml'] = service(profile)
   objects['service-headless.yaml'] = headlessService(profile)
@@ -49,12 +53,20 @@ function kustomization(profile: Profile, resources: string[]): Obj {
   }
 }
 
-function leaseRbac(profile: Profile): Record<string, Obj> {
+/** The lease backend's env and RBAC (hot-spare only: load-balanced replicas hold no lease). */
+function kubernetesLease(profile: Profile): KubernetesLeasePiece | null {
+  if (profile.mode !== 'hot-spare') return null
+  const backend = leaseBackend(profile.failover.lease)
+  if (!backend.render.kubernetes) throw new InputError(`failover.lease: ${backend.id} cannot serve target kubernetes`, `use one of the lease backends for kubernetes, or leave failover.lease out`)
+  return backend.render.kubernetes(profile)
+}
+
+function leaseRbac(profile: Profile, leases: string[]): Record<string, Obj> {
   const name = `${profile.name}-agent`
   const [role, binding] = [template('role.yaml'), template('rolebinding.yaml')]
   return {
     'serviceaccount.yaml': {...template('serviceaccount.yaml'), metadata: meta(profile, name)},
-    'role.yaml': {...role, metadata: meta(profile, name), rules: role.rules.map((r: Obj) => (r.resourceNames ? {...r, resourceNames: [leaseName(profile)]} : r))},
+    'role.yaml': {...role, metadata: meta(profile, name), rules: role.rules.map((r: Obj) => (r.resourceNames ? {...r, resourceNames: leases} : r))},
     'rolebinding.yaml': {
       ...binding,
       metadata: meta(profile, name),
@@ -77,7 +89,7 @@ function env(profile: Profile): Obj[] {
     // The pod's address: the kubelet's probes reach the agent there (its default is 127.0.0.1).
     {name: 'FF_HA_STATUS_HOST', value: '0.0.0.0'},
     {name: 'FF_HA_NODE_RED_PORT', value: String(profile.http.port)},
-    ...(profile.mode === 'hot-spare' ? [{name: 'FF_HA_LEASE_NAME', value: leaseName(profile)}] : []),
+    ...(kubernetesLease(profile)?.env ?? []),
     {name: profile.secrets.adminTokenEnv, ...secret(SECRET_KEYS.adminToken)},
     {name: profile.secrets.credentialSecretEnv, ...secret(SECRET_KEYS.credentialSecret)},
     // Optional key: when present, /status and /metrics need it as a bearer token.

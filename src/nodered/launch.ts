@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {AdminClient} from '../admin/client.js'
 import type {AdminAuth, FlowsState} from '../admin/types.js'
 import {packageRoot} from '../paths.js'
-import {renderSettings, type SettingsValues, DEFAULT_SETTINGS_VALUES} from '../render/settings.js'
+import {renderSettings, type SettingsValues, DEFAULT_SETTINGS_VALUES} from '../model/settings.js'
 import {resolveNodeRed, type NodeRedMajor} from './runtime.js'
 import {ensureBootsStopped} from './userdir.js'
 

@@ -6,14 +6,3 @@ export function now(): number {
 export function sleep(ms: number): Promise<void> {
   return new Promise(resolve => setTimeout(resolve, ms))
 }
-
-/** Poll until check() returns a value (not undefined/false), or throw after timeoutMs with the message. */
-export async function waitFor<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, message: string | (() => string), intervalMs = 20): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined && value !== false) return value
-    if (Date.now() > deadline) throw new Error(typeof message === 'function' ? message() : message)
-    await sleep(intervalMs)
-  }
-}

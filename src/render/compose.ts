@@ -4,7 +4,9 @@ import {renderHaproxyConfig} from './haproxy.js'
 import {renderMosquittoConfig} from './mosquitto.js'
 import {yamlTemplate} from './template.js'
 import {InputError} from '../errors.js'
-import {COMPOSE_LABELS, CONTAINER, RENDERED, leaseDir, replicaImage, replicaNames} from './names.js'
+import {COMPOSE_LABELS, CONTAINER, RENDERED, replicaImage, replicaNames} from './names.js'
+import {leaseBackend} from '../agent/lease/backends/index.js'
+import type {ComposeLeasePiece} from '../agent/lease/backends/types.js'
 import {modeOf} from '../modes/index.js'
 import {ENV} from '../model/env.js'
 
@@ -35,6 +37,14 @@ function composeUsage(profile: Profile): string {
   return `# Start (Compose v2 or docker-compose 1.29, from this directory, with the secrets in .env):\n#   docker compose -p ${p} up -d --build     or     docker-compose -p ${p} up -d --build\n`
 }
 
+/** The lease backend's environment and volumes (hot-spare only: load-balanced replicas hold no lease). */
+function composeLease(profile: Profile): ComposeLeasePiece | null {
+  if (!modeOf(profile.mode).singleActive) return null
+  const backend = leaseBackend(profile.failover.lease)
+  if (!backend.render.compose) throw new InputError(`failover.lease: ${backend.id} cannot serve target compose`, `use one of the lease backends for compose, or leave failover.lease out`)
+  return backend.render.compose(profile)
+}
+
 /** The agent's environment in every replica (values that are the same for all but the replica's name). */
 export function composeEnvironment(profile: Profile, replica: string): Record<string, string> {
   const required = (env: string) => `\${${env}:?set ${env} to the same value for every replica, e.g. in .env beside compose.yaml}`
@@ -43,7 +53,7 @@ export function composeEnvironment(profile: Profile, replica: string): Record<st
     [ENV.profile]: CONTAINER.profile,
     [ENV.settings]: CONTAINER.settings,
     [ENV.userDir]: CONTAINER.userDir,
-    ...(modeOf(profile.mode).singleActive ? {[ENV.leaseFile]: profile.failover.leaseFile} : {}),
+    ...composeLease(profile)?.environment,
     [ENV.statusPort]: String(profile.failover.statusPort),
     // The container's own address: HAProxy checks /active or /healthz there (the agent's default is 127.0.0.1).
     [ENV.statusHost]: '0.0.0.0',
@@ -110,7 +120,7 @@ function replicaService(base: Service, profile: Profile, replica: string, index:
     environment: composeEnvironment(profile, replica),
     volumes: [
       `${replica}-data:${CONTAINER.userDir}`,
-      ...(modeOf(profile.mode).singleActive ? [`lease:${leaseDir(profile)}`] : []),
+      ...(composeLease(profile)?.volumes.map(v => `${v.name}:${v.mountPath}`) ?? []),
       `./${RENDERED.profile}:${CONTAINER.profile}:ro`,
       `./${RENDERED.settings}:${CONTAINER.settings}:ro`,
     ],
@@ -151,8 +161,7 @@ export function composeProject(profile: Profile, version: string): Record<string
   }
   const volumes: Record<string, unknown> = {}
   for (const r of replicas) volumes[`${r}-data`] = {}
-  // One host: the sqlite lease lives on a volume that every replica mounts.
-  if (modeOf(profile.mode).singleActive) volumes.lease = {}
+  for (const v of composeLease(profile)?.volumes ?? []) volumes[v.name] = {}
   if (profile.mqtt.bundled) volumes['mosquitto-data'] = {}
   // No top-level name: docker-compose 1.29 rejects it. The project name is -p / COMPOSE_PROJECT_NAME.
   return {services, volumes}

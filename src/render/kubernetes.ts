@@ -3,7 +3,10 @@ import type {Profile} from '../profile/schema.js'
 import {commonLabels, configMapName, headlessServiceName, meta, selectorLabels, template, type Obj} from './kubernetes-meta.js'
 import {networkPolicy} from './kubernetes-network.js'
 import {ROUTES, clientIpAffinity} from './kubernetes-routes.js'
-import {CONTAINER, RENDERED, cliVersion, leaseName, replicaImage} from './names.js'
+import {CONTAINER, RENDERED, cliVersion, replicaImage} from './names.js'
+import {InputError} from '../errors.js'
+import {leaseBackend} from '../agent/lease/backends/index.js'
+import type {KubernetesLeasePiece} from '../agent/lease/backends/types.js'
 import {modeOf} from '../modes/index.js'
 import {drainMs} from '../model/proxy-checks.js'
 import {stopBoundMs} from '../model/lease-timing.js'
@@ -19,12 +22,12 @@ export function kubernetesObjects(profile: Profile, version = cliVersion()): Rec
   const objects: Record<string, Obj> = {}
   const k = profile.kubernetes
   if (k.createNamespace) objects['namespace.yaml'] = namespace(profile)
-  const mode = modeOf(profile.mode)
-  if (mode.singleActive) Object.assign(objects, leaseRbac(profile))
+  const lease = kubernetesLease(profile)
+  if (lease?.rbac) Object.assign(objects, leaseRbac(profile, lease.rbac.resourceNames))
   objects['statefulset.yaml'] = statefulSet(profile, version)
   objects['service.yaml'] = service(profile)
   objects['service-headless.yaml'] = headlessService(profile)
-  if (mode.kubernetes.podDisruptionBudget) objects['pdb.yaml'] = podDisruptionBudget(profile)
+  if (modeOf(profile.mode).kubernetes.podDisruptionBudget) objects['pdb.yaml'] = podDisruptionBudget(profile)
   if (k.networkPolicy.enabled) objects['networkpolicy.yaml'] = networkPolicy(profile)
   if (k.ingress.host) {
     const route = ROUTES[k.ingress.controller]
@@ -53,12 +56,20 @@ function kustomization(profile: Profile, resources: string[]): Obj {
   }
 }
 
-function leaseRbac(profile: Profile): Record<string, Obj> {
+/** The lease backend's env and RBAC (hot-spare only: load-balanced replicas hold no lease). */
+function kubernetesLease(profile: Profile): KubernetesLeasePiece | null {
+  if (!modeOf(profile.mode).singleActive) return null
+  const backend = leaseBackend(profile.failover.lease)
+  if (!backend.render.kubernetes) throw new InputError(`failover.lease: ${backend.id} cannot serve target kubernetes`, `use one of the lease backends for kubernetes, or leave failover.lease out`)
+  return backend.render.kubernetes(profile)
+}
+
+function leaseRbac(profile: Profile, leases: string[]): Record<string, Obj> {
   const name = `${profile.name}-agent`
   const [role, binding] = [template('role.yaml'), template('rolebinding.yaml')]
   return {
     'serviceaccount.yaml': {...template('serviceaccount.yaml'), metadata: meta(profile, name)},
-    'role.yaml': {...role, metadata: meta(profile, name), rules: role.rules.map((r: Obj) => (r.resourceNames ? {...r, resourceNames: [leaseName(profile)]} : r))},
+    'role.yaml': {...role, metadata: meta(profile, name), rules: role.rules.map((r: Obj) => (r.resourceNames ? {...r, resourceNames: leases} : r))},
     'rolebinding.yaml': {
       ...binding,
       metadata: meta(profile, name),
@@ -81,7 +92,7 @@ function env(profile: Profile): Obj[] {
     // The pod's address: the kubelet's probes reach the agent there (its default is 127.0.0.1).
     {name: ENV.statusHost, value: '0.0.0.0'},
     {name: ENV.nodeRedPort, value: String(profile.http.port)},
-    ...(modeOf(profile.mode).singleActive ? [{name: ENV.leaseName, value: leaseName(profile)}] : []),
+    ...(kubernetesLease(profile)?.env ?? []),
     {name: profile.secrets.adminTokenEnv, ...secret(SECRET_KEYS.adminToken)},
     {name: profile.secrets.credentialSecretEnv, ...secret(SECRET_KEYS.credentialSecret)},
     // Optional key: when present, /status and /metrics need it as a bearer token.

@@ -1,7 +1,7 @@
 import {agentHealthy} from '../admin/agent.js'
 import type {AdminClient} from '../admin/client.js'
 import type {FlowsState} from '../admin/types.js'
-import {errorMessage} from '../errors.js'
+import {CheckFailedError, errorMessage, TimeoutError} from '../errors.js'
 import type {RevState} from './types.js'
 
 export interface WaitOptions {
@@ -46,13 +46,14 @@ export async function waitForRevAndState(client: AdminClient, rev: string, state
     }
     if (Date.now() >= deadline) {
       if (lastError) throw lastError
-      throw new Error(`${client.name}: did not report rev ${rev.slice(0, 8)} in state ${states.join('|')} within ${options.timeoutMs} ms (it reports rev ${seen.rev?.slice(0, 8) ?? '-'}, ${seen.state ?? '-'}${options.health ? ', or failed its health check' : ''})`)
+      throw new TimeoutError(`${client.name}: did not report rev ${rev.slice(0, 8)} in state ${states.join('|')} within ${options.timeoutMs} ms (it reports rev ${seen.rev?.slice(0, 8) ?? '-'}, ${seen.state ?? '-'}${options.health ? ', or failed its health check' : ''})`, options.timeoutMs, {replica: client.name, hint: 'see the replica\'s log; a slow start needs a longer --verify-timeout'})
     }
     await new Promise(r => setTimeout(r, interval))
   }
 }
 
-export class SpareStartedError extends Error {}
+/** A spare started its flows during a deploy: hot-spare's one forbidden state, handled apart by the deploy. */
+export class SpareStartedError extends CheckFailedError {}
 
 async function healthy(client: AdminClient): Promise<boolean> {
   return client.replica.agentUrl ? agentHealthy(client.replica.agentUrl) : client.ping(2000)

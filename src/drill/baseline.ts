@@ -9,6 +9,7 @@ import {stopChild} from '../nodered/launch.js'
 import {now, sleep} from './clock.js'
 import {PROBE_PATH} from './probe.js'
 import type {Resources} from './processes.js'
+import {RemoteError, TimeoutError} from '../errors.js'
 
 // The baseline: what a failover would cost without a warm spare. A fresh Node-RED with the same flows,
 // timed from spawn to the probe answering 200 (serving), on the same machine in the same run.
@@ -23,7 +24,7 @@ export async function measureColdStart(options: {flows: FlowNode[]; env: Record<
   try {
     const deadline = Date.now() + (options.timeoutMs ?? 60_000)
     while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`the cold-start Node-RED exited with code ${child.exitCode} (see ${join(dir, 'node-red.log')})`)
+      if (child.exitCode !== null) throw new RemoteError(`the cold-start Node-RED exited with code ${child.exitCode}`, {replica: 'cold-start', hint: `see ${join(dir, 'node-red.log')}`})
       try {
         const res = await request(`http://127.0.0.1:${port}${PROBE_PATH}`, {headersTimeout: 1000, bodyTimeout: 1000})
         await res.body.dump()
@@ -33,7 +34,7 @@ export async function measureColdStart(options: {flows: FlowNode[]; env: Record<
       }
       await sleep(5)
     }
-    throw new Error('the cold-start Node-RED did not serve the probe within 60 s')
+    throw new TimeoutError(`the cold-start Node-RED did not serve the probe within ${options.timeoutMs ?? 60_000} ms`, options.timeoutMs ?? 60_000, {replica: 'cold-start', hint: `see ${join(dir, 'node-red.log')}`})
   } finally {
     await stopChild(child, 3000)
   }

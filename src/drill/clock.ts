@@ -1,3 +1,5 @@
+import {TimeoutError} from '../errors.js'
+
 /** One clock for every record of a drill: epoch ms with sub-ms precision, monotonic within the process. */
 export function now(): number {
   return performance.timeOrigin + performance.now()
@@ -13,7 +15,7 @@ export async function waitFor<T>(check: () => Promise<T | undefined | false> | T
   for (;;) {
     const value = await check()
     if (value !== undefined && value !== false) return value
-    if (Date.now() > deadline) throw new Error(typeof message === 'function' ? message() : message)
+    if (Date.now() > deadline) throw new TimeoutError(typeof message === 'function' ? message() : message, timeoutMs, {hint: 'see the replicas\' logs in the drill\'s directory (--keep keeps them)'})
     await sleep(intervalMs)
   }
 }

@@ -7,6 +7,7 @@ import {packageRoot} from '../paths.js'
 import {renderSettings, type SettingsValues, DEFAULT_SETTINGS_VALUES} from '../render/settings.js'
 import {resolveNodeRed, type NodeRedMajor} from './runtime.js'
 import {ensureBootsStopped} from './userdir.js'
+import {RemoteError, TimeoutError} from '../errors.js'
 
 export interface NodeRedLaunchOptions {
   userDir: string
@@ -67,19 +68,19 @@ export async function waitForFlowsLoaded(
   let last: unknown
   while (Date.now() < deadline) {
     if (options.child && options.child.exitCode !== null) {
-      throw new Error(`Node-RED exited with code ${options.child.exitCode} before it loaded its flows`)
+      throw new RemoteError(`Node-RED exited with code ${options.child.exitCode} before it loaded its flows`, {hint: 'see its log (node-red.log in its user directory)'})
     }
     try {
       const {rev} = await client.getFlows()
       const state = options.state ? await client.getFlowsState() : undefined
       if (state === options.state) return rev
-      last = new Error(`flows state ${state}, waiting for ${options.state}`)
+      last = new RemoteError(`flows state ${state}, waiting for ${options.state}`)
     } catch (err) {
       last = err
     }
     await new Promise(r => setTimeout(r, 25))
   }
-  throw new Error(`Node-RED did not load its flows within ${options.timeoutMs ?? 30_000} ms (${(last as Error)?.message ?? 'no answer'})`)
+  throw new TimeoutError(`Node-RED did not load its flows within ${options.timeoutMs ?? 30_000} ms (${(last as Error)?.message ?? 'no answer'})`, options.timeoutMs ?? 30_000, {hint: 'see its log (node-red.log in its user directory)'})
 }
 
 export interface LaunchedNodeRed {

@@ -2,6 +2,7 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {templatesDir} from '../paths.js'
 import type {Profile} from '../profile/schema.js'
+import {BugError} from '../errors.js'
 
 export interface HaproxyServer {
   name: string
@@ -46,8 +47,8 @@ export function checkTimeoutMs(profile: Profile): number {
 export function renderHaproxyConfig(profile: Profile, options: HaproxyOptions): string {
   const template = readFileSync(join(templatesDir, 'haproxy', 'haproxy.cfg'), 'utf8')
   const match = MARKER.exec(template)
-  if (!match) throw new Error('templates/haproxy/haproxy.cfg lost its "# ff-ha:sections" marker')
-  if (options.servers.length === 0) throw new Error('renderHaproxyConfig needs at least one server')
+  if (!match) throw new BugError('templates/haproxy/haproxy.cfg lost its "# ff-ha:sections" marker')
+  if (options.servers.length === 0) throw new BugError('renderHaproxyConfig needs at least one server')
   const head = template.slice(0, match.index)
   const sections = [
     ...(options.resolvers ? [resolversSection()] : []),

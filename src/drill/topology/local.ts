@@ -9,7 +9,7 @@ import {Agent, request} from 'undici'
 import {parseDocument} from 'yaml'
 import type {FlowNode} from '../../admin/types.js'
 import {deployFlows} from '../../deploy/deploy.js'
-import {RemoteError} from '../../errors.js'
+import {BugError, RemoteError} from '../../errors.js'
 import {freePorts, freePort} from '../../net/free-port.js'
 import {registerSecret} from '../../output/secrets.js'
 import {packageRoot} from '../../paths.js'
@@ -271,7 +271,7 @@ export async function startLocalTopology(options: LocalOptions): Promise<Topolog
   }
   const get = (name: string): LocalReplica => {
     const r = byName.get(name)
-    if (!r) throw new Error(`no replica ${name}`)
+    if (!r) throw new BugError(`the local topology has no replica ${name}`)
     return r
   }
 
@@ -297,7 +297,7 @@ export async function startLocalTopology(options: LocalOptions): Promise<Topolog
     async applyFault(scenario, name): Promise<AppliedFault> {
       const r = get(name)
       const agentPid = r.child?.pid
-      if (!agentPid) throw new Error(`${name}: no agent process`)
+      if (!agentPid) throw new RemoteError(`${name}: its agent process is not running`, {replica: name, hint: 'see the agent\'s log in the drill\'s directory (--keep keeps it)'})
       switch (scenario) {
         case 'crash': {
           const pid = await nodeRedPid(r)
@@ -335,7 +335,7 @@ export async function startLocalTopology(options: LocalOptions): Promise<Topolog
           signal(agentPid, 'SIGTERM')
           return {scenario, replica: name}
         case 'partition': {
-          if (!net) throw new Error('partition needs the netns topology')
+          if (!net) throw new BugError('the partition scenario ran without the network-namespace topology')
           const nr = net.replicas.find(x => x.namespace === r.namespace)!
           await net.cut(nr)
           return {scenario, replica: name, heal: () => net!.heal(nr)}

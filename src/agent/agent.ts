@@ -13,6 +13,7 @@ import {systemClock, toEpoch, type Clock, type Timer} from './clock.js'
 import {prepareSettings, type AgentConfig} from './config.js'
 import type {DeploySignal} from './deploy-window.js'
 import {LeaseElector} from './lease/elector.js'
+import {leaseBackend} from './lease/backends/index.js'
 import {openLeaseStore} from './lease/open.js'
 import type {LeaseStore} from './lease/store.js'
 import {jsonLog, type AgentLog} from './log.js'
@@ -78,7 +79,6 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
 }
 
 const WATCHDOG_MS = 20
-const CANDIDATE_POLL_MS = 50
 const TERMINATE_GRACE_MS = 10_000
 
 /** Node-RED's CPU time so far in clock ticks (Linux /proc; elsewhere null: only deploy signals count). */
@@ -402,12 +402,12 @@ class Agent implements AgentHandle {
     this.dispatch({kind: 'deploy-signal', gen, signal})
   }
 
-  // The holder renews every retryPeriod. A candidate on sqlite reads every CANDIDATE_POLL_MS as well: a
-  // read is a ~20 us local SELECT, and it sees a released lease sooner. On Kubernetes every read is an
-  // API-server request, so candidates keep to retryPeriod.
+  // The holder renews every retryPeriod. A candidate reads as often as its backend says reads are cheap
+  // (sqlite: a local SELECT), and so sees a released lease sooner; else (an API server) at retryPeriod.
   private leaseLoop(): void {
     const retry = this.config.timings.retryPeriodMs
-    const candidatePoll = this.config.lease.backend === 'sqlite' ? Math.min(CANDIDATE_POLL_MS, retry) : retry
+    const poll = leaseBackend(this.config.lease.backend).candidatePollMs
+    const candidatePoll = poll === null ? retry : Math.min(poll, retry)
     const elector = this.elector!
     const loop = async () => {
       if (this.state.shutdown) return

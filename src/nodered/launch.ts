@@ -7,7 +7,7 @@ import {pollUntil} from '../io/poll.js'
 import {stopProcess} from '../process/run.js'
 import type {AdminAuth, FlowsState} from '../admin/types.js'
 import {packageRoot} from '../paths.js'
-import {renderSettings, type SettingsValues, DEFAULT_SETTINGS_VALUES} from '../render/settings.js'
+import {renderSettings, type SettingsValues, DEFAULT_SETTINGS_VALUES} from '../model/settings.js'
 import {resolveNodeRed, type NodeRedMajor} from './runtime.js'
 import {ensureBootsStopped} from './userdir.js'
 

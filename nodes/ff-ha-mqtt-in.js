@@ -45,6 +45,17 @@ module.exports = function (RED) {
     let warnedFallback = false
     const tracker = completionTracker(RED)
     tracker.retain()
+    // The ack queues (one per MQTT.js client of the broker node) this node is open on: see ack-queue.js on
+    // what a queue does for its nodes' topic filters while they are closed.
+    const opened = new Set()
+    function queueOf(client) {
+      const queue = ackQueue(client, {window: node.window})
+      if (!opened.has(queue)) {
+        opened.add(queue)
+        queue.open(node.topic)
+      }
+      return queue
+    }
 
     const v5 = () => node.brokerConn && node.brokerConn.options && node.brokerConn.options.protocolVersion == 5
     const options = {qos: node.qos}
@@ -67,7 +78,7 @@ module.exports = function (RED) {
         node.send(msg)
         return
       }
-      const queue = ackQueue(client, {window: node.window})
+      const queue = queueOf(client)
       if (!queue.intercept && !warnedFallback) {
         warnedFallback = true
         node.warn('ff-ha mqtt in: this MQTT.js has no _sendPacket; acknowledging one message at a time by holding handleMessage (an mqtt out on the same broker node then waits for the node timeout)')
@@ -147,6 +158,7 @@ module.exports = function (RED) {
 
     node.brokerConn.register(node)
     node.brokerConn.subscribe(node.topic, options, onMessage, node.id)
+    if (node.brokerConn.client) queueOf(node.brokerConn.client)
 
     node.on('close', function (removed, done) {
       // Unfinished messages are not acked: the broker redelivers them on the next connection with this
@@ -158,6 +170,8 @@ module.exports = function (RED) {
         } else claim.queue.abandonWaiting(claim.enter)
       }
       outstanding.clear()
+      for (const queue of opened) queue.close(node.topic, removed)
+      opened.clear()
       tracker.release()
       if (node.brokerConn) {
         node.brokerConn.unsubscribe(node.topic, node.id, removed)

@@ -18,6 +18,18 @@
 //
 // A connection that closes takes its unacked messages with it: their acks are dropped, never sent on the next
 // connection (where the same packet id may name another message); the broker redelivers them there.
+//
+// Stopping flows (a deploy, the agent demoting a replica) closes the ff-ha nodes before the broker config node
+// ends the connection. Two holes in that window, both closed here:
+// - a message that arrives after its ff-ha node closed has no claim; MQTT.js's default handleMessage would ack
+//   it on arrival, with nobody handling it. The queue remembers the topic filters its nodes subscribed to and,
+//   while none of them is open, swallows the ack of such a message (counted in `held`).
+// - when the connection outlives the close (a 'nodes' deploy of the input only, or another node keeps the
+//   broker node), a persistent session's unacked messages would sit at the broker until the connection ends:
+//   Mosquitto redelivers only on a new connection. When an ff-ha node opens again on a connection that left
+//   messages unacked, the queue drops the socket so that MQTT.js reconnects with the same client id and the
+//   broker sends them again (with clean sessions that would discard them, so it only does this for
+//   persistent ones).
 
 const ACKS = new Set(['puback', 'pubcomp'])
 
@@ -32,6 +44,10 @@ class AckQueue {
     this.active = 0 // claims in the flow and not finished
     this.acked = 0
     this.dropped = 0
+    this.held = 0
+    this.owners = 0 // ff-ha nodes open on this client
+    this.filters = new Map() // topic filter -> ff-ha nodes that subscribed with it (open or closed, not removed)
+    this.leftUnacked = 0 // messages left unacked on the current connection on purpose
     this.intercept = typeof client._sendPacket === 'function'
     const queue = this
     const original = client.handleMessage
@@ -45,6 +61,11 @@ class AckQueue {
         const slot = packet && ACKS.has(packet.cmd) ? queue.awaitingAck.get(packet.messageId) : undefined
         if (!slot) return send.call(this, packet, cb, ...rest)
         queue.awaitingAck.delete(packet.messageId)
+        if (slot.swallow) {
+          // A message for a closed ff-ha node: left unacked for the broker to send again.
+          if (cb) cb()
+          return
+        }
         slot.ack = () => queue.sendAck(packet)
         // The reader goes on at once: see the header.
         if (cb) cb()
@@ -52,6 +73,34 @@ class AckQueue {
       }
     }
     client.on('close', () => this.dropAll())
+  }
+
+  /** An ff-ha node opened on this client with this topic filter. */
+  open(filter) {
+    this.owners++
+    this.filters.set(filter, (this.filters.get(filter) || 0) + 1)
+    const persistent = this.client.options && this.client.options.clean === false
+    if (this.leftUnacked > 0 && persistent && this.client.connected && this.client.stream) {
+      // See the header: only a new connection makes the broker send them again.
+      this.leftUnacked = 0
+      this.client.stream.destroy()
+    }
+  }
+
+  /** The node closed; `removed`: it is gone for good, so its filter no longer holds messages back. */
+  close(filter, removed) {
+    this.owners = Math.max(0, this.owners - 1)
+    if (!removed) return
+    const n = (this.filters.get(filter) || 0) - 1
+    if (n > 0) this.filters.set(filter, n)
+    else this.filters.delete(filter)
+  }
+
+  /** A message with no claim for a filter of a closed ff-ha node, while none is open: do not ack it. */
+  holds(packet) {
+    if (this.owners > 0 || !packet || !packet.qos || typeof packet.topic !== 'string') return false
+    for (const filter of this.filters.keys()) if (topicMatches(filter, packet.topic)) return true
+    return false
   }
 
   /**
@@ -112,6 +161,7 @@ class AckQueue {
       if (i >= 0) this.order.splice(i, 1)
       slot.live = false
       this.dropped++
+      this.leftUnacked++
     }
     this.flush()
     this.admit()
@@ -119,6 +169,12 @@ class AckQueue {
 
   onHandleMessage(packet, callback, original) {
     const slot = this.claims.get(packet)
+    if (!slot && this.intercept && this.holds(packet)) {
+      this.held++
+      this.leftUnacked++
+      this.awaitingAck.set(packet.messageId, {swallow: true})
+      return callback()
+    }
     if (!slot || !slot.live) return original.call(this.client, packet, callback)
     if (this.intercept) {
       this.awaitingAck.set(packet.messageId, slot)
@@ -145,9 +201,26 @@ class AckQueue {
     }
     this.order = []
     this.awaitingAck.clear()
+    this.leftUnacked = 0
     // Claims not let in yet belong to the closed connection too: the broker redelivers them.
     this.waiting = []
   }
+}
+
+/** MQTT topic filter match (+ one level, # the rest); a $share/<group>/ prefix is the group's, not the topic's. */
+function topicMatches(filter, topic) {
+  const f = (filter.startsWith('$share/') ? filter.split('/').slice(2).join('/') : filter).split('/')
+  const t = topic.split('/')
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return !(i === 0 && t[0].startsWith('$'))
+    if (i >= t.length) return false
+    if (f[i] === '+') {
+      if (i === 0 && t[0].startsWith('$')) return false
+      continue
+    }
+    if (f[i] !== t[i]) return false
+  }
+  return f.length === t.length
 }
 
 const queues = new WeakMap()
@@ -161,4 +234,4 @@ function ackQueue(client, options) {
   return q
 }
 
-module.exports = {AckQueue, ackQueue}
+module.exports = {AckQueue, ackQueue, topicMatches}

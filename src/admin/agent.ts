@@ -1,4 +1,4 @@
-import {Agent, request} from 'undici'
+import {Agent, request, type Dispatcher} from 'undici'
 import {registerSecret} from '../output/secrets.js'
 import {describeNetworkError} from './client.js'
 import {AdminError} from './errors.js'
@@ -6,8 +6,12 @@ import {AdminError} from './errors.js'
 export const AGENT_ROLES = ['starting', 'spare', 'active', 'fenced', 'stopping'] as const
 export type AgentRole = (typeof AGENT_ROLES)[number]
 
+/** An agent's GET /status: the fields its readers use are typed, the rest is passed along. */
 export interface AgentStatus {
   role: AgentRole
+  leaseHolder?: string | null
+  nodeRedPid?: number | null
+  flowsState?: 'start' | 'stop' | 'safe' | null
   [key: string]: unknown
 }
 
@@ -19,11 +23,19 @@ const MAX_STATUS_BYTES = 64 * 1024
  * the agents' status token (secrets.statusTokenEnv), when they have one.
  */
 export async function getAgentStatus(replica: string, agentUrl: string, timeoutMs = 3000, token?: string): Promise<AgentStatus> {
-  const url = new URL('status', agentUrl.endsWith('/') ? agentUrl : agentUrl + '/')
+  const dispatcher = new Agent({maxResponseSize: MAX_STATUS_BYTES})
+  try {
+    return await fetchStatus(replica, agentUrl, timeoutMs, token, dispatcher)
+  } finally {
+    void dispatcher.close()
+  }
+}
+
+async function fetchStatus(replica: string, agentUrl: string, timeoutMs: number, token: string | undefined, dispatcher: Dispatcher): Promise<AgentStatus> {
+  const url = new URL('status', slash(agentUrl))
   registerSecret(token)
   let status: number
   let text: string
-  const dispatcher = new Agent({maxResponseSize: MAX_STATUS_BYTES})
   try {
     const headers: Record<string, string> = {accept: 'application/json', ...(token ? {authorization: `Bearer ${token}`} : {})}
     const res = await request(url, {method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs, headers, dispatcher})
@@ -34,8 +46,6 @@ export async function getAgentStatus(replica: string, agentUrl: string, timeoutM
     if (code?.includes('TIMEOUT')) throw new AdminError(replica, 'timeout', `agent ${url.origin}: no answer within ${timeoutMs} ms`)
     if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') throw new AdminError(replica, 'bad-response', `agent GET /status: the answer is larger than ${MAX_STATUS_BYTES / 1024} KiB (not an ff-ha agent?)`)
     throw new AdminError(replica, 'unreachable', `agent: ${describeNetworkError(url.origin, code, err as Error)}`)
-  } finally {
-    void dispatcher.close()
   }
   if (status === 401) {
     throw new AdminError(replica, 'unauthorized', `agent GET /status: HTTP 401, the agent has a status token (export ${token ? 'the right one in ' : ''}FF_HA_STATUS_TOKEN, or the variable named by secrets.statusTokenEnv)`, 401)
@@ -54,12 +64,47 @@ export async function getAgentStatus(replica: string, agentUrl: string, timeoutM
 }
 
 /** GET <agentUrl>/healthz: 200 when the agent and its Node-RED are alive. */
-export async function agentHealthy(agentUrl: string, timeoutMs = 2000): Promise<boolean> {
+export async function agentHealthy(agentUrl: string, timeoutMs = 2000, dispatcher?: Dispatcher): Promise<boolean> {
   try {
-    const res = await request(new URL('healthz', agentUrl.endsWith('/') ? agentUrl : agentUrl + '/'), {headersTimeout: timeoutMs, bodyTimeout: timeoutMs})
+    const res = await request(new URL('healthz', slash(agentUrl)), {headersTimeout: timeoutMs, bodyTimeout: timeoutMs, ...(dispatcher ? {dispatcher} : {})})
     await res.body.dump()
     return res.statusCode === 200
   } catch {
     return false
   }
+}
+
+/**
+ * For code that polls many agents many times (the drill's observer, readiness waits): one connection
+ * pool with a short connect timeout (a partitioned or stopped replica drops packets, and undici's default
+ * of 10 s would stall every poll), and answers as values: undefined when the agent does not answer or
+ * answers with something that is not a status.
+ */
+export class AgentStatusClient {
+  private readonly dispatcher: Agent
+  private readonly timeoutMs: number
+  private readonly token?: string
+
+  constructor(options: {timeoutMs?: number; token?: string} = {}) {
+    this.timeoutMs = options.timeoutMs ?? 1000
+    this.token = options.token
+    this.dispatcher = new Agent({connect: {timeout: this.timeoutMs}, keepAliveTimeout: 1000, maxResponseSize: MAX_STATUS_BYTES})
+  }
+
+  /** The status, or undefined when there is none to read (the reason is not needed by a poller). */
+  async status(replica: string, agentUrl: string): Promise<AgentStatus | undefined> {
+    return fetchStatus(replica, agentUrl, this.timeoutMs, this.token, this.dispatcher).catch(() => undefined)
+  }
+
+  healthy(agentUrl: string): Promise<boolean> {
+    return agentHealthy(agentUrl, this.timeoutMs, this.dispatcher)
+  }
+
+  close(): Promise<void> {
+    return this.dispatcher.close()
+  }
+}
+
+function slash(url: string): string {
+  return url.endsWith('/') ? url : url + '/'
 }

@@ -1,4 +1,5 @@
 import {readFileSync} from 'node:fs'
+import pRetry from 'p-retry'
 import {Agent, errors as undiciErrors, type Dispatcher} from 'undici'
 import {registerSecret} from '../output/secrets.js'
 import {waitForRuntimeDeploy} from './comms.js'
@@ -20,7 +21,14 @@ export interface AdminClientOptions {
   maxResponseBytes?: number
   /** The apiMaxLength the replicas were rendered with (the profile's), to name it when one answers 413. */
   apiMaxLength?: string
+  /** Aborts the request in flight and any retry wait; the call rejects with the signal's reason. */
+  signal?: AbortSignal
 }
+
+/** What a retry can mend: the network and 5xx. Never a 4xx. */
+const RETRYABLE = new Set(['unreachable', 'timeout', 'server-error'])
+/** The first retry waits this long, each next one twice as long (100, 200, 400 ms...), no jitter. */
+const FIRST_RETRY_DELAY_MS = 100
 
 /** 64 MiB: above the largest flows a rendered replica accepts (nodeRed.apiMaxLength, default 50mb). */
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
@@ -36,7 +44,7 @@ interface Reply {
 export class AdminClient {
   readonly replica: ReplicaTarget
   private readonly dispatcher: Dispatcher
-  private readonly options: Required<Pick<AdminClientOptions, 'connectTimeoutMs' | 'requestTimeoutMs' | 'retries' | 'maxResponseBytes'>> & {apiMaxLength?: string}
+  private readonly options: Required<Pick<AdminClientOptions, 'connectTimeoutMs' | 'requestTimeoutMs' | 'retries' | 'maxResponseBytes'>> & Pick<AdminClientOptions, 'apiMaxLength' | 'signal'>
   private readonly auth: AdminAuth
   private token?: string
   private loggingIn?: Promise<void>
@@ -50,6 +58,7 @@ export class AdminClient {
       retries: options.retries ?? 2,
       maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
       apiMaxLength: options.apiMaxLength,
+      signal: options.signal,
     }
     this.auth = options.auth ?? {}
     this.token = this.auth.token
@@ -214,20 +223,14 @@ export class AdminClient {
   }
 
   private async requestWithRetries(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs?: number): Promise<Reply> {
-    const attempts = method === 'GET' ? this.options.retries + 1 : 1
-    let lastError: unknown
-    for (let attempt = 0; attempt < attempts; attempt++) {
-      if (attempt > 0) await new Promise(r => setTimeout(r, 100 * 2 ** (attempt - 1)))
-      try {
-        const reply = await this.raw(method, path, body, headers, timeoutMs)
-        return this.check(method, path, reply, body)
-      } catch (err) {
-        lastError = err
-        // Retry only what a retry can mend: the network and 5xx. Never a 4xx.
-        if (err instanceof AdminError && !['unreachable', 'timeout', 'server-error'].includes(err.kind)) throw err
-      }
-    }
-    throw lastError
+    return pRetry(async () => this.check(method, path, await this.raw(method, path, body, headers, timeoutMs), body), {
+      retries: method === 'GET' ? this.options.retries : 0,
+      minTimeout: FIRST_RETRY_DELAY_MS,
+      factor: 2,
+      randomize: false,
+      signal: this.options.signal,
+      shouldRetry: ({error}) => !(error instanceof AdminError) || RETRYABLE.has(error.kind),
+    })
   }
 
   private check(method: string, path: string, reply: Reply, body?: unknown): Reply {
@@ -261,10 +264,12 @@ export class AdminClient {
         body: body === undefined ? undefined : JSON.stringify(body),
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
+        signal: this.options.signal,
       })
       const text = await res.body.text()
       return {status: res.statusCode, contentType: String(res.headers['content-type'] ?? ''), body: text}
     } catch (err) {
+      if (this.options.signal?.aborted) throw this.options.signal.reason
       if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || err instanceof undiciErrors.ConnectTimeoutError) {
         this.fail('timeout', `${method} /${path}: no answer within ${timeoutMs} ms`)
       }

@@ -13,10 +13,11 @@ import {systemClock, toEpoch, type Clock, type Timer} from './clock.js'
 import {prepareSettings, type AgentConfig} from './config.js'
 import type {DeploySignal} from './deploy-window.js'
 import {LeaseElector} from './lease/elector.js'
+import {leaseBackend} from './lease/backends/index.js'
 import {openLeaseStore} from './lease/open.js'
 import type {LeaseStore} from './lease/store.js'
 import {jsonLog, type AgentLog} from './log.js'
-import {AgentMetrics} from './metrics.js'
+import {AgentMetrics, type MetricsScrape} from './metrics.js'
 import {NodeRedLauncher} from './node-red-child.js'
 import {startStatusServer} from './status-server.js'
 import type {AgentStatus, Health} from './status.js'
@@ -78,7 +79,6 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
 }
 
 const WATCHDOG_MS = 20
-const CANDIDATE_POLL_MS = 50
 const TERMINATE_GRACE_MS = 10_000
 
 /** Node-RED's CPU time so far in clock ticks (Linux /proc; elsewhere null: only deploy signals count). */
@@ -110,7 +110,7 @@ class Agent implements AgentHandle {
   private resolveDone!: (v: {reason: string}) => void
   private readonly clock: Clock
   private readonly log: AgentLog
-  private readonly counters = new AgentMetrics()
+  private readonly counters: AgentMetrics
   private readonly launcher: NodeRedLauncher
   private readonly control: AdminClient
   private readonly healthClient: AdminClient
@@ -133,6 +133,7 @@ class Agent implements AgentHandle {
 
   constructor(private readonly config: AgentConfig, deps: AgentDeps) {
     this.clock = deps.clock ?? systemClock
+    this.counters = new AgentMetrics(config.replica)
     this.log = deps.log ?? jsonLog(config.replica)
     this.store = deps.store ?? null
     this.launcher = new NodeRedLauncher(config)
@@ -238,13 +239,13 @@ class Agent implements AgentHandle {
     return isActive(this.state, this.leaseFacts())
   }
 
-  metrics(): string {
+  metrics(): Promise<MetricsScrape> {
     const e = this.elector
     if (e) {
       this.counters.leaseAcquisitions = e.acquisitions
       this.counters.leaseLosses = e.losses
     }
-    return this.counters.render(this.config.replica, this.state.role, e?.view().token ?? null)
+    return this.counters.render(this.state.role, e?.view().token ?? null)
   }
 
   stop(reason = 'stopped'): Promise<void> {
@@ -401,12 +402,12 @@ class Agent implements AgentHandle {
     this.dispatch({kind: 'deploy-signal', gen, signal})
   }
 
-  // The holder renews every retryPeriod. A candidate on sqlite reads every CANDIDATE_POLL_MS as well: a
-  // read is a ~20 us local SELECT, and it sees a released lease sooner. On Kubernetes every read is an
-  // API-server request, so candidates keep to retryPeriod.
+  // The holder renews every retryPeriod. A candidate reads as often as its backend says reads are cheap
+  // (sqlite: a local SELECT), and so sees a released lease sooner; else (an API server) at retryPeriod.
   private leaseLoop(): void {
     const retry = this.config.timings.retryPeriodMs
-    const candidatePoll = this.config.lease.backend === 'sqlite' ? Math.min(CANDIDATE_POLL_MS, retry) : retry
+    const poll = leaseBackend(this.config.lease.backend).candidatePollMs
+    const candidatePoll = poll === null ? retry : Math.min(poll, retry)
     const elector = this.elector!
     const loop = async () => {
       if (this.state.shutdown) return

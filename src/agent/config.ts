@@ -6,9 +6,11 @@ import type {NodeRedMajor} from '../nodered/runtime.js'
 import {registerSecret} from '../output/secrets.js'
 import {DEFAULT_PROFILE_FILE, loadProfile, parseProfileText} from '../profile/load.js'
 import type {Profile, Timings} from '../profile/schema.js'
-import {checkIntervalMs} from '../render/haproxy.js'
-import {renderSettings, settingsValuesFromProfile} from '../render/settings.js'
+import {drainMs} from '../model/proxy-checks.js'
+import {renderSettings, settingsValuesFromProfile} from '../model/settings.js'
+import {defaultLeaseName, leaseBackend, type LeaseConfig} from './lease/backends/index.js'
 import {leaseTimingProblems} from './lease/machine.js'
+import {stopBoundMs} from '../model/lease-timing.js'
 import {DEFAULT_RESTART_POLICY, type RestartPolicyOptions} from './restart-policy.js'
 
 /** What `ff-ha agent` is given: flags, each of which may also come from the environment. */
@@ -40,7 +42,8 @@ export interface AgentConfig {
   statusHost: string
   /** Bearer token for /status and /metrics (from secrets.statusTokenEnv); none: they are open. Never logged. */
   statusToken?: string
-  lease: {backend: 'sqlite' | 'kubernetes'; file: string; name: string; namespace: string}
+  /** The lease backend, which lease, and the backend's own options (backends/index.ts). */
+  lease: LeaseConfig
   /** The settings.js Node-RED runs with. */
   settingsFile: string
   command: string[]
@@ -165,10 +168,10 @@ export function resolveAgentConfig(input: AgentInput, env: NodeJS.ProcessEnv = p
     ...(statusToken ? {statusToken} : {}),
     lease: {
       backend: f.lease,
-      file: resolve(cwd, input.leaseFile ?? env.FF_HA_LEASE_FILE ?? f.leaseFile),
-      name: env.FF_HA_LEASE_NAME || `${profile.name}-leader`,
+      name: env.FF_HA_LEASE_NAME || defaultLeaseName(profile),
       namespace: profile.kubernetes.namespace,
-    },
+      ...leaseBackend(f.lease).options({profile, ...(input.leaseFile ? {leaseFile: input.leaseFile} : {}), env, cwd}),
+    } as LeaseConfig,
     settingsFile,
     command: input.command ?? [],
     major: profile.nodeRed.version.startsWith('5.') ? 5 : 4,
@@ -179,22 +182,14 @@ export function resolveAgentConfig(input: AgentInput, env: NodeJS.ProcessEnv = p
     restartPolicy: DEFAULT_RESTART_POLICY,
     // The holder stops leading at renewDeadline; nobody may take over before leaseDuration. Half of that
     // gap for Node-RED to confirm the stop, the rest as margin; then it is killed.
-    stopBoundMs: Math.max(100, Math.floor((timings.leaseDurationMs - timings.renewDeadlineMs) / 2)),
+    stopBoundMs: stopBoundMs(timings),
     bootTimeoutMs: 60_000,
     drainMs: drainMs(profile),
   }
 }
 
-// Load-balanced, the proxy routes to every replica whose /healthz answers 200, and marks one down after
-// `fall 2` failed checks at the check interval ff-ha render writes. A stopping agent fails /healthz first and
-// keeps serving for 3 intervals (the wait for the next check, then two failed ones) plus 100 ms for the
-// checks themselves, so no request reaches flows that are stopping. At least 300 ms (the drill's built-in
-// proxy checks every 100 ms), at most 5 s (a SIGTERM grace period is often 10 s, and Node-RED needs some).
-// Hot-spare hands over through the lease at once: no drain, it would only slow the handover.
-export function drainMs(profile: Profile): number {
-  if (profile.mode !== 'load-balanced') return 0
-  return Math.min(5000, Math.max(300, 3 * checkIntervalMs(profile) + 100))
-}
+// The drain is derived from the proxy's check interval (src/model/proxy-checks.ts).
+export {drainMs}
 
 /** The settings file exists, or render it from the profile into the userDir (the rendered one is mounted there). */
 export function prepareSettings(config: AgentConfig): {rendered: boolean} {

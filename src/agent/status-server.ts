@@ -1,13 +1,14 @@
 import {timingSafeEqual} from 'node:crypto'
 import {createServer, type Server} from 'node:http'
 import {redact} from '../output/secrets.js'
+import type {MetricsScrape} from './metrics.js'
 import type {AgentStatus, Health} from './status.js'
 
 export interface StatusSource {
   status(): AgentStatus
   health(): Health
   active(): boolean
-  metrics(): string
+  metrics(): Promise<MetricsScrape>
 }
 
 export interface StatusServerOptions {
@@ -34,7 +35,7 @@ export function startStatusServer(source: StatusSource, options: StatusServerOpt
     const given = Buffer.from(header ?? '')
     return given.length === expected.length && timingSafeEqual(given, expected)
   }
-  const server = createServer((req, res) => {
+  const server = createServer(async (req, res) => {
     const path = (req.url ?? '/').split('?')[0]
     const send = (code: number, body: unknown, type = 'application/json', headers: Record<string, string> = {}) => {
       const text = redact(typeof body === 'string' ? body : JSON.stringify(body))
@@ -56,7 +57,10 @@ export function startStatusServer(source: StatusSource, options: StatusServerOpt
         return send(active ? 200 : 503, {active, role: s.role, fencingToken: s.fencingToken})
       }
       if (path === '/status') return send(200, source.status())
-      if (path === '/metrics') return send(200, source.metrics(), 'text/plain; version=0.0.4')
+      if (path === '/metrics') {
+        const {contentType, body} = await source.metrics()
+        return send(200, body, contentType)
+      }
       return send(404, {error: 'not found', paths: ['/healthz', '/active', '/status', '/metrics']})
     } catch (err) {
       return send(500, {error: (err as Error).message})

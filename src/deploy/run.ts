@@ -8,7 +8,7 @@ import {readFlowsFile} from '../flows/parse.js'
 import type {Progress} from '../output/progress.js'
 import {DEFAULT_PROFILE_FILE, loadProfile} from '../profile/load.js'
 import type {HaMode, Profile} from '../profile/schema.js'
-import {sizeInBytes} from '../render/settings.js'
+import {sizeInBytes} from '../model/settings.js'
 import {DEFAULT_STATUS_TOKEN_ENV, resolveAuth} from './auth.js'
 import {readCredentialsFile} from './credentials.js'
 import {deployFlows} from './deploy.js'
@@ -16,6 +16,8 @@ import {discoverReplicas, type DiscoveryOptions} from './discovery/index.js'
 import {lintGate} from './lint-gate.js'
 import {formatDeployReport} from './summary.js'
 import type {DeployReport, Strategy} from './types.js'
+import {DEFAULT_CLUSTER_FILE} from '../paths.js'
+import {DEFAULT_MODE} from '../modes/index.js'
 
 export interface RunDeployInput {
   flowsFile?: string
@@ -62,7 +64,7 @@ export async function runDeploy(input: RunDeployInput): Promise<DeployReport> {
   const {profile, profileFile} = findProfile(input.profileFile, cwd)
   const flowsFile = input.flowsFile ?? (profile && profileFile ? resolve(dirname(profileFile), profile.nodeRed.flows) : undefined)
   if (!flowsFile) throw new InputError('which flows file? pass it as the first argument', 'e.g. ff-ha deploy flows.json --target http://127.0.0.1:1880/')
-  const mode = input.mode ?? profile?.mode ?? 'hot-spare'
+  const mode = input.mode ?? profile?.mode ?? DEFAULT_MODE
 
   // Paths as the user gave them, so that errors read `flows.json:3:5 ...`, not an absolute path.
   const file = readFlowsFile(input.cwd ? resolve(cwd, flowsFile) : flowsFile)
@@ -79,7 +81,7 @@ export async function runDeploy(input: RunDeployInput): Promise<DeployReport> {
     targets: input.targets,
     profile,
     source: input.discovery,
-    clusterFile: resolve(cwd, input.clusterFile ?? join('.ff-ha', 'local-cluster.json')),
+    clusterFile: resolve(cwd, input.clusterFile ?? DEFAULT_CLUSTER_FILE),
     env: input.env,
     cwd,
   })

@@ -1,7 +1,8 @@
 import {agentHealthy} from '../admin/agent.js'
 import type {AdminClient} from '../admin/client.js'
 import type {FlowsState} from '../admin/types.js'
-import {CheckFailedError, errorMessage, TimeoutError} from '../errors.js'
+import {CheckFailedError, errorMessage} from '../errors.js'
+import {PollTimeoutError, pollUntil} from '../io/poll.js'
 import type {RevState} from './types.js'
 
 export interface WaitOptions {
@@ -25,13 +26,13 @@ export interface WaitOptions {
  */
 export async function waitForRevAndState(client: AdminClient, rev: string, states: FlowsState[], options: WaitOptions): Promise<RevState> {
   const deadline = Date.now() + options.timeoutMs
-  const interval = options.intervalMs ?? 50
   let seen: RevState = {rev: null, state: null}
   let lastError: unknown
-  for (;;) {
+  const check = async (): Promise<RevState | undefined> => {
     try {
       const [flowsRev, state] = await Promise.all([options.revReported ? rev : client.getFlows().then(f => f.rev), client.getFlowsState()])
       seen = {rev: flowsRev, state}
+      lastError = undefined
       if (options.failOnStart && state === 'start') throw new SpareStartedError(`${client.name}: a spare started its flows`)
       if (seen.rev === rev && states.includes(state)) {
         // `start` is reported as starting begins; Node-RED's runtime-deploy event says it has finished
@@ -39,16 +40,24 @@ export async function waitForRevAndState(client: AdminClient, rev: string, state
         if (state === 'start') await client.waitForFlowsStarted(rev, Math.max(1000, deadline - Date.now()))
         if (!options.health || (await healthy(client))) return seen
       }
-      lastError = undefined
     } catch (err) {
       if (err instanceof SpareStartedError) throw err
       lastError = err
     }
-    if (Date.now() >= deadline) {
-      if (lastError) throw lastError
-      throw new TimeoutError(`${client.name}: did not report rev ${rev.slice(0, 8)} in state ${states.join('|')} within ${options.timeoutMs} ms (it reports rev ${seen.rev?.slice(0, 8) ?? '-'}, ${seen.state ?? '-'}${options.health ? ', or failed its health check' : ''})`, options.timeoutMs, {replica: client.name, hint: 'see the replica\'s log; a slow start needs a longer --verify-timeout'})
-    }
-    await new Promise(r => setTimeout(r, interval))
+    return undefined
+  }
+  try {
+    return await pollUntil(check, {
+      timeoutMs: options.timeoutMs,
+      intervalMs: options.intervalMs ?? 50,
+      what: `${client.name} reporting rev ${rev.slice(0, 8)} in state ${states.join('|')}${options.health ? ' and passing its health check' : ''}`,
+      detail: () => `it reports rev ${seen.rev?.slice(0, 8) ?? '-'}, ${seen.state ?? '-'}`,
+      replica: client.name,
+    })
+  } catch (err) {
+    // the replica's own error (unreachable, 401) says more than "not within"
+    if (err instanceof PollTimeoutError && lastError) throw lastError
+    throw err
   }
 }
 

@@ -38,7 +38,7 @@ export async function startBroker(options: {
     const bind = options.bindAddress ?? '127.0.0.1'
     const file = join(options.dir, 'mosquitto.conf')
     writeFileSync(file, renderMosquittoConfig({port, bindAddress: bind}) + '\n# drill: queue enough QoS 1 messages for a takeover\nmax_queued_messages 100000\n')
-    const child = options.resources.spawn(mosquitto, ['-c', file], {stdio: ['ignore', 'ignore', 'pipe']})
+    const child = options.resources.spawn(mosquitto, ['-c', file], {stderr: 'pipe'})
     let stderr = ''
     child.stderr?.on('data', d => (stderr = (stderr + d).slice(-2000)))
     const local = bind === '0.0.0.0' ? '127.0.0.1' : bind

@@ -1,4 +1,5 @@
-import {now, sleep, waitFor} from './clock.js'
+import {pollUntil} from '../io/poll.js'
+import {now, sleep} from './clock.js'
 import {startObserver} from './observer.js'
 import {startHttpTraffic, type HttpTraffic} from './traffic/http.js'
 import type {MqttTraffic} from './traffic/mqtt.js'
@@ -59,10 +60,10 @@ export async function runIteration(topology: Topology, scenario: ScenarioName, o
           await fault.heal()
           // hot-spare: the old active must fence itself: wait until its agent no longer says active.
           // load-balanced: every replica is active by design and there is no lease to fence with.
-          if (mode === 'hot-spare') await waitFor(async () => {
+          if (mode === 'hot-spare') await pollUntil(async () => {
             const s = (await topology.statuses()).get(victim)
             return s !== undefined && s.role !== 'active'
-          }, recoveryTimeoutMs, `${victim} still claims to be active after the ${scenario} was lifted`, 20).catch(err => {
+          }, {timeoutMs: recoveryTimeoutMs, what: `${victim} no longer claiming to be active after the ${scenario} was lifted`, replica: victim}).catch(err => {
             failure = err
           })
         }
@@ -109,7 +110,7 @@ export async function runIteration(topology: Topology, scenario: ScenarioName, o
 /** Hot-spare: exactly one active and the others spares; load-balanced: every agent answers and none is stopping. */
 export async function waitSteady(topology: Topology, timeoutMs: number): Promise<{active?: string; statuses: Map<string, AgentView | undefined>}> {
   let last = ''
-  return waitFor(
+  return pollUntil(
     async () => {
       const statuses = await topology.statuses()
       const roles = [...statuses.entries()].map(([n, s]) => `${n}=${s?.role ?? 'no answer'}`)
@@ -122,18 +123,16 @@ export async function waitSteady(topology: Topology, timeoutMs: number): Promise
       if (actives.length === 1 && actives.length + spares.length === views.length && actives[0][1]?.flowsState !== 'stop') return {active: actives[0][0], statuses}
       return undefined
     },
-    timeoutMs,
-    () => `the set-up did not settle (${topology.mode === 'hot-spare' ? 'one active, the others spares' : 'every replica healthy'}) within ${timeoutMs / 1000} s: ${last}`,
-    100,
+    {timeoutMs, intervalMs: 100, what: `the set-up settled (${topology.mode === 'hot-spare' ? 'one active, the others spares' : 'every replica healthy'})`, detail: () => last},
   )
 }
 
 async function waitTakeover(topology: Topology, victim: string, timeoutMs: number): Promise<void> {
   if (topology.mode === 'load-balanced') return
-  await waitFor(async () => {
+  await pollUntil(async () => {
     const statuses = await topology.statuses()
     return [...statuses.entries()].some(([n, s]) => n !== victim && s?.role === 'active')
-  }, timeoutMs, `no spare took over from ${victim} within ${timeoutMs / 1000} s`, 20)
+  }, {timeoutMs, what: `a spare taking over from ${victim}`})
 }
 
 /**
@@ -143,11 +142,11 @@ async function waitTakeover(topology: Topology, victim: string, timeoutMs: numbe
  * the proxy gives up on it; the answered ones alone would say "served" too early.
  */
 export async function waitServed(http: HttpTraffic, faultAt: number, timeoutMs: number): Promise<void> {
-  await waitFor(() => {
+  await pollUntil(() => {
     const t = now()
     if (t - faultAt < 300) return false
     if (http.pendingSince().some(sent => t - sent > 1000)) return false
     const recent = http.records.filter(r => r.t >= faultAt).sort((a, b) => a.t - b.t).slice(-10)
     return recent.length === 10 && recent.every(r => r.ok && r.latencyMs < 1000)
-  }, timeoutMs, `clients were not served again within ${timeoutMs / 1000} s of the fault`, 20)
+  }, {timeoutMs, what: 'clients served again after the fault'})
 }

@@ -1,16 +1,16 @@
 import {connect} from 'node:net'
-import {sleep} from './clock.js'
-import {RemoteError, TimeoutError} from '../errors.js'
+import {RemoteError} from '../errors.js'
+import {pollUntil} from '../io/poll.js'
 
-/** Wait until host:port accepts a TCP connection. */
-export async function waitForPort(host: string, port: number, timeoutMs: number, gaveUp: () => boolean = () => false): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (gaveUp()) throw new RemoteError(`the process meant to listen on ${host}:${port} exited`, {hint: 'see its log'})
-    if (await canConnect(host, port)) return
-    await sleep(25)
-  }
-  throw new TimeoutError(`${host}:${port} did not accept connections within ${timeoutMs} ms`, timeoutMs, {hint: 'see the log of the process meant to listen there'})
+/** Wait until host:port accepts a TCP connection; exited() says the process that should listen is gone. */
+export async function waitForPort(host: string, port: number, timeoutMs: number, exited: () => boolean = () => false): Promise<void> {
+  await pollUntil(
+    async () => {
+      if (exited()) throw new RemoteError(`the process that should listen on ${host}:${port} exited`)
+      return canConnect(host, port)
+    },
+    {timeoutMs, intervalMs: 25, what: `${host}:${port} accepting connections`},
+  )
 }
 
 export function canConnect(host: string, port: number, timeoutMs = 500): Promise<boolean> {

@@ -5,6 +5,9 @@ import type {FlowNode} from '../admin/types.js'
 // number, the replica's name) to a reply topic. The replica's name comes from FF_HA_REPLICA, which the
 // drill sets in each agent's environment and the agent passes on to Node-RED.
 //
+// MQTT requests enter through `ff-ha mqtt in` (docs/design/mqtt-at-least-once.md): a request is acked only
+// when the echo function and the mqtt out (which calls done() on its reply's PUBACK) are finished.
+//
 // MQTT, by mode (docs/design/node-red-facts.md, "MQTT by mode"):
 // - hot-spare: one fixed client id and a persistent session (clean start off, session expiry 1 h,
 //   autoUnsubscribe off so that stopping flows does not drop the subscription). Only the active connects;
@@ -80,7 +83,10 @@ export function probeFlows(options: ProbeOptions): FlowNode[] {
       },
       {
         id: 'ff_ha_probe_mqtt_in',
-        type: 'mqtt in',
+        // ff-ha's own node (nodes/ff-ha-mqtt-in.js, loaded through nodesDir): it acks a request only when the
+        // echo below has finished, i.e. when the mqtt out has its reply PUBACKed by the broker. A replica that
+        // dies between receive and echo leaves the request unacked, and the broker redelivers it.
+        type: 'ff-ha mqtt in',
         z,
         name: 'probe requests',
         topic: hotSpare ? request : `$share/${options.shareGroup}/${request}`,
@@ -91,6 +97,8 @@ export function probeFlows(options: ProbeOptions): FlowNode[] {
         rap: true,
         rh: 0,
         inputs: 0,
+        nodeTimeout: '30',
+        inflight: '10',
         x: 150,
         y: 140,
         wires: [['ff_ha_probe_echo']],

@@ -1,5 +1,6 @@
-import {spawn, type ChildProcess, type SpawnOptions} from 'node:child_process'
+import type {ChildProcess} from 'node:child_process'
 import {rmSync} from 'node:fs'
+import {startProcess, stopProcess, type StartOptions} from '../process/run.js'
 
 // Everything a drill starts is registered here: child processes (each in its own process group, so that
 // a group kill takes the agent's Node-RED too) and temporary directories. cleanup() kills and removes
@@ -11,12 +12,10 @@ export class Resources {
   private readonly closers: (() => Promise<void> | void)[] = []
   keepDirs = false
 
-  spawn(command: string, args: string[], options: SpawnOptions = {}): ChildProcess {
-    const child = spawn(command, args, {...options, detached: true})
+  spawn(command: string, args: string[], options: StartOptions = {}): ChildProcess {
+    const child = startProcess(command, args, options)
     this.children.add(child)
     child.once('exit', () => this.children.delete(child))
-    // a failure to spawn is reported by the caller through the 'error' event; never crash the drill on it
-    child.on('error', () => {})
     return child
   }
 
@@ -42,54 +41,8 @@ export class Resources {
         // keep cleaning
       }
     }
-    await Promise.all([...this.children].map(child => killGroup(child, 3000)))
+    await Promise.all([...this.children].map(child => stopProcess(child, {graceMs: 3000})))
     if (!this.keepDirs) for (const dir of this.dirs) rmSync(dir, {recursive: true, force: true})
     this.dirs.clear()
-  }
-}
-
-/** SIGCONT + SIGTERM to the child's process group, SIGKILL after graceMs; resolves when the child exited. */
-export function killGroup(child: ChildProcess, graceMs = 3000): Promise<void> {
-  const pid = child.pid
-  if (pid === undefined || child.exitCode !== null || child.signalCode !== null) {
-    if (pid !== undefined) signalGroup(pid, 'SIGKILL')
-    return Promise.resolve()
-  }
-  return new Promise(resolve => {
-    const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), graceMs)
-    child.once('exit', () => {
-      clearTimeout(timer)
-      // whatever it left in its group goes too
-      signalGroup(pid, 'SIGKILL')
-      resolve()
-    })
-    signalGroup(pid, 'SIGCONT')
-    signalGroup(pid, 'SIGTERM')
-  })
-}
-
-export function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal)
-  } catch {
-    // already gone
-  }
-}
-
-export function signal(pid: number, sig: NodeJS.Signals): boolean {
-  try {
-    process.kill(pid, sig)
-    return true
-  } catch {
-    return false
-  }
-}
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
   }
 }

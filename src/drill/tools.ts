@@ -1,6 +1,6 @@
-import {execFileSync} from 'node:child_process'
 import {accessSync, constants} from 'node:fs'
 import {delimiter, join} from 'node:path'
+import {runCommandSync} from '../process/run.js'
 
 /** The full path of a program on PATH (or in /usr/sbin, where Debian puts haproxy and mosquitto), or undefined. */
 export function which(program: string): string | undefined {
@@ -20,11 +20,7 @@ export function which(program: string): string | undefined {
 
 /** First line of `program args` (a version banner), or undefined. */
 export function firstLine(program: string, args: string[]): string | undefined {
-  try {
-    const out = execFileSync(program, args, {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 5000})
-    return out.split('\n')[0].trim() || undefined
-  } catch (err) {
-    const e = err as {stdout?: string; stderr?: string}
-    return (e.stdout || e.stderr || '').split('\n')[0].trim() || undefined
-  }
+  // some programs print their banner on stderr, or exit non-zero after it (mosquitto -h)
+  const r = runCommandSync(program, args, {timeoutMs: 5000})
+  return (r.stdout || r.stderr).split('\n')[0].trim() || undefined
 }

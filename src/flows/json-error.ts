@@ -1,6 +1,10 @@
 // Where a JSON text is broken, as an offset and a few words. JSON.parse names a position for most errors;
 // for the rest ("Unexpected token 'x', "..." is not valid JSON", which also quotes the text) a small
 // validator finds it. Only run on failure, so it may be simple rather than fast.
+// Kept rather than json-parse-(even-)better-errors (issue 12 point 7): those read the position out of V8's
+// message as the first branch below does, and give none where V8 names none. `node bench/lib-choice/run.js`
+// (2026-12-06, 7.6 MB file): on a trailing comma or a bad literal the library answers "no position" (in 33
+// and 22 ms), this file names the offset (179 and 69 ms); where V8 names one, both take the same path.
 
 export interface JsonSyntaxProblem {
   offset: number

@@ -1,8 +1,11 @@
 // File arguments: literal paths pass through (a missing one is reported when read); patterns with * ? [ {
-// are expanded here, so that quoted globs work the same on every shell. `**` spans directories.
-import {readdirSync} from 'node:fs'
-import {join, sep} from 'node:path'
+// are expanded here (tinyglobby), so that quoted globs work the same on every shell. `**` spans directories;
+// node_modules and dot directories are not entered.
+import {createRequire} from 'node:module'
 import {InputError} from '../errors.js'
+
+// Loaded on first use (~20 ms): most runs name their files literally.
+const require = createRequire(import.meta.url)
 
 const MAGIC = /[*?[{]/
 
@@ -23,64 +26,22 @@ export function expandFileArgs(args: string[], cwd = process.cwd()): string[] {
 }
 
 export function expandGlob(pattern: string, cwd: string): string[] {
-  const parts = pattern.split(/[\\/]/)
-  const absolute = pattern.startsWith('/')
-  // The literal leading directories are the walk's root.
-  let i = 0
-  while (i < parts.length - 1 && !MAGIC.test(parts[i])) i++
-  const baseParts = parts.slice(0, i)
-  const base = absolute ? '/' + baseParts.filter(Boolean).join('/') : baseParts.join('/')
-  const re = globToRegExp(parts.slice(i).join('/'), pattern)
-  const results: string[] = []
-  const walk = (rel: string) => {
-    let entries
+  checkCharacterClasses(pattern)
+  const {globSync} = require('tinyglobby') as typeof import('tinyglobby')
+  const matches = globSync(pattern, {cwd, absolute: pattern.startsWith('/'), ignore: ['**/node_modules/**'], expandDirectories: false})
+  // The ignore pattern does not reach above the working directory (`../**`); a segment check does.
+  const wanted = pattern.includes('node_modules') ? matches : matches.filter(m => !m.split('/').includes('node_modules'))
+  return wanted.sort()
+}
+
+// tinyglobby matches nothing for a class such as [z-a] (range out of order); that is no pattern, so say which
+// part, as the shell would.
+function checkCharacterClasses(pattern: string): void {
+  for (const [bad, body] of pattern.matchAll(/\[!?([^\]]*)\]/g)) {
     try {
-      entries = readdirSync(join(absolute ? base : join(cwd, base), rel), {withFileTypes: true})
+      new RegExp(`[${body.replace(/\\/g, '\\\\')}]`)
     } catch {
-      return
-    }
-    for (const e of entries) {
-      const child = rel ? `${rel}/${e.name}` : e.name
-      if (e.isDirectory()) {
-        if (e.name === 'node_modules' || e.name.startsWith('.')) continue
-        walk(child)
-      } else if (re.test(child)) results.push(base ? join(base, child) : child.split('/').join(sep))
+      throw new InputError(`${pattern}: not a valid pattern (the character class ${bad})`, 'in [a-z] the first character of a range must come first; quote a literal [ as [[]')
     }
   }
-  walk('')
-  return results.sort()
-}
-
-export function globToRegExp(glob: string, pattern = glob): RegExp {
-  let re = ''
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        // `**/` matches zero or more directories; a bare `**` anything.
-        if (glob[i + 2] === '/') (re += '(?:[^/]*/)*'), (i += 2)
-        else (re += '.*'), (i += 1)
-      } else re += '[^/]*'
-    } else if (c === '?') re += '[^/]'
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 1)
-      if (end === -1) re += '\\['
-      else (re += `[${glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`), (i = end)
-    } else if (c === '{') {
-      const end = glob.indexOf('}', i + 1)
-      if (end === -1) re += '\\{'
-      else (re += `(?:${glob.slice(i + 1, end).split(',').map(escape).join('|')})`), (i = end)
-    } else re += escape(c)
-  }
-  try {
-    return new RegExp(`^${re}$`)
-  } catch {
-    // A character class such as [z-a] (range out of order) is no pattern; say which part, as the shell would.
-    const bad = /\[[^\]]*\]/.exec(glob)?.[0]
-    throw new InputError(`${pattern}: not a valid pattern${bad ? ` (the character class ${bad})` : ''}`, 'in [a-z] the first character of a range must come first; quote a literal [ as [[]')
-  }
-}
-
-function escape(s: string): string {
-  return s.replace(/[.+^${}()|[\]\\*?]/g, '\\$&')
 }

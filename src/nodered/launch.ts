@@ -2,12 +2,14 @@ import {spawn, type ChildProcess} from 'node:child_process'
 import {mkdirSync, openSync, writeFileSync, closeSync} from 'node:fs'
 import {join} from 'node:path'
 import {AdminClient} from '../admin/client.js'
+import {RemoteError} from '../errors.js'
+import {pollUntil} from '../io/poll.js'
+import {stopProcess} from '../process/run.js'
 import type {AdminAuth, FlowsState} from '../admin/types.js'
 import {packageRoot} from '../paths.js'
-import {renderSettings, type SettingsValues, DEFAULT_SETTINGS_VALUES} from '../render/settings.js'
+import {renderSettings, type SettingsValues, DEFAULT_SETTINGS_VALUES} from '../model/settings.js'
 import {resolveNodeRed, type NodeRedMajor} from './runtime.js'
 import {ensureBootsStopped} from './userdir.js'
-import {RemoteError, TimeoutError} from '../errors.js'
 
 export interface NodeRedLaunchOptions {
   userDir: string
@@ -64,23 +66,25 @@ export async function waitForFlowsLoaded(
   client: AdminClient,
   options: {timeoutMs?: number; child?: ChildProcess; state?: FlowsState} = {},
 ): Promise<string> {
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000)
+  const timeoutMs = options.timeoutMs ?? 30_000
   let last: unknown
-  while (Date.now() < deadline) {
-    if (options.child && options.child.exitCode !== null) {
-      throw new RemoteError(`Node-RED exited with code ${options.child.exitCode} before it loaded its flows`, {hint: 'see its log (node-red.log in its user directory)'})
-    }
-    try {
-      const {rev} = await client.getFlows()
-      const state = options.state ? await client.getFlowsState() : undefined
-      if (state === options.state) return rev
-      last = new RemoteError(`flows state ${state}, waiting for ${options.state}`)
-    } catch (err) {
-      last = err
-    }
-    await new Promise(r => setTimeout(r, 25))
-  }
-  throw new TimeoutError(`Node-RED did not load its flows within ${options.timeoutMs ?? 30_000} ms (${(last as Error)?.message ?? 'no answer'})`, options.timeoutMs ?? 30_000, {hint: 'see its log (node-red.log in its user directory)'})
+  return pollUntil(
+    async () => {
+      if (options.child && options.child.exitCode !== null) {
+        throw new RemoteError(`Node-RED exited with code ${options.child.exitCode} before it loaded its flows`)
+      }
+      try {
+        const {rev} = await client.getFlows()
+        const state = options.state ? await client.getFlowsState() : undefined
+        if (state === options.state) return rev
+        last = new RemoteError(`flows state ${state}, waiting for ${options.state}`)
+      } catch (err) {
+        last = err
+      }
+      return undefined
+    },
+    {timeoutMs, intervalMs: 25, what: 'Node-RED loading its flows', detail: () => (last as Error)?.message ?? 'no answer'},
+  )
 }
 
 export interface LaunchedNodeRed {
@@ -113,15 +117,7 @@ function settledState(options: NodeRedLaunchOptions): FlowsState | undefined {
   return options.bootStopped === false ? undefined : 'stop'
 }
 
+/** SIGTERM and wait for the exit, SIGKILL after graceMs (the one stop of src/process/run.ts). */
 export function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
-  return new Promise(resolve => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
-    child.once('exit', () => {
-      clearTimeout(timer)
-      resolve()
-    })
-    child.kill('SIGCONT')
-    child.kill('SIGTERM')
-  })
+  return stopProcess(child, {graceMs, group: false})
 }

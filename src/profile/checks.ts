@@ -1,3 +1,6 @@
+import {leaseTimingChecks} from '../model/lease-timing.js'
+import {ENV} from '../model/env.js'
+import {modeOf} from '../modes/index.js'
 import type {Profile} from './schema.js'
 
 /** A cross-field problem, at the path of the field that should change. */
@@ -19,7 +22,7 @@ const MANAGED_SETTINGS: Record<string, string> = {
   httpAdminRoot: 'use nodeRed.adminRoot',
   contextStorage: 'use nodeRed.contextStorage',
   uiPort: 'use http.port',
-  uiHost: 'the replicas listen on every address (FF_HA_NODE_RED_HOST)',
+  uiHost: `the replicas listen on every address (${ENV.nodeRedHost})`,
   disableEditor: 'use http.editor',
   userDir: 'the agent passes the userDir (/data in the rendered replicas)',
 }
@@ -28,31 +31,19 @@ const MANAGED_SETTINGS: Record<string, string> = {
 export function crossFieldIssues(p: Profile): ProfileIssue[] {
   const issues: ProfileIssue[] = []
   const f = p.failover
-  if (p.mode === 'hot-spare' && p.target === 'kubernetes' && f.lease === 'sqlite') {
+  const mode = modeOf(p.mode)
+  if (mode.singleActive && p.target === 'kubernetes' && f.lease === 'sqlite') {
     issues.push({
       path: ['failover', 'lease'],
       message: 'sqlite cannot be the lease on kubernetes: a file lease cannot span nodes, so two pods could both hold it; use "kubernetes"',
       hint: 'set failover.lease: kubernetes, or leave it out (the default on kubernetes)',
     })
   }
-  if (p.mode === 'hot-spare' && p.target === 'compose' && f.lease === 'kubernetes') {
+  if (mode.singleActive && p.target === 'compose' && f.lease === 'kubernetes') {
     issues.push({path: ['failover', 'lease'], message: 'a kubernetes lease needs a cluster; on compose use "sqlite"', hint: 'set failover.lease: sqlite, or leave it out (the default on compose)'})
   }
-  if (!(f.leaseDurationMs > f.renewDeadlineMs)) {
-    issues.push({
-      path: ['failover', 'leaseDurationMs'],
-      related: ['failover', 'renewDeadlineMs'],
-      message: `must be greater than renewDeadlineMs (${f.renewDeadlineMs}): the holder must give up before others may take over`,
-      hint: 'raise leaseDurationMs or lower renewDeadlineMs; leave all the timings out for the defaults of the lease backend',
-    })
-  }
-  if (!(f.renewDeadlineMs > f.retryPeriodMs * 1.2)) {
-    issues.push({
-      path: ['failover', 'renewDeadlineMs'],
-      related: ['failover', 'retryPeriodMs'],
-      message: `must be greater than 1.2 x retryPeriodMs (${f.retryPeriodMs * 1.2}): a renew needs time for at least one retry`,
-      hint: 'raise renewDeadlineMs or lower retryPeriodMs; leave all the timings out for the defaults of the lease backend',
-    })
+  for (const t of leaseTimingChecks(f)) {
+    issues.push({path: ['failover', t.field], message: t.message, hint: t.hint, ...(t.related ? {related: ['failover', t.related]} : {})})
   }
   if (!(f.healthTimeoutMs <= f.healthIntervalMs)) {
     issues.push({
@@ -76,10 +67,10 @@ export function crossFieldIssues(p: Profile): ProfileIssue[] {
     const reason = MANAGED_SETTINGS[key]
     if (reason) issues.push({path: ['nodeRed', 'settings', key], message: `is set by ff-ha and cannot be overridden: ${reason}`, hint: `remove ${key} from nodeRed.settings`})
   }
-  if (p.mode === 'load-balanced' && p.http.editor && !p.http.sticky) {
+  if (mode.traffic.editorNeedsSticky && p.http.editor && !p.http.sticky) {
     issues.push({
       path: ['http', 'sticky'],
-      message: 'the editor needs sticky sessions when load-balanced (its comms websocket and session live on one replica); set sticky: true or editor: false',
+      message: `the editor needs sticky sessions when ${p.mode} (its comms websocket and session live on one replica); set sticky: true or editor: false`,
       hint: 'set http.sticky: true, or http.editor: false',
     })
   }
@@ -97,7 +88,7 @@ export function crossFieldIssues(p: Profile): ProfileIssue[] {
   }
   // The lease file's directory is the volume every replica mounts; it must be a directory of its own.
   const leaseDir = f.leaseFile.slice(0, f.leaseFile.lastIndexOf('/'))
-  if (p.mode === 'hot-spare' && f.lease === 'sqlite') {
+  if (mode.singleActive && f.lease === 'sqlite') {
     const under = (dir: string) => leaseDir === dir || leaseDir.startsWith(`${dir}/`)
     if (leaseDir === '') {
       issues.push({path: ['failover', 'leaseFile'], message: 'must be in a directory, not in /: its directory is the volume that all replicas share', hint: 'use a path like /var/lib/ff-ha/lease.db'})

@@ -1,32 +1,11 @@
+import {LEASE_BACKENDS, defaultLeaseBackend} from '../agent/lease/backends/index.js'
 import type {LeaseBackend, ParsedProfile, Profile, Timings} from './schema.js'
 
-// Timings per lease backend. One host (sqlite): a file lock costs microseconds, so short timings give a
-// takeover in a few hundred ms. Kubernetes: every renew is an API-server write shared with the whole
-// cluster, and etcd latency spikes of a second happen, so client-go's conservative defaults (15 s / 10 s /
-// 2 s) are the right start; health checks also back off to what kubelet probes do.
-// Invariant (client-go): leaseDuration > renewDeadline > 1.2 x retryPeriod.
-export const DEFAULT_TIMINGS: Record<LeaseBackend, Timings> = {
-  sqlite: {
-    leaseDurationMs: 2000,
-    renewDeadlineMs: 1500,
-    retryPeriodMs: 200,
-    healthIntervalMs: 250,
-    healthTimeoutMs: 200,
-    healthFailureThreshold: 3,
-  },
-  kubernetes: {
-    leaseDurationMs: 15000,
-    renewDeadlineMs: 10000,
-    retryPeriodMs: 2000,
-    healthIntervalMs: 2000,
-    healthTimeoutMs: 1000,
-    healthFailureThreshold: 3,
-  },
-}
+export {defaultLeaseBackend}
 
-export function defaultLeaseBackend(target: ParsedProfile['target']): LeaseBackend {
-  return target === 'kubernetes' ? 'kubernetes' : 'sqlite'
-}
+// Timings per lease backend: each backend's module says why its own are what they are.
+// Invariant (client-go): leaseDuration > renewDeadline > 1.2 x retryPeriod.
+export const DEFAULT_TIMINGS = Object.fromEntries(LEASE_BACKENDS.map(b => [b.id, b.defaultTimings])) as Record<LeaseBackend, Timings>
 
 /** Fill in the defaults that depend on other fields. Pure. */
 export function resolveProfile(parsed: ParsedProfile): Profile {

@@ -1,5 +1,7 @@
 import {z} from 'zod'
-import {brokerUrl, containerPath, dns1123Label, dns1123Subdomain, hostPort, httpUrl, imageReference, ingressHost, jsonValue, kubernetesQuantity, singleLine, urlPathPrefix} from './types.js'
+import {DEFAULT_MODE, MODE_IDS, type ModeId} from '../modes/index.js'
+import {LEASE_BACKEND_IDS, leaseProfileFields, type LeaseBackendId} from '../agent/lease/backends/index.js'
+import {brokerUrl, dns1123Label, dns1123Subdomain, hostPort, httpUrl, imageReference, ingressHost, jsonValue, kubernetesQuantity, singleLine, urlPathPrefix} from './types.js'
 
 // The HA profile (ff-ha.yaml). Every object is strict: an unknown key is an error with a did-you-mean.
 // Nested sections use prefault({}) so that their own defaults apply when the section is left out (zod 4's
@@ -34,19 +36,16 @@ export const nodeRedSchema = z.strictObject({
 })
 
 export const failoverSchema = z.strictObject({
-  /** Lease backend. Defaults: sqlite on compose, kubernetes on kubernetes. */
-  lease: z.enum(['sqlite', 'kubernetes']).optional(),
+  /** Lease backend (src/agent/lease/backends). Default: the backend whose defaultFor is the target. */
+  lease: z.enum(LEASE_BACKEND_IDS).optional(),
   leaseDurationMs: positiveMs.optional(),
   renewDeadlineMs: positiveMs.optional(),
   retryPeriodMs: positiveMs.optional(),
   healthIntervalMs: positiveMs.optional(),
   healthTimeoutMs: positiveMs.optional(),
   healthFailureThreshold: z.number().int().min(1).optional(),
-  /**
-   * Where the sqlite lease file lives inside the replicas. Its directory is the volume that all replicas
-   * share, so it must not be under the per-replica userDir (/data).
-   */
-  leaseFile: containerPath.default('/var/lib/ff-ha/lease.db'),
+  // Each backend's own fields (sqlite: leaseFile), from the registry.
+  ...leaseProfileFields(),
   /**
    * host:port that the active replica must reach to keep its lease (the proxy, the broker, a gateway).
    * A file lease on one host is still reachable from a replica cut off the network; without a witness such
@@ -182,7 +181,7 @@ export const deploySchema = z.strictObject({
 export const profileSchema = z.strictObject({
   // <name>-<revision hash> labels a StatefulSet's pods and must fit in 63 characters.
   name: dns1123Label.max(52, 'must be at most 52 characters: Kubernetes labels the pods <name>-<revision hash>, at most 63'),
-  mode: z.enum(['hot-spare', 'load-balanced']).default('hot-spare'),
+  mode: z.enum(MODE_IDS).default(DEFAULT_MODE),
   target: z.enum(['compose', 'kubernetes']).default('compose'),
   replicas: z.number().int().min(2, 'must be at least 2 (HA needs a second replica)').max(20).default(2),
   nodeRed: nodeRedSchema.prefault({}),
@@ -198,8 +197,9 @@ export const profileSchema = z.strictObject({
 
 export type ProfileInput = z.input<typeof profileSchema>
 export type ParsedProfile = z.output<typeof profileSchema>
-export type HaMode = ParsedProfile['mode']
-export type LeaseBackend = 'sqlite' | 'kubernetes'
+/** A mode id (the union derived from the registry in src/modes). */
+export type HaMode = ModeId
+export type LeaseBackend = LeaseBackendId
 
 export interface Timings {
   leaseDurationMs: number

@@ -187,6 +187,8 @@ interface Shutdown {
   phase: 'await-fence' | 'await-start' | 'stopping' | 'releasing' | 'draining' | 'terminating' | 'done'
   /** The record named us when the stop began. */
   holder: boolean
+  /** The start-wait timer's ref. */
+  waitId: number
 }
 
 export interface SupervisorState {
@@ -466,7 +468,7 @@ class Transition {
       case 'start-wait':
         // A start in flight did not answer within stopBoundMs: stop anyway.
         if (s.fence?.id === ref && s.fence.phase === 'await-start') return this.fenceStop()
-        if (s.shutdown?.phase === 'await-start' && ref === -1) return this.shutdownStop()
+        if (s.shutdown?.phase === 'await-start' && ref === s.shutdown.waitId) return this.shutdownStop()
         return
       case 'stop-bound':
         if (s.stopOp?.id === ref && !s.stopOp.killing) {
@@ -739,7 +741,7 @@ class Transition {
       this.log('lease', {action: 'released', reason})
     }
     if (forFence && this.s.fence?.phase === 'releasing') this.fenceDone()
-    else if (!forFence && this.s.shutdown?.phase === 'releasing') this.afterShutdownRelease()
+    else if (!forFence && this.s.shutdown?.phase === 'releasing') this.shutdownDrain()
   }
 
   // ---- flows ----
@@ -935,7 +937,7 @@ class Transition {
     const s = this.s
     if (s.shutdown) return
     this.setRole('stopping', {reason})
-    s.shutdown = {reason, phase: 'await-fence', holder: false}
+    s.shutdown = {reason, phase: 'await-fence', holder: false, waitId: 0}
     if (!s.fence) this.shutdownLease()
   }
 
@@ -947,7 +949,8 @@ class Transition {
     this.out.push({kind: 'resign-lease', lost: false})
     if (s.start?.inFlight) {
       sd.phase = 'await-start'
-      this.timer('start-wait', this.c.stopBoundMs, -1)
+      sd.waitId = this.nextId()
+      this.timer('start-wait', this.c.stopBoundMs, sd.waitId)
       return
     }
     this.shutdownStop()
@@ -967,10 +970,6 @@ class Transition {
     if (!sd.holder) return this.shutdownDrain()
     sd.phase = 'releasing'
     this.out.push({kind: 'release-lease', reason: 'shutdown', forFence: false})
-  }
-
-  private afterShutdownRelease(): void {
-    this.shutdownDrain()
   }
 
   private shutdownDrain(): void {

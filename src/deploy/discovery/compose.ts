@@ -1,6 +1,6 @@
 import type {ReplicaTarget} from '../../admin/types.js'
 import {RemoteError} from '../../errors.js'
-import {COMPOSE_LABELS} from '../../render/names.js'
+import {COMPOSE_LABELS} from '../../model/replicas.js'
 import {runTool, type ToolRun} from './tool.js'
 
 export interface ComposeDiscovery extends ToolRun {

@@ -1,15 +1,12 @@
-import {execFile} from 'node:child_process'
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {promisify} from 'node:util'
 import {renderHaproxyConfig} from '../../render/haproxy.js'
 import type {Profile} from '../../profile/schema.js'
 import {RemoteError} from '../../errors.js'
+import {runCommand, stopProcess} from '../../process/run.js'
 import {waitForPort} from '../net.js'
 import type {Resources} from '../processes.js'
 import type {ProxyServer, RunningProxy} from './builtin.js'
-
-const run = promisify(execFile)
 
 // HAProxy with the very haproxy.cfg that `ff-ha render` writes for Compose (only the addresses differ, and
 // no Docker DNS resolvers), so that the drill tests that config for real.
@@ -22,13 +19,9 @@ export async function startHaproxy(
   const config = renderHaproxyConfig(profile, {servers: options.servers, bindPort: options.bindPort, bindAddress: options.bindAddress ?? '127.0.0.1', resolvers: false})
   const configFile = join(options.dir, 'haproxy.cfg')
   writeFileSync(configFile, config)
-  try {
-    await run(haproxy, ['-c', '-q', '-f', configFile], {timeout: 10_000})
-  } catch (err) {
-    const e = err as {stderr?: string; message: string}
-    throw new RemoteError(`haproxy refused the rendered config ${configFile}: ${(e.stderr || e.message).split('\n').find(l => /ALERT|error/i.test(l)) ?? e.message}`)
-  }
-  const child = options.resources.spawn(haproxy, ['-db', '-f', configFile], {stdio: ['ignore', 'ignore', 'pipe']})
+  const check = await runCommand(haproxy, ['-c', '-q', '-f', configFile], {timeoutMs: 10_000})
+  if (!check.ok) throw new RemoteError(`haproxy refused the rendered config ${configFile}: ${check.stderr.split('\n').find(l => /ALERT|error/i.test(l)) ?? check.why}`)
+  const child = options.resources.spawn(haproxy, ['-db', '-f', configFile], {stderr: 'pipe'})
   let stderr = ''
   child.stderr?.on('data', d => (stderr = (stderr + d).slice(-2000)))
   const host = options.bindAddress && options.bindAddress !== '0.0.0.0' ? options.bindAddress : '127.0.0.1'
@@ -41,8 +34,6 @@ export async function startHaproxy(
     url: `http://${host}:${options.bindPort}/`,
     configFile,
     up: () => [],
-    async stop() {
-      child.kill('SIGTERM')
-    },
+    stop: () => stopProcess(child, {graceMs: 3000}),
   }
 }

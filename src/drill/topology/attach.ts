@@ -1,15 +1,16 @@
 import {randomBytes} from 'node:crypto'
-import {Agent, request} from 'undici'
+import {AgentStatusClient} from '../../admin/agent.js'
 import type {FlowNode, ReplicaTarget} from '../../admin/types.js'
 import {deployFlows} from '../../deploy/deploy.js'
 import {runTool} from '../../deploy/discovery/tool.js'
 import {composeContainers, containerId, replicaName, selectReplicas} from '../../deploy/discovery/compose.js'
 import {RemoteError, errorMessage} from '../../errors.js'
 import type {Profile} from '../../profile/schema.js'
-import {sleep, waitFor} from '../clock.js'
+import {pollUntil} from '../../io/poll.js'
+import {sleep} from '../clock.js'
 import {PROBE_PATH, withProbe} from '../probe.js'
 import type {ScenarioName} from '../types.js'
-import type {AgentView, AppliedFault, Topology} from './types.js'
+import type {AppliedFault, Topology} from './types.js'
 
 // Compose and Kubernetes targets: attach to a running set-up. Traffic goes to --url (the proxy, the
 // Service / Ingress) and --mqtt-url; roles come from the agents' /status; faults are the orchestrator's
@@ -162,8 +163,7 @@ export async function attachTopology(options: AttachOptions): Promise<Topology> 
   const missing = options.replicas.filter(r => !r.agentUrl).map(r => r.name)
   if (missing.length) throw new RemoteError(`no agent status URL for ${missing.join(', ')}: roles come from the agents' /status`, {hint: 'publish the agents\' status port, or pass --agent-url name=http://host:port/ for each replica'})
   let generation = 1
-  // a short connect timeout: undici's default (10 s) would stall every status poll of a replica that is down
-  const quick = new Agent({connect: {timeout: 1500}, keepAliveTimeout: 1000})
+  const agents = new AgentStatusClient({timeoutMs: 1500})
   const mqttBroker = options.mqttUrl ? new URL(options.mqttUrl.replace(/^tcp:/, 'mqtt:')) : undefined
   // the replicas reach the broker by the profile's URL (inside the network), the drill by --mqtt-url
   const inner = profile.mqtt.broker ? new URL(profile.mqtt.broker.replace(/^tcp:/, 'mqtt:')) : mqttBroker
@@ -174,14 +174,7 @@ export async function attachTopology(options: AttachOptions): Promise<Topology> 
     if (!report.ok) throw new RemoteError(`ff-ha deploy of the drill's flows failed: ${report.error ?? 'see the replicas'}`)
   }
   if (options.deploy) await deploy()
-  const statusOf = async (r: ReplicaTarget): Promise<AgentView | undefined> => {
-    try {
-      const res = await request(new URL('status', r.agentUrl!.endsWith('/') ? r.agentUrl! : r.agentUrl + '/'), {dispatcher: quick, headersTimeout: 1500, bodyTimeout: 1500})
-      return res.statusCode === 200 ? ((await res.body.json()) as AgentView) : (await res.body.dump(), undefined)
-    } catch {
-      return undefined
-    }
-  }
+  const statusOf = (r: ReplicaTarget) => agents.status(r.name, r.agentUrl!)
   const byName = new Map(options.replicas.map(r => [r.name, r]))
   const pending = new Map<string, () => Promise<void>>()
   return {
@@ -213,10 +206,10 @@ export async function attachTopology(options: AttachOptions): Promise<Topology> 
       pending.delete(fault.replica)
       if (after) await after()
       const r = byName.get(fault.replica)!
-      await waitFor(async () => {
+      await pollUntil(async () => {
         const s = await statusOf(r)
         return s && (s.role === 'spare' || s.role === 'active') && s.nodeRedPid ? true : undefined
-      }, 180_000, `${fault.replica} did not come back within 180 s`, 250)
+      }, {timeoutMs: 180_000, intervalMs: 250, what: `${fault.replica} back (spare or active, with a Node-RED)`, replica: fault.replica})
       await sleep(200)
     },
     deployNext: async () => {
@@ -225,7 +218,7 @@ export async function attachTopology(options: AttachOptions): Promise<Topology> 
     },
     baselineFlows: () => flows(`${runId}-cold`),
     async close() {
-      await quick.close()
+      await agents.close()
       await options.close?.()
     },
   }

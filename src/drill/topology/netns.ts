@@ -1,8 +1,5 @@
-import {execFile} from 'node:child_process'
-import {promisify} from 'node:util'
 import {RemoteError} from '../../errors.js'
-
-const run = promisify(execFile)
+import {runCommand} from '../../process/run.js'
 
 // Network namespaces for the partition drill: each replica in its own namespace, joined to a bridge in
 // the root namespace by a veth pair. Cutting a replica off is `ip link set <its veth> down`; healing is
@@ -35,13 +32,10 @@ export function netnsUnavailable(): string | undefined {
 }
 
 async function ip(args: string[]): Promise<void> {
-  try {
-    await run('ip', args, {timeout: 10_000})
-  } catch (err) {
-    const e = err as {stderr?: string; code?: string; message: string}
-    if (e.code === 'ENOENT') throw new RemoteError('`ip` (iproute2) is not on PATH: the partition drill needs it', {hint: 'apt-get install iproute2'})
-    throw new RemoteError(`ip ${args.join(' ')} failed: ${(e.stderr || e.message).trim().split('\n')[0]}`)
-  }
+  const r = await runCommand('ip', args, {timeoutMs: 10_000})
+  if (r.ok) return
+  if (r.code === 'ENOENT') throw new RemoteError('`ip` (iproute2) is not on PATH: the partition drill needs it', {hint: 'apt-get install iproute2'})
+  throw new RemoteError(`ip ${args.join(' ')} failed: ${r.why}`)
 }
 
 export async function createNetns(count: number): Promise<NetnsNetwork> {

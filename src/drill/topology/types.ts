@@ -1,14 +1,10 @@
+import type {AgentStatus} from '../../admin/agent.js'
 import type {FlowNode} from '../../admin/types.js'
 import type {ObservedReplica} from '../observer.js'
 import type {RoleEvent, ScenarioName} from '../types.js'
 
-/** What the agent's GET /status says (the fields the drill reads). */
-export interface AgentView {
-  role: 'starting' | 'spare' | 'active' | 'fenced' | 'stopping'
-  leaseHolder?: string | null
-  nodeRedPid?: number | null
-  flowsState?: 'start' | 'stop' | 'safe' | null
-}
+/** What the agent's GET /status says (admin/agent.ts reads it for deploy and the drill alike). */
+export type AgentView = AgentStatus
 
 /** A fault that has been applied, to be lifted later where the scenario lifts it. */
 export interface AppliedFault {

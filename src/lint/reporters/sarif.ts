@@ -3,10 +3,11 @@
 // (rule + file + node id: Node-RED ids are stable while lines move).
 import {createHash} from 'node:crypto'
 import {isAbsolute, relative, sep} from 'node:path'
+import type {Log, ReportingDescriptor, Result} from 'sarif'
 import type {LintReport, Severity} from '../types.js'
 import type {ReportContext} from './index.js'
 
-const LEVEL: Record<Severity | 'off', 'error' | 'warning' | 'note' | 'none'> = {error: 'error', warning: 'warning', info: 'note', off: 'none'}
+const LEVEL: Record<Severity | 'off', Result.level> = {error: 'error', warning: 'warning', info: 'note', off: 'none'}
 
 export function sarifUri(path: string, cwd = process.cwd()): string {
   if (path === '-') return 'stdin'
@@ -14,8 +15,8 @@ export function sarifUri(path: string, cwd = process.cwd()): string {
   return rel.split(sep).map(encodeURIComponent).join('/').replace(/^(\.\/)+/, '')
 }
 
-export function sarifLog(report: LintReport, ctx: ReportContext): object {
-  const rules = ctx.rules.map(r => ({
+export function sarifLog(report: LintReport, ctx: ReportContext): Log {
+  const rules = ctx.rules.map((r): ReportingDescriptor => ({
     id: r.meta.id,
     name: r.meta.id.replace(/(^|-)(\w)/g, (_m, _d, ch: string) => ch.toUpperCase()),
     shortDescription: {text: r.meta.summary},
@@ -26,7 +27,7 @@ export function sarifLog(report: LintReport, ctx: ReportContext): object {
   }))
   const ruleIndex = new Map(rules.map((r, i) => [r.id, i]))
   const results = report.files.flatMap(file =>
-    file.findings.map(f => ({
+    file.findings.map((f): Result => ({
       ruleId: f.ruleId,
       ...(ruleIndex.has(f.ruleId) ? {ruleIndex: ruleIndex.get(f.ruleId)} : {}),
       level: LEVEL[f.severity],

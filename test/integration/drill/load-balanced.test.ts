@@ -50,10 +50,22 @@ describe('failover-test, local load-balanced (real agents and Node-RED, built-in
     expect(json.scenarios.find(s => s.name === 'deploy')!.httpFailed).toBe(0)
   })
 
-  it('measures MQTT loss over the shared subscription (counted, not assumed: Mosquitto issue 2662)', () => {
+  // Mosquitto 2.0 drops what it had sent to a shared-subscription member that goes away, unacked, instead of
+  // giving it to another member (eclipse/mosquitto#2662; bench/mqtt-ack/shared.ts: 10 of 10). The probe's
+  // ff-ha mqtt in acks each request once echoed, so what a member holds unacked is at most Mosquitto's
+  // max_inflight_messages (20, the drill's generated config keeps the default): a crash, a graceful stop or a
+  // deploy loses at most that. A hung member stays connected and acks nothing: the broker goes on giving it
+  // every other message (queued beyond the 20) until the agent kills it, so at most half of what was sent.
+  // Measured here (3 iterations each, load 14-17): crash 1-2, replica-crash 1-4, graceful 0-1, deploy 0-2,
+  // hang 0, freeze 0, partition 0 per iteration (docs/design/mqtt-at-least-once.md).
+  it('loses over the shared subscription at most what Mosquitto had in flight to the faulted member (issue 2662)', () => {
+    const MOSQUITTO_MAX_INFLIGHT = 20
     for (const s of json.scenarios) {
-      expect(s.iterations[0].mqttSent, s.name).toBeGreaterThan(20)
-      expect(s.mqttLost, s.name).toBeGreaterThanOrEqual(0)
+      const it = s.iterations[0]
+      expect(it.mqttSent, s.name).toBeGreaterThan(20)
+      const bound = s.name === 'hang' ? Math.ceil(it.mqttSent / 2) : MOSQUITTO_MAX_INFLIGHT
+      expect(s.mqttLost, s.name).toBeLessThanOrEqual(bound) // one iteration: the scenario is the iteration
+      expect(s.mqttDuplicated, s.name).toBeLessThanOrEqual(it.mqttSent)
     }
     // every echo names a replica of this set-up; losses are reported, not hidden
     expect(json.broker).toMatch(/^mosquitto/)

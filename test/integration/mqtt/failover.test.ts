@@ -183,6 +183,10 @@ for (const major of [4, 5] as NodeRedMajor[]) {
         const ids = Array.from({length: 15}, (_, i) => `${name}-after-${i}`)
         for (const id of ids) await observer.publishAsync(topic, JSON.stringify({id}), {qos: 1})
         for (const id of ids) await until(`${id} handled`, () => seen(id, 'handled', active.port))
+        // The held message's claim closed with the old input, unacked; the connection outlived it, so the new
+        // input dropped the socket and the broker sent it again on the reconnect (persistent session).
+        await until('the held message redelivered to the new input', () =>
+          markers.find(m => m.id === `${name}-held` && m.stage === 'received' && m.redelivered && m.port === String(active.port)))
       }, 120_000)
 
       it('a node that never calls done() is timed out, counted in the stats, and does not hold back later messages', async () => {

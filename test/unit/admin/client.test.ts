@@ -78,6 +78,33 @@ describe('AdminClient', () => {
     expect(seen.length).toBe(4)
   })
 
+  it('waits 100 ms before the first retry and doubles the wait each time', async () => {
+    const at: number[] = []
+    const {url} = await serve((_req, res) => (at.push(performance.now()), json(res, 502, {})))
+    expect((await failure(client(url, {retries: 3}).getFlows())).kind).toBe('server-error')
+    expect(at).toHaveLength(4)
+    // Lower bounds only: a loaded machine may wait longer, never shorter.
+    const gaps = at.slice(1).map((t, i) => t - at[i])
+    expect(gaps[0]).toBeGreaterThanOrEqual(95)
+    expect(gaps[1]).toBeGreaterThanOrEqual(195)
+    expect(gaps[2]).toBeGreaterThanOrEqual(395)
+  })
+
+  it('an aborted signal stops the retries and rejects with its reason', async () => {
+    const controller = new AbortController()
+    const reason = new Error('deploy cancelled')
+    const {url, seen} = await serve((_req, res) => {
+      json(res, 503, {})
+      controller.abort(reason)
+    })
+    const err = await client(url, {retries: 5, signal: controller.signal}).getFlows().then(() => undefined, e => e)
+    expect(err).toBe(reason)
+    expect(seen).toHaveLength(1)
+    // Already aborted: nothing is sent.
+    await expect(client(url, {signal: controller.signal}).getFlows()).rejects.toBe(reason)
+    expect(seen).toHaveLength(1)
+  })
+
   it('maps 401/403, 409 version_mismatch, the HTML 404 of a disabled state API; never a 4xx retried', async () => {
     const {url, seen} = await serve((req, res) => {
       if (req.url === '/flows' && req.method === 'GET') return json(res, 401, {message: 'Unauthorized'})

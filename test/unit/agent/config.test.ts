@@ -49,7 +49,7 @@ describe('agent config: flags, environment, profile', () => {
       FF_HA_LEASE_FILE: 'l.db',
     }, dir)
     expect(c).toMatchObject({replica: 'r2', mode: 'load-balanced', profileSource: 'ff-ha.yaml', userDir: join(dir, 'ud'), nodeRedPort: 1999, statusPort: 9999, statusHost: '127.0.0.1', witness: 'gw:1883', adminToken: 'plant-token-123456'})
-    expect(c.lease.file).toBe(join(dir, 'l.db'))
+    expect(c.lease).toMatchObject({backend: 'sqlite', file: join(dir, 'l.db')})
   })
 
   it('refuses to start without the admin token or the credential secret, naming the variable, never a value', () => {

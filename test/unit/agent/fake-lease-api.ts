@@ -158,15 +158,13 @@ export class FakeLeaseServer {
     const server = createServer((req, res) => void this.serve(req, res))
     await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
     this.server = server
-    const kc = new KubeConfig()
-    const {port} = server.address() as AddressInfo
-    kc.loadFromOptions({
-      clusters: [{name: 'fake', server: `http://127.0.0.1:${port}`, skipTLSVerify: true}],
-      users: [{name: 'fake', token: 'fake-token'}],
-      contexts: [{name: 'fake', cluster: 'fake', user: 'fake'}],
-      currentContext: 'fake',
-    })
-    return kc.makeApiClient(CoordinationV1Api)
+    return leaseApiAt(this.url)
+  }
+
+  /** Where it listens (after start): other processes reach it with leaseApiAt(url). */
+  get url(): string {
+    const {port} = this.server!.address() as AddressInfo
+    return `http://127.0.0.1:${port}`
   }
 
   async stop(): Promise<void> {
@@ -272,6 +270,18 @@ export class FakeLeaseServer {
       spec,
     }
   }
+}
+
+/** A real CoordinationV1Api (@kubernetes/client-node) pointed at a fake server's url. */
+export function leaseApiAt(url: string): LeaseApi {
+  const kc = new KubeConfig()
+  kc.loadFromOptions({
+    clusters: [{name: 'fake', server: url, skipTLSVerify: true}],
+    users: [{name: 'fake', token: 'fake-token'}],
+    contexts: [{name: 'fake', cluster: 'fake', user: 'fake'}],
+    currentContext: 'fake',
+  })
+  return kc.makeApiClient(CoordinationV1Api)
 }
 
 function safeParse(text: string): Wire | undefined {

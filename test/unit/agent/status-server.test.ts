@@ -15,7 +15,7 @@ describe('status server', () => {
 
   it('serves /healthz, /active, /status and /metrics with the right codes and types', async () => {
     const port = await freePort()
-    const metrics = new AgentMetrics()
+    const metrics = new AgentMetrics('a')
     metrics.observeHealthCheck(0.004)
     metrics.observeHealthCheck(0.3)
     metrics.restarts = 2
@@ -26,7 +26,7 @@ describe('status server', () => {
         status: () => status,
         health: () => (healthy ? {ok: true} : {ok: false, reason: 'crash loop: boom'}),
         active: () => active,
-        metrics: () => metrics.render('a', 'active', 7),
+        metrics: () => metrics.render('active', 7),
       },
       {host: '127.0.0.1', port},
     )
@@ -43,7 +43,8 @@ describe('status server', () => {
     expect(m.body).toContain('ff_ha_agent_role{replica="a",role="spare"} 0')
     expect(m.body).toContain('ff_ha_agent_lease_transitions{replica="a"} 7')
     expect(m.body).toContain('ff_ha_agent_node_red_restarts_total{replica="a"} 2')
-    expect(m.body).toContain('ff_ha_agent_health_check_duration_seconds_bucket{replica="a",le="0.005"} 1')
+    // prom-client writes `le` first; label order means nothing to Prometheus.
+    expect(m.body).toContain('ff_ha_agent_health_check_duration_seconds_bucket{le="0.005",replica="a"} 1')
     expect(m.body).toContain('ff_ha_agent_health_check_duration_seconds_count{replica="a"} 2')
     active = false
     healthy = false
@@ -60,7 +61,7 @@ describe('status server: nothing secret leaves it', () => {
   const start = async (source: Partial<StatusSource>, token?: string) => {
     const port = await freePort()
     server = await startStatusServer(
-      {status: () => status, health: () => ({ok: true}), active: () => true, metrics: () => 'm 1\n', ...source},
+      {status: () => status, health: () => ({ok: true}), active: () => true, metrics: async () => ({contentType: 'text/plain; version=0.0.4', body: 'm 1\n'}), ...source},
       {host: '127.0.0.1', port, token},
     )
     return async (path: string, headers: Record<string, string> = {}) => {
@@ -77,7 +78,7 @@ describe('status server: nothing secret leaves it', () => {
     const get = await start({
       health: () => ({ok: false, reason: `crash loop: Node-RED exited 5 times; last log: token=${token} other=${quoted}`}),
       status: () => ({...status, rev: token}),
-      metrics: () => {
+      metrics: async () => {
         throw new Error(`cannot render metrics for ${token}`)
       },
     })

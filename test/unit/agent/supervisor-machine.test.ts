@@ -463,6 +463,21 @@ const rows: Row[] = [
     },
   },
   {
+    name: 'graceful stop while a start is in flight: the stop waits for it up to stopBoundMs, then stop, release (8)',
+    run(d) {
+      d.boot()
+      d.acquire(1)
+      d.send({kind: 'stop', reason: 'SIGTERM'})
+      expect(d.has('stop-flows')).toBe(false)
+      d.clock.advance(249)
+      expect(d.has('stop-flows')).toBe(false)
+      d.clock.advance(1) // the start never answered: stop anyway
+      d.send({kind: 'stop-answered', id: d.last('stop-flows').id, state: 'stop'})
+      expect(d.last('release-lease')).toEqual({kind: 'release-lease', reason: 'shutdown', forFence: false})
+      expect(d.state.role).toBe('stopping') // never active on the way out
+    },
+  },
+  {
     name: 'load-balanced: no lease, flows start when loaded; a stop drains (healthz 503) for drainMs before SIGTERM (8)',
     config: {leased: false, drainMs: 300},
     run(d) {

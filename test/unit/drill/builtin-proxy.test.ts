@@ -1,7 +1,7 @@
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {afterEach, describe, expect, it} from 'vitest'
-import {waitFor} from '../../../src/drill/clock.js'
+import {pollUntil} from '../../../src/io/poll.js'
 import {startBuiltinProxy, type RunningProxy} from '../../../src/drill/proxy/builtin.js'
 import {freePort} from '../../../src/net/free-port.js'
 
@@ -46,15 +46,15 @@ describe('built-in proxy (HAProxy check semantics)', () => {
     const a = {active: true}
     const b = {active: false}
     proxy = await startBuiltinProxy({mode: 'hot-spare', servers: [await replica('a', a), await replica('b', b)], bindPort: await freePort()})
-    await waitFor(() => proxy!.up().length === 1, 2000, 'a never came up')
+    await pollUntil(() => proxy!.up().length === 1, {timeoutMs: 2000, what: 'a up'})
     expect(await get(proxy.url)).toEqual({status: 200, body: 'a'})
     a.active = false
     b.active = true
     const t0 = Date.now()
-    await waitFor(async () => (await get(proxy!.url)).body === 'b', 2000, 'the proxy did not follow the new active')
+    await pollUntil(async () => (await get(proxy!.url)).body === 'b', {timeoutMs: 2000, what: 'the proxy following the new active'})
     expect(Date.now() - t0).toBeLessThan(1000)
     b.active = false
-    await waitFor(() => proxy!.up().length === 0, 2000, 'b stayed up')
+    await pollUntil(() => proxy!.up().length === 0, {timeoutMs: 2000, what: 'b down'})
     expect((await get(proxy.url)).status).toBe(503)
   })
 
@@ -63,7 +63,7 @@ describe('built-in proxy (HAProxy check semantics)', () => {
     const a = await replica('a', healthy)
     const dead = {...(await replica('b', healthy)), port: await freePort()} // its app port refuses
     proxy = await startBuiltinProxy({mode: 'load-balanced', servers: [a, dead], bindPort: await freePort()})
-    await waitFor(() => proxy!.up().length === 2, 2000, 'servers never came up')
+    await pollUntil(() => proxy!.up().length === 2, {timeoutMs: 2000, what: 'both servers up'})
     const bodies = await Promise.all(Array.from({length: 6}, () => get(proxy!.url)))
     expect(bodies.every(b => b.status === 200 && b.body === 'a')).toBe(true)
   })
@@ -80,7 +80,7 @@ describe('built-in proxy (HAProxy check semantics)', () => {
     let aAnswers404 = false
     const aPort = await listen((req, res) => (aAnswers404 ? res.writeHead(404).end('Cannot GET ' + req.url) : res.end('a')))
     proxy = await startBuiltinProxy({mode: 'load-balanced', servers: [{...a, port: aPort}, {name: 'b', address: '127.0.0.1', port: bPort, checkPort: bCheck}], bindPort: await freePort()})
-    await waitFor(() => proxy!.up().length === 2, 2000, 'servers never came up')
+    await pollUntil(() => proxy!.up().length === 2, {timeoutMs: 2000, what: 'both servers up'})
     const answers = await Promise.all(Array.from({length: 6}, () => get(proxy!.url)))
     expect(answers).toEqual(Array.from({length: 6}, () => ({status: 200, body: 'a'})))
     aAnswers404 = true

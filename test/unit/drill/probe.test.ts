@@ -18,13 +18,13 @@ describe('the probe tab', () => {
   it('hot-spare MQTT: one fixed client id, persistent v5 session, no unsubscribe on stop, plain topic', () => {
     const nodes = probeFlows({mode: 'hot-spare', runId: 'r1', broker, shareGroup: 'g'})
     expect(nodes.find(n => n.type === 'mqtt-broker')).toMatchObject({broker: '10.0.0.1', port: '1883', clientid: 'ff-ha-probe-r1', protocolVersion: '5', cleansession: false, autoUnsubscribe: false, sessionExpiry: '3600'})
-    expect(nodes.find(n => n.type === 'mqtt in')).toMatchObject({topic: 'ff-ha/probe/r1/req', qos: '1'})
+    expect(nodes.find(n => n.type === 'ff-ha mqtt in')).toMatchObject({topic: 'ff-ha/probe/r1/req', qos: '1'})
   })
 
   it('load-balanced MQTT: a random id per replica, clean session, $share subscription', () => {
     const nodes = probeFlows({mode: 'load-balanced', runId: 'r1', broker, shareGroup: 'shop'})
     expect(nodes.find(n => n.type === 'mqtt-broker')).toMatchObject({clientid: '', cleansession: true})
-    expect(nodes.find(n => n.type === 'mqtt in')).toMatchObject({topic: '$share/shop/ff-ha/probe/r1/req', qos: '1'})
+    expect(nodes.find(n => n.type === 'ff-ha mqtt in')).toMatchObject({topic: '$share/shop/ff-ha/probe/r1/req', qos: '1'})
   })
 
   it('is added beside the user flows and replaces an earlier probe; a new generation changes one comment only', () => {

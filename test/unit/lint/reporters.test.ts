@@ -6,7 +6,8 @@ import {parseFlowsText} from '../../../src/flows/parse.js'
 import {lintFiles} from '../../../src/lint/engine.js'
 import {escapeData, escapeProperty, formatGithub} from '../../../src/lint/reporters/github.js'
 import {formatJson} from '../../../src/lint/reporters/json.js'
-import {formatJunit, xmlEscape} from '../../../src/lint/reporters/junit.js'
+import {formatJunit} from '../../../src/lint/reporters/junit.js'
+import {xmlText} from '../../../src/report/junit-xml.js'
 import {fingerprint, sarifLog, sarifUri} from '../../../src/lint/reporters/sarif.js'
 import {formatStylish} from '../../../src/lint/reporters/stylish.js'
 import {allRules} from '../../../src/lint/rules/index.js'
@@ -104,7 +105,7 @@ const githubSarif = {
 }
 
 describe('sarif', () => {
-  const log = sarifLog(report, ctx) as {runs: Array<{results: Array<{ruleId: string; ruleIndex: number; partialFingerprints: Record<string, string>; locations: Array<{physicalLocation: {artifactLocation: {uri: string}; region: {startLine: number}}}>}>; tool: {driver: {rules: Array<{id: string}>}}}>}
+  const log = sarifLog(report, ctx)
   it('is what GitHub code scanning accepts', () => {
     const ajv = new Ajv.default({allErrors: true, strict: false})
     addFormats.default(ajv)
@@ -112,15 +113,17 @@ describe('sarif', () => {
     expect(validate(log), JSON.stringify(validate.errors)).toBe(true)
   })
   it('points each result at its rule and at the node line, with a relative, encoded uri', () => {
+    // The SARIF types make most properties optional; this log sets them all.
     const run = log.runs[0]
-    for (const r of run.results) expect(run.tool.driver.rules[r.ruleIndex].id).toBe(r.ruleId)
-    expect(run.results[0].locations[0].physicalLocation.artifactLocation.uri).toBe('dir/flows%2C%20one.json')
-    expect(run.results[0].locations[0].physicalLocation.region.startLine).toBe(7)
+    const results = run.results!
+    for (const r of results) expect(run.tool.driver.rules![r.ruleIndex!].id).toBe(r.ruleId)
+    expect(results[0].locations![0].physicalLocation!.artifactLocation!.uri).toBe('dir/flows%2C%20one.json')
+    expect(results[0].locations![0].physicalLocation!.region!.startLine).toBe(7)
   })
   it('fingerprints by file, rule and node id: stable when lines move', () => {
     const moved = lintFiles([parseFlowsText('\n\n\n' + JSON.stringify(nodes, null, 2), 'dir/flows, one.json')], {mode: 'load-balanced'})
-    const again = sarifLog(moved, ctx) as typeof log
-    expect(again.runs[0].results.map(r => r.partialFingerprints)).toEqual(log.runs[0].results.map(r => r.partialFingerprints))
+    const again = sarifLog(moved, ctx)
+    expect(again.runs[0].results!.map(r => r.partialFingerprints)).toEqual(log.runs[0].results!.map(r => r.partialFingerprints))
     expect(fingerprint('a', 'r', 'n')).not.toBe(fingerprint('a', 'r', 'm'))
   })
   it('makes absolute paths relative to the working directory', () => {
@@ -148,11 +151,13 @@ describe('junit', () => {
   it('escapes XML and has a testcase per rule and a failure per error or warning', () => {
     const xml = formatJunit(report, ctx)
     expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>/)
-    expect(xml).toContain('&quot;quotes&quot; &amp; &lt;tags&gt;')
+    // Quotes need no escape in element text (xmlbuilder2 leaves them); in attributes they are escaped.
+    expect(xml).toContain('"quotes" &amp; &lt;tags&gt;')
+    expect(xml).toContain('message="7:3 Subscribes to &quot;a/b&quot;')
     expect((xml.match(/<testcase /g) ?? []).length).toBe(allRules.length)
     expect((xml.match(/<failure /g) ?? []).length).toBe(report.files[0].findings.filter(f => f.severity !== 'info').length)
     // XML cannot carry most control characters even as references: shown escaped, as in the other formats.
-    expect(xmlEscape('a\u0001b')).toBe('a\\u0001b')
+    expect(xmlText('a\u0001b')).toBe('a\\u0001b')
   })
 })
 

@@ -7,7 +7,7 @@ import {afterEach, describe, expect, it} from 'vitest'
 import {packageRoot} from '../../../src/paths.js'
 
 const run = promisify(execFile)
-const worker = join(packageRoot, 'test', 'unit', 'agent', 'fixtures', 'sqlite-worker.ts')
+const worker = join(packageRoot, 'test', 'integration', 'lease', 'sqlite-worker.ts')
 
 // The sqlite lease runs in child processes:
 // which is also how it is used, one process per replica on one file.

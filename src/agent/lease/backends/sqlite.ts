@@ -1,0 +1,57 @@
+import {dirname, resolve} from 'node:path'
+import {RemoteError, errorMessage} from '../../../errors.js'
+import {containerPath} from '../../../profile/types.js'
+import type {LeaseBackend} from './types.js'
+
+export interface SqliteLeaseOptions {
+  /** The lease file, absolute. */
+  file: string
+}
+
+// One host (local processes, Compose with a shared volume): a file lock costs microseconds, so short
+// timings give a takeover in a few hundred ms.
+const profileFields = {
+  /**
+   * Where the sqlite lease file lives inside the replicas. Its directory is the volume that all replicas
+   * share, so it must not be under the per-replica userDir (/data).
+   */
+  leaseFile: containerPath.default('/var/lib/ff-ha/lease.db'),
+}
+
+export const sqliteLeaseBackend: LeaseBackend<'sqlite', SqliteLeaseOptions, typeof profileFields> = {
+  id: 'sqlite',
+  summary: 'sqlite (one host: compose)',
+  targets: ['compose'],
+  defaultFor: 'compose',
+  profileFields,
+  defaultTimings: {
+    leaseDurationMs: 2000,
+    renewDeadlineMs: 1500,
+    retryPeriodMs: 200,
+    healthIntervalMs: 250,
+    healthTimeoutMs: 200,
+    healthFailureThreshold: 3,
+  },
+  // A read is a ~20 us local SELECT.
+  candidatePollMs: 50,
+  options: ({profile, leaseFile, env, cwd}) => ({file: resolve(cwd, leaseFile ?? env.FF_HA_LEASE_FILE ?? profile.failover.leaseFile)}),
+  async open({file, name}, replica) {
+    try {
+      // Loaded here: better-sqlite3 is a native module that the kubernetes agent never needs.
+      const {SqliteLeaseStore} = await import('../sqlite.js')
+      return new SqliteLeaseStore(file, name)
+    } catch (err) {
+      throw new RemoteError(`${replica}: cannot open the sqlite lease ${file} (${errorMessage(err)})`, {
+        replica,
+        hint: 'the lease file must be on a local filesystem shared by the replicas, and writable',
+      })
+    }
+  },
+  render: {
+    // One host: the lease file's directory is a volume that every replica mounts.
+    compose: profile => ({
+      environment: {FF_HA_LEASE_FILE: profile.failover.leaseFile},
+      volumes: [{name: 'lease', mountPath: dirname(profile.failover.leaseFile)}],
+    }),
+  },
+}

@@ -1,5 +1,6 @@
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
+import {TimeoutError} from '../../errors.js'
 
 // A small reverse proxy with HAProxy's check semantics as ff-ha renders them, for machines without
 // haproxy on PATH: poll each server's agent (/active in hot-spare, /healthz in load-balanced) every
@@ -60,7 +61,7 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
         res.resume()
         resolve(res.statusCode === 200)
       })
-      req.on('timeout', () => req.destroy(new Error('timeout')))
+      req.on('timeout', () => req.destroy(new TimeoutError(`${s.address}:${s.checkPort}${checkPath}: no answer within ${timeoutMs} ms`, timeoutMs)))
       req.on('error', () => resolve(false))
     })
 

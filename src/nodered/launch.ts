@@ -78,7 +78,7 @@ export async function waitForFlowsLoaded(
         const {rev} = await client.getFlows()
         const state = options.state ? await client.getFlowsState() : undefined
         if (state === options.state) return rev
-        last = new Error(`flows state ${state}, waiting for ${options.state}`)
+        last = new RemoteError(`flows state ${state}, waiting for ${options.state}`)
       } catch (err) {
         last = err
       }

@@ -2,11 +2,10 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 import {BaseCommand, type CommandResult} from '../base-command.js'
 import type {CommandJson} from '../output/command-json.js'
-import {runDeploy} from '../deploy/run.js'
+import {DeployFailedError, runDeploy} from '../deploy/run.js'
 import {formatDeployReport} from '../deploy/summary.js'
-import {colour} from '../output/colour.js'
 import {makeProgress} from '../output/progress.js'
-import {redact} from '../output/secrets.js'
+import {MODE_IDS, type ModeId} from '../modes/index.js'
 
 export default class Deploy extends BaseCommand {
   static override summary = 'Deploy a flows file to every replica through the admin API and prove they all run it.'
@@ -45,7 +44,7 @@ nodeRed.apiMaxLength, default 50mb); ff-ha reads answers up to 64 MiB, or 1.25 x
     target: Flags.string({char: 't', description: 'Replica admin URL, or name=URL (repeatable). Overrides the profile\'s discovery.', multiple: true}),
     discovery: Flags.string({description: 'Where to find the replicas (default: the profile\'s deploy.discovery or target).', options: ['static', 'compose', 'kubernetes', 'local']}),
     'cluster-file': Flags.string({description: 'Local cluster file written by failover-test (--discovery local).', default: '.ff-ha/local-cluster.json'}),
-    mode: Flags.string({description: 'HA mode (default: the profile\'s, else hot-spare).', options: ['hot-spare', 'load-balanced']}),
+    mode: Flags.string({description: 'HA mode (default: the profile\'s, else hot-spare).', options: [...MODE_IDS]}),
     strategy: Flags.string({description: 'Order of the deploy (default: rolling for load-balanced; hot-spare deploys the spares in parallel, then the active).', options: ['parallel', 'rolling']}),
     type: Flags.string({description: 'Node-RED deployment type.', options: ['full', 'flows', 'nodes'], default: 'full'}),
     'max-unavailable': Flags.integer({description: 'Rolling: replicas deploying at once.', min: 1, default: 1}),
@@ -74,7 +73,7 @@ nodeRed.apiMaxLength, default 50mb); ff-ha reads answers up to 64 MiB, or 1.25 x
       targets: flags.target,
       discovery: flags.discovery as 'static' | 'compose' | 'kubernetes' | 'local' | undefined,
       clusterFile: flags['cluster-file'],
-      mode: flags.mode as 'hot-spare' | 'load-balanced' | undefined,
+      mode: flags.mode as ModeId | undefined,
       strategy: flags.strategy as 'parallel' | 'rolling' | undefined,
       type: flags.type as 'full' | 'flows' | 'nodes',
       maxUnavailable: flags['max-unavailable'],
@@ -91,10 +90,7 @@ nodeRed.apiMaxLength, default 50mb); ff-ha reads answers up to 64 MiB, or 1.25 x
       verifyTimeoutMs: flags['verify-timeout'],
       progress: makeProgress(),
     })
-    if (!report.ok) {
-      process.stderr.write(`${colour.red('error')} ${redact(report.error ?? 'deploy failed')}\n`)
-      if (report.hint) process.stderr.write(`${colour.dim('hint')}  ${redact(report.hint)}\n`)
-    }
-    return {json: report, text: formatDeployReport(report), exitCode: report.ok ? 0 : 1}
+    if (!report.ok) throw new DeployFailedError(report)
+    return {json: report, text: formatDeployReport(report), exitCode: 0}
   }
 }

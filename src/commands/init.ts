@@ -7,9 +7,9 @@ import {InputError} from '../errors.js'
 import {DEFAULT_PROFILE_FILE} from '../profile/load.js'
 import type {InitChoices} from '../profile/template.js'
 import {initProject} from '../render/init.js'
+import {DEFAULT_MODE, MODE_IDS} from '../modes/index.js'
 
 const TARGETS = ['compose', 'kubernetes'] as const
-const MODES = ['hot-spare', 'load-balanced'] as const
 
 export default class Init extends BaseCommand {
   static override summary = 'Write an HA profile (ff-ha.yaml) and render its manifests.'
@@ -22,7 +22,7 @@ export default class Init extends BaseCommand {
   static override flags = {
     yes: Flags.boolean({char: 'y', description: 'Take the choices from the flags; ask nothing.', default: false}),
     target: Flags.string({description: 'Where the replicas run.', options: [...TARGETS]}),
-    mode: Flags.string({description: 'The HA mode.', options: [...MODES]}),
+    mode: Flags.string({description: 'The HA mode.', options: [...MODE_IDS]}),
     replicas: Flags.integer({description: 'How many replicas (at least 2).', min: 2, max: 20}),
     name: Flags.string({description: 'The set-up\'s name (a DNS-1123 label); default: the directory\'s name.'}),
     flows: Flags.string({description: 'The flows file that `ff-ha deploy` sends.'}),
@@ -36,7 +36,7 @@ export default class Init extends BaseCommand {
     const {flags} = await this.parse(Init)
     const defaults: InitChoices = {
       target: (flags.target as InitChoices['target']) ?? 'compose',
-      mode: (flags.mode as InitChoices['mode']) ?? 'hot-spare',
+      mode: (flags.mode as InitChoices['mode']) ?? DEFAULT_MODE,
       replicas: flags.replicas ?? 2,
       name: flags.name ?? defaultName(),
       flows: flags.flows ?? 'flows.json',
@@ -73,7 +73,7 @@ async function ask(d: InitChoices): Promise<InitChoices> {
       }
     }
     const target = await pick('Target', TARGETS, d.target)
-    const mode = await pick('HA mode', MODES, d.mode)
+    const mode = await pick('HA mode', MODE_IDS, d.mode)
     let replicas = d.replicas
     for (;;) {
       const a = (await rl.question(`Replicas [${d.replicas}]: `)).trim()

@@ -6,7 +6,7 @@ import {performance} from 'node:perf_hooks'
 import {AdminClient} from '../admin/client.js'
 import {AdminError} from '../admin/errors.js'
 import type {FlowsState, ReplicaTarget} from '../admin/types.js'
-import {errorMessage, InputError} from '../errors.js'
+import {CheckFailedError, errorMessage, InputError} from '../errors.js'
 import type {Progress} from '../output/progress.js'
 import {redact} from '../output/secrets.js'
 import {checkCredentials, checkCredentialsMatchFlows} from './credentials.js'
@@ -16,6 +16,7 @@ import {flowsRev, shortRev} from './rev.js'
 import {defaultStrategy, planWaves} from './strategy.js'
 import type {DeployOptions, DeployReport, DeployRole, ReplicaReport} from './types.js'
 import {observe, SpareStartedError, waitForRevAndState} from './verify.js'
+import {modeOf} from '../modes/index.js'
 
 export type {DeployOptions, DeployReport, ReplicaReport, DeployStatus, Strategy, DeployRole} from './types.js'
 export {flowsRev} from './rev.js'
@@ -140,8 +141,8 @@ async function preflightAll(runs: Run[], mode: DeployOptions['mode'], progress: 
       run.report.after = {...run.report.before}
       run.report.role = run.role
       const problem = preflightProblem(mode, run.role, pre)
-      if (problem) throw new Error(`${run.name}: ${problem}`)
-      progress.succeed(run.name, `${run.name}: rev ${shortRev(pre.rev)}, flows ${pre.state}${mode === 'hot-spare' ? `, ${run.role}` : ''}`)
+      if (problem) throw new CheckFailedError(`${run.name}: ${problem}`)
+      progress.succeed(run.name, `${run.name}: rev ${shortRev(pre.rev)}, flows ${pre.state}${modeOf(mode).deploy.roles ? `, ${run.role}` : ''}`)
     } catch (err) {
       run.report.status = 'failed'
       run.report.error = errorMessage(err)
@@ -179,7 +180,7 @@ async function deployOne(run: Run, rev: string, options: DeployOptions, strategy
       progress.succeed(run.name, `${run.name}: already runs rev ${shortRev(rev)}`)
       return
     }
-    progress.start(run.name, `${run.name}: deploying rev ${shortRev(rev)}${options.mode === 'hot-spare' ? ` (${run.role})` : ''}`)
+    progress.start(run.name, `${run.name}: deploying rev ${shortRev(rev)}${modeOf(options.mode).deploy.roles ? ` (${run.role})` : ''}`)
     run.attempted = true
     const posted = await run.client.postFlows(options.flows, {rev: options.force ? undefined : pre.rev, credentials: options.credentials, type: options.type ?? 'full', timeoutMs: sized.requestMs})
     run.posted = posted.rev

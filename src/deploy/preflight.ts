@@ -4,6 +4,7 @@ import type {FlowNode, FlowsState} from '../admin/types.js'
 import {errorMessage} from '../errors.js'
 import type {HaMode} from '../profile/schema.js'
 import type {DeployRole} from './types.js'
+import {modeOf} from '../modes/index.js'
 
 /** What one replica runs before the deploy, read without changing anything. */
 export interface Preflight {
@@ -39,7 +40,7 @@ export async function preflightReplica(client: AdminClient, agentTimeoutMs = 300
  * state does (start = active, stop or safe = spare). Load-balanced: every replica is a member.
  */
 export function roleOf(mode: HaMode, p: Preflight): DeployRole {
-  if (mode === 'load-balanced') return 'member'
+  if (!modeOf(mode).deploy.roles) return 'member'
   if (p.agentRole) return p.agentRole === 'active' ? 'active' : 'spare'
   return p.state === 'start' ? 'active' : 'spare'
 }
@@ -55,7 +56,7 @@ export function expectedStates(role: DeployRole, p: Preflight): FlowsState[] {
 export function preflightProblem(mode: HaMode, role: DeployRole, p: Preflight): string | undefined {
   if (!p.stateApiEnabled) return 'the runtime state API is disabled: set runtimeState: {enabled: true} in settings.js (ff-ha render does)'
   if (p.agentRole === 'stopping') return 'its agent is stopping: run the deploy again when it is back'
-  if (mode !== 'hot-spare' || role !== 'spare') return undefined
+  if (!modeOf(mode).singleActive || role !== 'spare') return undefined
   if (p.state === 'safe') {
     return 'is a spare in safe mode (--safe): a deploy would start its flows; restart it without --safe (the persisted stop state keeps a spare stopped)'
   }
@@ -65,8 +66,8 @@ export function preflightProblem(mode: HaMode, role: DeployRole, p: Preflight): 
 
 /** Hot-spare allows one active replica at most. */
 export function activesProblem(mode: HaMode, actives: string[]): string | undefined {
-  if (mode === 'hot-spare' && actives.length > 1) {
-    return `hot-spare: ${actives.length} replicas run flows (${actives.join(', ')}), at most one may; stop all but one (POST /flows/state stop) or let the agents decide, or pass --mode load-balanced if all should run flows`
+  if (modeOf(mode).singleActive && actives.length > 1) {
+    return `${mode}: ${actives.length} replicas run flows (${actives.join(', ')}), at most one may; stop all but one (POST /flows/state stop) or let the agents decide, or pass --mode load-balanced if all should run flows`
   }
   return undefined
 }

@@ -3,18 +3,21 @@
 import {accessSync, constants, existsSync, statSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
 import {DEFAULT_MAX_RESPONSE_BYTES, type AdminClientOptions} from '../admin/client.js'
-import {InputError} from '../errors.js'
+import {InputError, ReportedCheckFailedError} from '../errors.js'
 import {readFlowsFile} from '../flows/parse.js'
 import type {Progress} from '../output/progress.js'
 import {DEFAULT_PROFILE_FILE, loadProfile} from '../profile/load.js'
 import type {HaMode, Profile} from '../profile/schema.js'
-import {sizeInBytes} from '../render/settings.js'
+import {sizeInBytes} from '../model/settings.js'
 import {DEFAULT_STATUS_TOKEN_ENV, resolveAuth} from './auth.js'
 import {readCredentialsFile} from './credentials.js'
 import {deployFlows} from './deploy.js'
 import {discoverReplicas, type DiscoveryOptions} from './discovery/index.js'
 import {lintGate} from './lint-gate.js'
+import {formatDeployReport} from './summary.js'
 import type {DeployReport, Strategy} from './types.js'
+import {DEFAULT_CLUSTER_FILE} from '../paths.js'
+import {DEFAULT_MODE} from '../modes/index.js'
 
 export interface RunDeployInput {
   flowsFile?: string
@@ -45,12 +48,23 @@ export interface RunDeployInput {
   cwd?: string
 }
 
+/**
+ * A deploy that ran and did not converge (or a dry run that could not read a replica), thrown by the command
+ * so that every failure takes the one error path: --json prints {error: {message, exitCode, hint, report}},
+ * the human table still goes to stdout. runDeploy itself returns the report (ok false) to its callers.
+ */
+export class DeployFailedError extends ReportedCheckFailedError<DeployReport> {
+  constructor(report: DeployReport) {
+    super(report.error ?? 'deploy failed', {report, text: formatDeployReport(report), hint: report.hint})
+  }
+}
+
 export async function runDeploy(input: RunDeployInput): Promise<DeployReport> {
   const cwd = input.cwd ?? process.cwd()
   const {profile, profileFile} = findProfile(input.profileFile, cwd)
   const flowsFile = input.flowsFile ?? (profile && profileFile ? resolve(dirname(profileFile), profile.nodeRed.flows) : undefined)
   if (!flowsFile) throw new InputError('which flows file? pass it as the first argument', 'e.g. ff-ha deploy flows.json --target http://127.0.0.1:1880/')
-  const mode = input.mode ?? profile?.mode ?? 'hot-spare'
+  const mode = input.mode ?? profile?.mode ?? DEFAULT_MODE
 
   // Paths as the user gave them, so that errors read `flows.json:3:5 ...`, not an absolute path.
   const file = readFlowsFile(input.cwd ? resolve(cwd, flowsFile) : flowsFile)
@@ -67,7 +81,7 @@ export async function runDeploy(input: RunDeployInput): Promise<DeployReport> {
     targets: input.targets,
     profile,
     source: input.discovery,
-    clusterFile: resolve(cwd, input.clusterFile ?? join('.ff-ha', 'local-cluster.json')),
+    clusterFile: resolve(cwd, input.clusterFile ?? DEFAULT_CLUSTER_FILE),
     env: input.env,
     cwd,
   })

@@ -1,5 +1,6 @@
 import type {HaMode} from '../profile/schema.js'
 import type {DeployRole, Strategy} from './types.js'
+import {modeOf} from '../modes/index.js'
 
 export interface Planned {
   name: string
@@ -8,7 +9,7 @@ export interface Planned {
 
 /** Load-balanced deploys roll by default (one at a time keeps N-1 serving); hot-spare spares go together. */
 export function defaultStrategy(mode: HaMode): Strategy {
-  return mode === 'load-balanced' ? 'rolling' : 'parallel'
+  return modeOf(mode).deploy.defaultStrategy
 }
 
 /**
@@ -25,7 +26,7 @@ export function planWaves<T extends Planned>(replicas: T[], mode: HaMode, strate
     for (let i = 0; i < list.length; i += size) waves.push(list.slice(i, i + size))
     return waves
   }
-  if (mode === 'hot-spare') {
+  if (modeOf(mode).deploy.roles) {
     return [...chunk(replicas.filter(r => r.role !== 'active')), ...replicas.filter(r => r.role === 'active').map(r => [r])]
   }
   return chunk(replicas)

@@ -1,4 +1,5 @@
 import type {AdminClientOptions} from '../admin/client.js'
+import type {DeployRole} from '../model/roles.js'
 import type {AdminAuth, Credentials, FlowNode, FlowsState, ReplicaTarget} from '../admin/types.js'
 import type {Progress} from '../output/progress.js'
 import type {HaMode} from '../profile/schema.js'
@@ -7,7 +8,8 @@ import type {NodeChanges} from './diff.js'
 export type DeployStatus = 'deployed' | 'unchanged' | 'rolled-back' | 'failed'
 export type Strategy = 'parallel' | 'rolling'
 /** What a replica is for this deploy: hot-spare active or spare, or a load-balanced member. */
-export type DeployRole = 'active' | 'spare' | 'member'
+
+export type {DeployRole}
 
 export interface RevState {
   rev: string | null

@@ -16,6 +16,7 @@ import {reporters, type Format, type ReportContext} from './reporters/index.js'
 import {summaryLine, modeLine} from './reporters/stylish.js'
 import {allRules} from './rules/index.js'
 import {HA_MODES, type HaMode, type LintReport, type RuleSetting} from './types.js'
+import {STRICTEST_MODE} from '../modes/index.js'
 
 export interface LintFlowsOptions {
   files: string[]
@@ -70,9 +71,9 @@ export function parseRuleSettings(specs: string[] = []): Record<string, RuleSett
 export function runLintFlows(opts: LintFlowsOptions): LintFlowsResult {
   if (opts.files.length === 0) throw new InputError('no flows file given', 'pass a file, a quoted glob, or - for stdin: ff-ha lint flows flows.json')
   if (opts.dryRun && !opts.fix) throw new InputError('--dry-run only goes with --fix', 'add --fix to see what it would change: --fix --dry-run')
-  if (opts.mode && !HA_MODES.includes(opts.mode)) throw new InputError(`--mode ${opts.mode}: expected hot-spare or load-balanced`, 'use --mode hot-spare or --mode load-balanced')
+  if (opts.mode && !HA_MODES.includes(opts.mode)) throw new InputError(`--mode ${opts.mode}: expected ${HA_MODES.join(' or ')}`, `use ${HA_MODES.map(m => `--mode ${m}`).join(' or ')}`)
   const profile = opts.profile
-  const mode: HaMode = opts.mode ?? profile?.mode ?? 'load-balanced'
+  const mode: HaMode = opts.mode ?? profile?.mode ?? STRICTEST_MODE
   const modeSource: ReportContext['modeSource'] = opts.mode ? 'flag' : profile ? 'profile' : 'default'
   const shareGroup = opts.shareGroup ?? profile?.mqtt.shareGroup
   if (shareGroup !== undefined && !/^[^/#+$\s]+$/.test(shareGroup)) {

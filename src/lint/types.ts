@@ -8,7 +8,7 @@ import type {Feeding} from './feeding.js'
 export type {HaMode} from '../profile/schema.js'
 export type Severity = 'error' | 'warning' | 'info'
 export type RuleSetting = Severity | 'off'
-export const HA_MODES: readonly HaMode[] = ['hot-spare', 'load-balanced']
+export {MODE_IDS as HA_MODES} from '../modes/index.js'
 
 export interface Finding {
   ruleId: string

@@ -1,4 +1,7 @@
 import {LEASE_BACKENDS, leaseBackend} from '../agent/lease/backends/index.js'
+import {leaseTimingChecks} from '../model/lease-timing.js'
+import {ENV} from '../model/env.js'
+import {modeOf} from '../modes/index.js'
 import type {Profile} from './schema.js'
 
 /** A cross-field problem, at the path of the field that should change. */
@@ -20,7 +23,7 @@ const MANAGED_SETTINGS: Record<string, string> = {
   httpAdminRoot: 'use nodeRed.adminRoot',
   contextStorage: 'use nodeRed.contextStorage',
   uiPort: 'use http.port',
-  uiHost: 'the replicas listen on every address (FF_HA_NODE_RED_HOST)',
+  uiHost: `the replicas listen on every address (${ENV.nodeRedHost})`,
   disableEditor: 'use http.editor',
   userDir: 'the agent passes the userDir (/data in the rendered replicas)',
 }
@@ -29,26 +32,14 @@ const MANAGED_SETTINGS: Record<string, string> = {
 export function crossFieldIssues(p: Profile): ProfileIssue[] {
   const issues: ProfileIssue[] = []
   const f = p.failover
+  const mode = modeOf(p.mode)
   const lease = leaseBackend(f.lease)
-  if (p.mode === 'hot-spare' && !lease.targets.includes(p.target)) {
+  if (mode.singleActive && !lease.targets.includes(p.target)) {
     const serving = LEASE_BACKENDS.filter(b => b.targets.includes(p.target)).map(b => b.id)
     issues.push(lease.wrongTarget?.(p.target) ?? {path: ['failover', 'lease'], message: `${lease.id} cannot be the lease on ${p.target}`, hint: `use ${serving.join(' or ')}, or leave failover.lease out`})
   }
-  if (!(f.leaseDurationMs > f.renewDeadlineMs)) {
-    issues.push({
-      path: ['failover', 'leaseDurationMs'],
-      related: ['failover', 'renewDeadlineMs'],
-      message: `must be greater than renewDeadlineMs (${f.renewDeadlineMs}): the holder must give up before others may take over`,
-      hint: 'raise leaseDurationMs or lower renewDeadlineMs; leave all the timings out for the defaults of the lease backend',
-    })
-  }
-  if (!(f.renewDeadlineMs > f.retryPeriodMs * 1.2)) {
-    issues.push({
-      path: ['failover', 'renewDeadlineMs'],
-      related: ['failover', 'retryPeriodMs'],
-      message: `must be greater than 1.2 x retryPeriodMs (${f.retryPeriodMs * 1.2}): a renew needs time for at least one retry`,
-      hint: 'raise renewDeadlineMs or lower retryPeriodMs; leave all the timings out for the defaults of the lease backend',
-    })
+  for (const t of leaseTimingChecks(f)) {
+    issues.push({path: ['failover', t.field], message: t.message, hint: t.hint, ...(t.related ? {related: ['failover', t.related]} : {})})
   }
   if (!(f.healthTimeoutMs <= f.healthIntervalMs)) {
     issues.push({
@@ -72,10 +63,10 @@ export function crossFieldIssues(p: Profile): ProfileIssue[] {
     const reason = MANAGED_SETTINGS[key]
     if (reason) issues.push({path: ['nodeRed', 'settings', key], message: `is set by ff-ha and cannot be overridden: ${reason}`, hint: `remove ${key} from nodeRed.settings`})
   }
-  if (p.mode === 'load-balanced' && p.http.editor && !p.http.sticky) {
+  if (mode.traffic.editorNeedsSticky && p.http.editor && !p.http.sticky) {
     issues.push({
       path: ['http', 'sticky'],
-      message: 'the editor needs sticky sessions when load-balanced (its comms websocket and session live on one replica); set sticky: true or editor: false',
+      message: `the editor needs sticky sessions when ${p.mode} (its comms websocket and session live on one replica); set sticky: true or editor: false`,
       hint: 'set http.sticky: true, or http.editor: false',
     })
   }
@@ -92,6 +83,6 @@ export function crossFieldIssues(p: Profile): ProfileIssue[] {
     issues.push({path: ['deploy', 'replicas'], message: 'static discovery needs a list of replicas ({name, url})', hint: 'add deploy.replicas: [{name: node-red-0, url: http://host:1880}, ...], or remove deploy.discovery'})
   }
   // The lease backend's own rules (sqlite: the lease file's directory).
-  if (p.mode === 'hot-spare') issues.push(...(lease.profileIssues?.(p) ?? []))
+  if (mode.singleActive) issues.push(...(lease.profileIssues?.(p) ?? []))
   return issues
 }

@@ -1,4 +1,5 @@
 import {z} from 'zod'
+import {DEFAULT_MODE, MODE_IDS, type ModeId} from '../modes/index.js'
 import {LEASE_BACKEND_IDS, leaseProfileFields, type LeaseBackendId} from '../agent/lease/backends/index.js'
 import {brokerUrl, dns1123Label, dns1123Subdomain, hostPort, httpUrl, imageReference, ingressHost, jsonValue, kubernetesQuantity, singleLine, urlPathPrefix} from './types.js'
 
@@ -180,7 +181,7 @@ export const deploySchema = z.strictObject({
 export const profileSchema = z.strictObject({
   // <name>-<revision hash> labels a StatefulSet's pods and must fit in 63 characters.
   name: dns1123Label.max(52, 'must be at most 52 characters: Kubernetes labels the pods <name>-<revision hash>, at most 63'),
-  mode: z.enum(['hot-spare', 'load-balanced']).default('hot-spare'),
+  mode: z.enum(MODE_IDS).default(DEFAULT_MODE),
   target: z.enum(['compose', 'kubernetes']).default('compose'),
   replicas: z.number().int().min(2, 'must be at least 2 (HA needs a second replica)').max(20).default(2),
   nodeRed: nodeRedSchema.prefault({}),
@@ -196,7 +197,8 @@ export const profileSchema = z.strictObject({
 
 export type ProfileInput = z.input<typeof profileSchema>
 export type ParsedProfile = z.output<typeof profileSchema>
-export type HaMode = ParsedProfile['mode']
+/** A mode id (the union derived from the registry in src/modes). */
+export type HaMode = ModeId
 export type LeaseBackend = LeaseBackendId
 
 export interface Timings {

@@ -1,11 +1,12 @@
 import {LEASE_BACKENDS} from '../agent/lease/backends/index.js'
 import {DEFAULT_TIMINGS, defaultLeaseBackend} from './defaults.js'
+import type {ModeId} from '../modes/index.js'
 
 /** What `ff-ha init` asks for (the profile's main choices). */
 export interface InitChoices {
   name: string
   target: 'compose' | 'kubernetes'
-  mode: 'hot-spare' | 'load-balanced'
+  mode: ModeId
   replicas: number
   flows: string
   /** A broker URL, "bundled" (compose: ff-ha adds a Mosquitto service), or undefined (no MQTT). */

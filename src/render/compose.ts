@@ -7,6 +7,8 @@ import {InputError} from '../errors.js'
 import {COMPOSE_LABELS, CONTAINER, RENDERED, replicaImage, replicaNames} from './names.js'
 import {leaseBackend} from '../agent/lease/backends/index.js'
 import type {ComposeLeasePiece} from '../agent/lease/backends/types.js'
+import {modeOf} from '../modes/index.js'
+import {ENV} from '../model/env.js'
 
 export const MOSQUITTO_SERVICE = 'mosquitto'
 export const HAPROXY_SERVICE = 'haproxy'
@@ -37,25 +39,25 @@ function composeUsage(profile: Profile): string {
 
 /** The lease backend's environment and volumes (hot-spare only: load-balanced replicas hold no lease). */
 function composeLease(profile: Profile): ComposeLeasePiece | null {
-  if (profile.mode !== 'hot-spare') return null
+  if (!modeOf(profile.mode).singleActive) return null
   const backend = leaseBackend(profile.failover.lease)
   if (!backend.render.compose) throw new InputError(`failover.lease: ${backend.id} cannot serve target compose`, `use one of the lease backends for compose, or leave failover.lease out`)
   return backend.render.compose(profile)
 }
 
-/** The agent's environment in every replica (values that are the same for all but FF_HA_REPLICA). */
+/** The agent's environment in every replica (values that are the same for all but the replica's name). */
 export function composeEnvironment(profile: Profile, replica: string): Record<string, string> {
   const required = (env: string) => `\${${env}:?set ${env} to the same value for every replica, e.g. in .env beside compose.yaml}`
   return {
-    FF_HA_REPLICA: replica,
-    FF_HA_PROFILE: CONTAINER.profile,
-    FF_HA_SETTINGS: CONTAINER.settings,
-    FF_HA_USER_DIR: CONTAINER.userDir,
+    [ENV.replica]: replica,
+    [ENV.profile]: CONTAINER.profile,
+    [ENV.settings]: CONTAINER.settings,
+    [ENV.userDir]: CONTAINER.userDir,
     ...composeLease(profile)?.environment,
-    FF_HA_STATUS_PORT: String(profile.failover.statusPort),
+    [ENV.statusPort]: String(profile.failover.statusPort),
     // The container's own address: HAProxy checks /active or /healthz there (the agent's default is 127.0.0.1).
-    FF_HA_STATUS_HOST: '0.0.0.0',
-    FF_HA_NODE_RED_PORT: String(profile.http.port),
+    [ENV.statusHost]: '0.0.0.0',
+    [ENV.nodeRedPort]: String(profile.http.port),
     // Values come from the shell or deploy/.env at `docker compose up`; the rendered files hold only names.
     [profile.secrets.adminTokenEnv]: required(profile.secrets.adminTokenEnv),
     [profile.secrets.credentialSecretEnv]: required(profile.secrets.credentialSecretEnv),

@@ -2,6 +2,9 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {templatesDir} from '../paths.js'
 import type {Profile} from '../profile/schema.js'
+import {checkIntervalMs, checkTimeoutMs} from '../model/proxy-checks.js'
+import {modeOf} from '../modes/index.js'
+import {BugError} from '../errors.js'
 
 export interface HaproxyServer {
   name: string
@@ -26,42 +29,37 @@ export interface HaproxyOptions {
 
 const MARKER = /^# ff-ha:sections.*$/m
 
-// With `inter 100ms fall 1 rise 1` on /active, HAProxy followed a change of active in 11-64 ms here
-// (docs/design/node-red-facts.md, "HAProxy health checks"). The check interval scales with the MTTR the
-// profile asks for, never below 100 ms (each check is an HTTP request to every replica) nor above 2 s
-// (HAProxy's own default).
-export function checkIntervalMs(profile: Profile): number {
-  return Math.min(2000, Math.max(100, Math.floor(profile.slo.maxMttrMs / 50)))
-}
-
-// How long a check may take. Not the interval: a replica whose agent answers a check late (a loaded machine,
-// a busy event loop) would be marked down, and with `fall 1` taken out of rotation for nothing; the drill's
-// crash timelines showed the new active marked up a few intervals late for that. A hung agent still fails
-// its check within 500 ms; a frozen active has lost the lease long before (leases last 2 s or more).
-export function checkTimeoutMs(profile: Profile): number {
-  return Math.max(500, checkIntervalMs(profile))
-}
-
 /** haproxy.cfg for the profile's mode: the template's global and defaults, then frontend and backends. */
 export function renderHaproxyConfig(profile: Profile, options: HaproxyOptions): string {
   const template = readFileSync(join(templatesDir, 'haproxy', 'haproxy.cfg'), 'utf8')
   const match = MARKER.exec(template)
-  if (!match) throw new Error('templates/haproxy/haproxy.cfg lost its "# ff-ha:sections" marker')
-  if (options.servers.length === 0) throw new Error('renderHaproxyConfig needs at least one server')
+  if (!match) throw new BugError('templates/haproxy/haproxy.cfg lost its "# ff-ha:sections" marker')
+  if (options.servers.length === 0) throw new BugError('renderHaproxyConfig needs at least one server')
   const head = template.slice(0, match.index)
   const sections = [
     ...(options.resolvers ? [resolversSection()] : []),
-    profile.mode === 'hot-spare' ? hotSpare(profile, options) : loadBalanced(profile, options),
+    backendSections(profile, options),
     ...(options.statsPort ? [statsSection(options)] : []),
   ]
   return head + sections.join('\n')
+}
+
+// Where the mode sends traffic decides the frontend and backends.
+function backendSections(profile: Profile, options: HaproxyOptions): string {
+  switch (modeOf(profile.mode).traffic.to) {
+    case 'the-active':
+      return hotSpare(profile, options)
+    case 'every-healthy':
+      return loadBalanced(profile, options)
+  }
 }
 
 function bind(address: string | undefined, port: number): string {
   return `    bind ${address ?? ''}:${port}`
 }
 
-function defaultServer(profile: Profile, options: HaproxyOptions, fall: number): string {
+function defaultServer(profile: Profile, options: HaproxyOptions): string {
+  const fall = modeOf(profile.mode).traffic.fall
   const inter = checkIntervalMs(profile)
   // on-marked-down: cut the sessions (keep-alive, websockets) to a replica that stopped being active or
   // healthy, so clients reconnect to the one that is. init-addr none: start even when a name does not resolve.
@@ -82,10 +80,10 @@ function hotSpare(profile: Profile, options: HaproxyOptions): string {
     '# Hot-spare: only the replica whose agent holds the lease and runs flows answers 200 on /active.',
     'backend active',
     '    option httpchk',
-    '    http-check send meth GET uri /active',
+    `    http-check send meth GET uri ${modeOf(profile.mode).traffic.checkPath}`,
     '    http-check expect status 200',
     `    timeout check ${checkTimeoutMs(profile)}ms`,
-    defaultServer(profile, options, 1),
+    defaultServer(profile, options),
     ...serverLines(options),
     '',
   ].join('\n')
@@ -108,7 +106,7 @@ function loadBalanced(profile: Profile, options: HaproxyOptions): string {
     lines.push(`    use_backend sticky if ${profile.http.editor ? 'editor || ' : ''}dashboard || websocket`)
   }
   lines.push('    default_backend replicas', '')
-  const checks = ['    option httpchk', '    http-check send meth GET uri /healthz', '    http-check expect status 200', `    timeout check ${checkTimeoutMs(profile)}ms`]
+  const checks = ['    option httpchk', `    http-check send meth GET uri ${modeOf(profile.mode).traffic.checkPath}`, '    http-check expect status 200', `    timeout check ${checkTimeoutMs(profile)}ms`]
   // L7 retries: a full deploy restarts a replica's flows, and its http-in routes answer 404 for a moment
   // (ff-ha deploy rolls one replica at a time, so another one serves the same route). Retry such a request,
   // a refused connection and an empty answer on another server (redispatch on every retry). Not on
@@ -116,7 +114,7 @@ function loadBalanced(profile: Profile, options: HaproxyOptions): string {
   // request it still holds whole: buffer the body first so small POSTs qualify too. A flow that really
   // answers 404 costs at most `retries` extra requests, then the 404 goes to the client.
   const retry = ['    option http-buffer-request', '    option redispatch 1', '    retries 3', '    retry-on conn-failure empty-response 404']
-  lines.push('# Load-balanced: every healthy replica runs flows; spread requests round-robin.', 'backend replicas', '    balance roundrobin', ...retry, ...checks, defaultServer(profile, options, 2), ...serverLines(options), '')
+  lines.push('# Load-balanced: every healthy replica runs flows; spread requests round-robin.', 'backend replicas', '    balance roundrobin', ...retry, ...checks, defaultServer(profile, options), ...serverLines(options), '')
   if (profile.http.sticky) {
     lines.push(
       'backend sticky',

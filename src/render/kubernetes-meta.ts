@@ -1,14 +1,14 @@
 import type {Profile} from '../profile/schema.js'
 import {yamlTemplate} from './template.js'
+import {selectorLabels} from '../model/replicas.js'
+import {modeOf} from '../modes/index.js'
 
 // What every rendered Kubernetes object shares: labels, metadata, the templates under templates/kubernetes.
 
 export type Obj = Record<string, any>
 export const template = (file: string): Obj => yamlTemplate('kubernetes', file)
 
-export function selectorLabels(profile: Profile): Record<string, string> {
-  return {'app.kubernetes.io/name': 'node-red', 'app.kubernetes.io/instance': profile.name}
-}
+export {selectorLabels}
 
 export function commonLabels(profile: Profile): Record<string, string> {
   return {
@@ -29,5 +29,5 @@ export function meta(profile: Profile, name: string, extra: Obj = {}): Obj {
 
 /** Cookie stickiness is wanted: load-balanced with the editor on (its session and comms live on one replica). */
 export function wantsSticky(profile: Profile): boolean {
-  return profile.mode === 'load-balanced' && profile.http.editor && profile.http.sticky
+  return modeOf(profile.mode).traffic.editorNeedsSticky && profile.http.editor && profile.http.sticky
 }

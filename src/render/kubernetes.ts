@@ -1,5 +1,4 @@
 import {stringify} from 'yaml'
-import {drainMs} from '../agent/config.js'
 import type {Profile} from '../profile/schema.js'
 import {commonLabels, configMapName, headlessServiceName, meta, selectorLabels, template, type Obj} from './kubernetes-meta.js'
 import {networkPolicy} from './kubernetes-network.js'
@@ -8,6 +7,10 @@ import {CONTAINER, RENDERED, cliVersion, replicaImage} from './names.js'
 import {InputError} from '../errors.js'
 import {leaseBackend} from '../agent/lease/backends/index.js'
 import type {KubernetesLeasePiece} from '../agent/lease/backends/types.js'
+import {modeOf} from '../modes/index.js'
+import {drainMs} from '../model/proxy-checks.js'
+import {stopBoundMs} from '../model/lease-timing.js'
+import {ENV} from '../model/env.js'
 
 export {commonLabels, configMapName, headlessServiceName, selectorLabels} from './kubernetes-meta.js'
 
@@ -24,7 +27,7 @@ export function kubernetesObjects(profile: Profile, version = cliVersion()): Rec
   objects['statefulset.yaml'] = statefulSet(profile, version)
   objects['service.yaml'] = service(profile)
   objects['service-headless.yaml'] = headlessService(profile)
-  if (profile.mode === 'load-balanced') objects['pdb.yaml'] = podDisruptionBudget(profile)
+  if (modeOf(profile.mode).kubernetes.podDisruptionBudget) objects['pdb.yaml'] = podDisruptionBudget(profile)
   if (k.networkPolicy.enabled) objects['networkpolicy.yaml'] = networkPolicy(profile)
   if (k.ingress.host) {
     const route = ROUTES[k.ingress.controller]
@@ -55,7 +58,7 @@ function kustomization(profile: Profile, resources: string[]): Obj {
 
 /** The lease backend's env and RBAC (hot-spare only: load-balanced replicas hold no lease). */
 function kubernetesLease(profile: Profile): KubernetesLeasePiece | null {
-  if (profile.mode !== 'hot-spare') return null
+  if (!modeOf(profile.mode).singleActive) return null
   const backend = leaseBackend(profile.failover.lease)
   if (!backend.render.kubernetes) throw new InputError(`failover.lease: ${backend.id} cannot serve target kubernetes`, `use one of the lease backends for kubernetes, or leave failover.lease out`)
   return backend.render.kubernetes(profile)
@@ -80,15 +83,15 @@ function env(profile: Profile): Obj[] {
   const field = (fieldPath: string) => ({valueFrom: {fieldRef: {fieldPath}}})
   const secret = (key: string) => ({valueFrom: {secretKeyRef: {name: profile.secrets.kubernetesSecret, key}}})
   return [
-    {name: 'FF_HA_REPLICA', ...field('metadata.name')},
+    {name: ENV.replica, ...field('metadata.name')},
     {name: 'POD_NAMESPACE', ...field('metadata.namespace')},
-    {name: 'FF_HA_PROFILE', value: CONTAINER.profile},
-    {name: 'FF_HA_SETTINGS', value: CONTAINER.settings},
-    {name: 'FF_HA_USER_DIR', value: CONTAINER.userDir},
-    {name: 'FF_HA_STATUS_PORT', value: String(profile.failover.statusPort)},
+    {name: ENV.profile, value: CONTAINER.profile},
+    {name: ENV.settings, value: CONTAINER.settings},
+    {name: ENV.userDir, value: CONTAINER.userDir},
+    {name: ENV.statusPort, value: String(profile.failover.statusPort)},
     // The pod's address: the kubelet's probes reach the agent there (its default is 127.0.0.1).
-    {name: 'FF_HA_STATUS_HOST', value: '0.0.0.0'},
-    {name: 'FF_HA_NODE_RED_PORT', value: String(profile.http.port)},
+    {name: ENV.statusHost, value: '0.0.0.0'},
+    {name: ENV.nodeRedPort, value: String(profile.http.port)},
     ...(kubernetesLease(profile)?.env ?? []),
     {name: profile.secrets.adminTokenEnv, ...secret(SECRET_KEYS.adminToken)},
     {name: profile.secrets.credentialSecretEnv, ...secret(SECRET_KEYS.credentialSecret)},
@@ -104,7 +107,16 @@ function env(profile: Profile): Obj[] {
 // at the agent's own health-check pace. Liveness (/status: the agent answers) and startup (/healthz: Node-RED
 // booted once) are the template's in both modes.
 function readinessProbe(profile: Profile, fromTemplate: Obj): Obj {
-  if (profile.mode === 'hot-spare') return fromTemplate
+  // The template's probe is the active replica's (/active); a mode that routes to every healthy replica checks /healthz.
+  switch (modeOf(profile.mode).traffic.to) {
+    case 'the-active':
+      return fromTemplate
+    case 'every-healthy':
+      return healthyReadiness(profile, fromTemplate)
+  }
+}
+
+function healthyReadiness(profile: Profile, fromTemplate: Obj): Obj {
   return {
     ...fromTemplate,
     httpGet: {path: '/healthz', port: 'status'},
@@ -122,7 +134,7 @@ function resources(profile: Profile): Obj {
 
 /** Load-balanced only: the preStop wait that lets endpoints, kube-proxy and ingress controllers forget the pod. */
 export function preStopSeconds(profile: Profile): number {
-  return profile.mode === 'load-balanced' ? profile.kubernetes.preStopSeconds : 0
+  return modeOf(profile.mode).kubernetes.preStop ? profile.kubernetes.preStopSeconds : 0
 }
 
 // What SIGTERM sets off, each step bounded, and the grace period that covers all of them (the kubelet counts
@@ -133,8 +145,7 @@ export function preStopSeconds(profile: Profile): number {
 // Never under 30 s, Kubernetes' default.
 export function terminationGraceSeconds(profile: Profile): number {
   const t = profile.failover
-  const stopBoundMs = Math.max(100, Math.floor((t.leaseDurationMs - t.renewDeadlineMs) / 2))
-  const hotSpareMs = profile.mode === 'hot-spare' ? 2 * stopBoundMs + 5000 : 0
+  const hotSpareMs = modeOf(profile.mode).singleActive ? 2 * stopBoundMs(t) + 5000 : 0
   const totalMs = preStopSeconds(profile) * 1000 + drainMs(profile) + hotSpareMs + 10_000 + 5000
   return Math.max(30, Math.ceil(totalMs / 1000))
 }
@@ -154,7 +165,7 @@ function spread(profile: Profile, fromTemplate: Obj[]): Obj[] {
 
 function statefulSet(profile: Profile, version: string): Obj {
   const t = template('statefulset.yaml')
-  const hotSpare = profile.mode === 'hot-spare'
+  const mode = modeOf(profile.mode)
   const selector = selectorLabels(profile)
   const pod = t.spec.template.spec
   const container = pod.containers[0]
@@ -168,12 +179,12 @@ function statefulSet(profile: Profile, version: string): Obj {
       ...t.spec,
       serviceName: headlessServiceName(profile),
       replicas: profile.replicas,
-      updateStrategy: hotSpare ? t.spec.updateStrategy : {type: 'RollingUpdate', rollingUpdate: {partition: 0}},
+      updateStrategy: mode.kubernetes.rollingUpdate ? {type: 'RollingUpdate', rollingUpdate: {partition: 0}} : t.spec.updateStrategy,
       selector: {matchLabels: selector},
       template: {
         metadata: {labels: commonLabels(profile)},
         spec: {
-          ...(hotSpare ? {serviceAccountName: `${profile.name}-agent`} : {automountServiceAccountToken: false}),
+          ...(mode.singleActive ? {serviceAccountName: `${profile.name}-agent`} : {automountServiceAccountToken: false}),
           terminationGracePeriodSeconds: terminationGraceSeconds(profile),
           securityContext: pod.securityContext,
           affinity: affinity(profile, pod.affinity),

@@ -3,25 +3,10 @@ import {dirname, join} from 'node:path'
 import {packageRoot} from '../paths.js'
 import type {Profile} from '../profile/schema.js'
 
-// Names and paths that the renderers, the agent, deploy discovery and the drill agree on.
-
-/** Replica names: `<name>-0`, `<name>-1`, ... (the StatefulSet's pod names; the Compose service names). */
-export function replicaNames(profile: Pick<Profile, 'name' | 'replicas'>): string[] {
-  return Array.from({length: profile.replicas}, (_, i) => `${profile.name}-${i}`)
-}
-
-/** The Kubernetes Lease the agents elect a leader with (the agent's default; the Role allows only this one). */
-export function leaseName(profile: Pick<Profile, 'name'>): string {
-  return `${profile.name}-leader`
-}
-
-/** Inside every replica container. */
-export const CONTAINER = {
-  configDir: '/etc/ff-ha',
-  profile: '/etc/ff-ha/ff-ha.yaml',
-  settings: '/etc/ff-ha/settings.js',
-  userDir: '/data',
-} as const
+// Names in the rendered tree. What the agent, deploy discovery and the drill share with render lives in
+// src/model (replica names, labels) and src/paths.ts (container paths); re-exported for the renderers.
+export {CONTAINER} from '../paths.js'
+export {COMPOSE_LABELS, leaseName, replicaNames} from '../model/replicas.js'
 
 /** The directory of the sqlite lease file: the volume that all replicas on one host share. */
 export function leaseDir(profile: Profile): string {
@@ -39,8 +24,6 @@ export const RENDERED = {
   kustomization: 'kustomization.yaml',
 } as const
 
-/** Compose service labels that deploy discovery can select replicas by. */
-export const COMPOSE_LABELS = {replica: 'io.ff-ha.replica', profile: 'io.ff-ha.profile'} as const
 
 /** The version of this CLI: the replica image installs the same ff-ha. */
 export function cliVersion(): string {

@@ -4,7 +4,7 @@ import {renderImageContext} from './dockerfile.js'
 import {withHeader} from './header.js'
 import {renderKubernetesFiles} from './kubernetes.js'
 import {RENDERED, cliVersion} from './names.js'
-import {renderSettings, settingsValuesFromProfile} from './settings.js'
+import {renderSettings, settingsValuesFromProfile} from '../model/settings.js'
 
 export interface RenderInput {
   profile: Profile

@@ -5,6 +5,7 @@ import {cliVersion} from './names.js'
 import {packReplicaPackage} from './package-tarball.js'
 import {renderProject} from './project.js'
 import {checkOutDir, checkRender, hasChanges, writeRender, type FileStatus, type WriteResult} from './write.js'
+import type {ModeId} from '../modes/index.js'
 
 export interface RenderOptions {
   profileFile: string
@@ -20,7 +21,7 @@ export interface RenderResult {
   profile: string
   out: string
   target: 'compose' | 'kubernetes'
-  mode: 'hot-spare' | 'load-balanced'
+  mode: ModeId
   check: boolean
   /** True when the files on disk differ from what the profile renders (before writing, when not --check). */
   changed: boolean

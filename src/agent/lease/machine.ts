@@ -59,18 +59,8 @@ export type Plan =
   | {kind: 'wait'; holder: string; expiresAt: number}
   | {kind: 'idle'}
 
-/** Human-readable violations of invariants 1 and 2; empty when the timings are sound. */
-export function leaseTimingProblems(t: LeaseTimings): string[] {
-  const problems: string[] = []
-  if (!(t.leaseDurationMs > t.renewDeadlineMs)) {
-    problems.push(`leaseDurationMs (${t.leaseDurationMs}) must be greater than renewDeadlineMs (${t.renewDeadlineMs})`)
-  }
-  if (!(t.renewDeadlineMs > 1.2 * t.retryPeriodMs)) {
-    problems.push(`renewDeadlineMs (${t.renewDeadlineMs}) must be greater than 1.2 x retryPeriodMs (${1.2 * t.retryPeriodMs})`)
-  }
-  if (!(t.retryPeriodMs > 0)) problems.push(`retryPeriodMs (${t.retryPeriodMs}) must be positive`)
-  return problems
-}
+// Violations of invariants 1 and 2 as sentences: one check, shared with the profile loader.
+export {leaseTimingProblems} from '../../model/lease-timing.js'
 
 export function initialLeaseState(identity: string, timings: LeaseTimings): LeaseState {
   return {identity, timings, observed: null, observedAt: null, renewedAt: null, token: null}

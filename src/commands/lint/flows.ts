@@ -7,6 +7,7 @@ import {parseSize} from '../../flows/read.js'
 import {runLintFlows} from '../../lint/run.js'
 import type {HaMode} from '../../lint/types.js'
 import {colourOut} from '../../output/colour.js'
+import {MODE_IDS} from '../../modes/index.js'
 
 export default class LintFlows extends BaseCommand {
   static override summary = 'Find HA hazards in Node-RED flows files: implicit state, unsafe context use, work on every replica.'
@@ -38,7 +39,7 @@ default; refused from its size, before it is read), or a device such as /dev/zer
   }
 
   static override flags = {
-    mode: Flags.string({char: 'm', description: 'HA mode to lint for (default: the profile\'s, else load-balanced).', options: ['hot-spare', 'load-balanced']}),
+    mode: Flags.string({char: 'm', description: 'HA mode to lint for (default: the profile\'s, else load-balanced).', options: [...MODE_IDS]}),
     profile: Flags.string({char: 'p', description: 'HA profile (ff-ha.yaml) to take the mode and mqtt.shareGroup from.'}),
     format: Flags.string({char: 'f', description: 'Report format.', options: [...FORMATS], default: 'stylish'}),
     output: Flags.string({char: 'o', description: 'Write the report to this file instead of stdout.'}),

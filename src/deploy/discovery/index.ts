@@ -1,7 +1,7 @@
 import type {ReplicaTarget} from '../../admin/types.js'
 import {InputError} from '../../errors.js'
 import type {Profile} from '../../profile/schema.js'
-import {selectorLabels} from '../../render/kubernetes.js'
+import {selectorLabels} from '../../model/replicas.js'
 import {discoverCompose} from './compose.js'
 import {discoverKubernetes} from './kubernetes.js'
 import {DEFAULT_CLUSTER_FILE, readClusterFile} from './local.js'

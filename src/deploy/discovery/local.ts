@@ -4,7 +4,9 @@ import type {ReplicaTarget} from '../../admin/types.js'
 import {InputError} from '../../errors.js'
 import {replicaTargetSchema} from '../../profile/schema.js'
 
-export const DEFAULT_CLUSTER_FILE = '.ff-ha/local-cluster.json'
+import {DEFAULT_CLUSTER_FILE} from '../../paths.js'
+
+export {DEFAULT_CLUSTER_FILE}
 
 const clusterSchema = z.object({replicas: z.array(replicaTargetSchema.loose()).min(1)})
 

@@ -2,6 +2,7 @@ import type {FlowNode} from '../../admin/types.js'
 import {arrayOf} from '../../flows/model.js'
 import {describeNode, feedVerdict} from '../feeding.js'
 import type {Rule, RuleContext, Severity} from '../types.js'
+import {modeOf} from '../../modes/index.js'
 
 type Scope = 'context' | 'flow' | 'global'
 
@@ -67,7 +68,7 @@ function check(node: FlowNode, index: number, ctx: RuleContext): void {
   const keys = both.map(k => k.replace(/^(\w+):\((.*)\)$/, '$1[$2]').replace(/^(\w+):/, '$1.')).join(', ')
   let severity: Severity | undefined
   let message: string
-  if (ctx.mode === 'hot-spare') {
+  if (modeOf(ctx.mode).singleActive) {
     message = `Reads then writes ${keys}: with the default in-memory context store a failover loses the value, and the spare starts from empty. Use a persistent context store the spare can read, or accept the reset.`
   } else {
     const verdict = feedVerdict(ctx.feeding, index, false)

@@ -2,6 +2,7 @@ import type {FlowNode} from '../../admin/types.js'
 import {arrayOf} from '../../flows/model.js'
 import {describeNode, feedVerdict} from '../feeding.js'
 import type {Rule, RuleContext, Severity} from '../types.js'
+import {modeOf} from '../../modes/index.js'
 
 // What state a node keeps, or undefined when this configuration keeps none. `sequence`: the state spans
 // one msg.parts sequence only (a split on the same replica keeps it local).
@@ -52,8 +53,8 @@ function check(node: FlowNode, index: number, ctx: RuleContext): void {
   if (verdict.kind === 'sequence') {
     severity = 'info'
     message = `Keeps ${state.what}, but is fed only by sequences that a split makes from one message on the same replica, so the state stays local to that replica.`
-    if (ctx.mode === 'hot-spare') message += ' A failover mid-sequence loses at most the sequence in flight.'
-  } else if (ctx.mode === 'hot-spare') {
+    if (modeOf(ctx.mode).singleActive) message += ' A failover mid-sequence loses at most the sequence in flight.'
+  } else if (modeOf(ctx.mode).singleActive) {
     severity = 'warning'
     message = `Keeps ${state.what} in memory: a failover to the spare loses it and the spare starts empty. Accept that, or keep the state in a persistent shared context store.`
   } else if (verdict.kind === 'spread') {

@@ -1,5 +1,5 @@
 import type {FlowNode} from '../../admin/types.js'
-import type {Rule, RuleContext} from '../types.js'
+import type {HaMode, Rule, RuleContext} from '../types.js'
 
 function check(node: FlowNode, index: number, ctx: RuleContext): void {
   let what: string
@@ -12,9 +12,12 @@ function check(node: FlowNode, index: number, ctx: RuleContext): void {
     what = `accepts WebSocket connections on ${node.path ?? '?'}`
   } else return
   const message =
-    ctx.mode === 'load-balanced'
-      ? `Every replica ${what}: clients reach only the replica the load balancer picks, and connection state (a TCP stream, a WebSocket session) stays there. Route this port through the load balancer with sticky connections, and do not expect replicas to see each other's clients.`
-      : `Only the active replica ${what}: route the port through the load balancer to the active replica, and expect clients to reconnect after a failover.`
+    (
+      {
+        'hot-spare': `Only the active replica ${what}: route the port through the load balancer to the active replica, and expect clients to reconnect after a failover.`,
+        'load-balanced': `Every replica ${what}: clients reach only the replica the load balancer picks, and connection state (a TCP stream, a WebSocket session) stays there. Route this port through the load balancer with sticky connections, and do not expect replicas to see each other's clients.`,
+      } satisfies Record<HaMode, string>
+    )[ctx.mode]
   ctx.report({index, message})
 }
 

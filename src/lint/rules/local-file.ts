@@ -1,5 +1,5 @@
 import type {FlowNode} from '../../admin/types.js'
-import type {Rule, RuleContext} from '../types.js'
+import type {HaMode, Rule, RuleContext} from '../types.js'
 
 function check(node: FlowNode, index: number, ctx: RuleContext): void {
   const name = typeof node.filename === 'string' && node.filename ? node.filename : typeof node.files === 'string' ? node.files : ''
@@ -7,9 +7,12 @@ function check(node: FlowNode, index: number, ctx: RuleContext): void {
   const target = !name ? '' : from ? ` named by ${from}.${name}` : ` "${name}"`
   const verb = node.type === 'file' ? 'writes' : node.type === 'file in' ? 'reads' : 'watches'
   const message =
-    ctx.mode === 'load-balanced'
-      ? `${capital(verb)} the local file${target}: each replica has its own disk, so replicas write different files and read what only they wrote. Use a shared volume that allows concurrent writers, or a database / object store.`
-      : `${capital(verb)} the local file${target}: after a failover the spare runs on its own disk and does not see it. Put the file on a volume the spare mounts too, or use a database / object store.`
+    (
+      {
+        'hot-spare': `${capital(verb)} the local file${target}: after a failover the spare runs on its own disk and does not see it. Put the file on a volume the spare mounts too, or use a database / object store.`,
+        'load-balanced': `${capital(verb)} the local file${target}: each replica has its own disk, so replicas write different files and read what only they wrote. Use a shared volume that allows concurrent writers, or a database / object store.`,
+      } satisfies Record<HaMode, string>
+    )[ctx.mode]
   ctx.report({index, message})
 }
 

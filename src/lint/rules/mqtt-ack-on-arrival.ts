@@ -1,5 +1,5 @@
 import type {FlowNode} from '../../admin/types.js'
-import type {Rule, RuleContext} from '../types.js'
+import type {HaMode, Rule, RuleContext} from '../types.js'
 
 /** The QoS core `mqtt in` subscribes with: an unset or invalid qos is 2 (10-mqtt.js). */
 function coreQos(node: FlowNode): number {
@@ -11,9 +11,12 @@ function check(node: FlowNode, index: number, ctx: RuleContext): void {
   const qos = coreQos(node)
   if (qos === 0) return
   const loss =
-    ctx.mode === 'hot-spare'
-      ? 'when the active replica fails, the messages it had received but not finished are lost (the broker will not redeliver them to the new active)'
-      : 'when a replica fails, the messages it had received but not finished are lost'
+    (
+      {
+        'hot-spare': 'when the active replica fails, the messages it had received but not finished are lost (the broker will not redeliver them to the new active)',
+        'load-balanced': 'when a replica fails, the messages it had received but not finished are lost',
+      } satisfies Record<HaMode, string>
+    )[ctx.mode]
   // Core's dynamic subscriptions (an input wired to msg.action) have no drop-in: ff-ha mqtt in has no input.
   if (node.inputs === 1 || node.inputs === '1') {
     ctx.report({index, message: `Acknowledges each QoS ${qos} message on arrival, before the flow has handled it: ${loss}. This node subscribes dynamically (msg.action), which ff-ha mqtt in does not do: subscribe to a fixed topic with an ff-ha mqtt in node to get acknowledgement after the flow.`})

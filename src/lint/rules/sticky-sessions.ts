@@ -1,5 +1,5 @@
 import type {FlowNode} from '../../admin/types.js'
-import type {Rule, RuleContext} from '../types.js'
+import type {HaMode, Rule, RuleContext} from '../types.js'
 
 // One finding per file: the Dashboard's base config node, or the first widget when there is none.
 const BASES = new Set(['ui_base', 'ui-base'])
@@ -7,9 +7,12 @@ const BASES = new Set(['ui_base', 'ui-base'])
 function check(node: FlowNode, index: number, ctx: RuleContext): void {
   if (reportedAt(ctx) !== index) return
   const message =
-    ctx.mode === 'load-balanced'
-      ? 'The Dashboard keeps a socket.io session and widget state in each replica: without sticky sessions a browser bounces between replicas and loses its session, and each replica shows its own values. Enable sticky sessions in the load balancer (ff-ha renders them for the editor and Dashboard), and keep shared values in a shared store.'
-      : 'The Dashboard session lives on the active replica: after a failover browsers reconnect to the new active and widget state starts empty.'
+    (
+      {
+        'hot-spare': 'The Dashboard session lives on the active replica: after a failover browsers reconnect to the new active and widget state starts empty.',
+        'load-balanced': 'The Dashboard keeps a socket.io session and widget state in each replica: without sticky sessions a browser bounces between replicas and loses its session, and each replica shows its own values. Enable sticky sessions in the load balancer (ff-ha renders them for the editor and Dashboard), and keep shared values in a shared store.',
+      } satisfies Record<HaMode, string>
+    )[ctx.mode]
   ctx.report({index, message})
 }
 

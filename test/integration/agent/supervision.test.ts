@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {promisify} from 'node:util'
 import {afterEach, describe, expect, it} from 'vitest'
 import {request} from 'undici'
-import {DEFAULT_SETTINGS_VALUES, renderSettings} from '../../../src/render/settings.js'
+import {DEFAULT_SETTINGS_VALUES, renderSettings} from '../../../src/model/settings.js'
 import {TEST_CREDENTIAL_SECRET, TEST_TOKEN, agentCommand, startAgents, type AgentSet} from '../../support/agents.js'
 
 const run = promisify(execFile)

@@ -4,7 +4,8 @@ import {join} from 'node:path'
 import {execa} from 'execa'
 import {afterAll, describe, expect, it} from 'vitest'
 import {parseProfileText} from '../../../src/profile/load.js'
-import {checkIntervalMs, checkTimeoutMs, renderHaproxyConfig} from '../../../src/render/haproxy.js'
+import {checkIntervalMs, checkTimeoutMs} from '../../../src/model/proxy-checks.js'
+import {renderHaproxyConfig} from '../../../src/render/haproxy.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'ff-ha-haproxy-'))
 afterAll(() => rmSync(dir, {recursive: true, force: true}))

@@ -15,7 +15,7 @@ import {postgresMissing, startPostgres} from '../../dist/context/postgres-server
 const require = createRequire(import.meta.url)
 const createStore = require('../../nodes/context/store')
 const memory = require('@node-red/runtime/lib/nodes/context/memory.js')
-const WORKER = fileURLToPath(new URL('../../test/unit/context/worker.cjs', import.meta.url))
+const WORKER = fileURLToPath(new URL('../../test/integration/context/worker.cjs', import.meta.url))
 const N = Number(process.env.BENCH_N ?? 2000)
 
 const worker = args =>
@@ -45,7 +45,7 @@ async function writeUs(config, n) {
 async function benchBackend(name, config) {
   const single = await worker({config, scope: 'bench', job: 'increment', n: N, key: 'single'})
   const t = Date.now()
-  const four = await Promise.all([0, 1, 2, 3].map(() => worker({config, scope: 'bench', job: 'increment', n: N, key: 'four'})))
+  await Promise.all([0, 1, 2, 3].map(() => worker({config, scope: 'bench', job: 'increment', n: N, key: 'four'})))
   const fourS = (Date.now() - t) / 1000
   const s = createStore(config)
   await s.open()

@@ -2,9 +2,9 @@ import {Agent, request, type Dispatcher} from 'undici'
 import {registerSecret} from '../output/secrets.js'
 import {describeNetworkError} from './client.js'
 import {AdminError} from './errors.js'
+import {AGENT_ROLES, type AgentRole} from '../model/roles.js'
 
-export const AGENT_ROLES = ['starting', 'spare', 'active', 'fenced', 'stopping'] as const
-export type AgentRole = (typeof AGENT_ROLES)[number]
+export {AGENT_ROLES, type AgentRole}
 
 /** An agent's GET /status: the fields its readers use are typed, the rest is passed along. */
 export interface AgentStatus {

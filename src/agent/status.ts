@@ -4,7 +4,7 @@ import type {ModeId} from '../modes/index.js'
 
 /** The agent's roles are the model's (src/model/roles.ts); these names stay for the agent's own modules. */
 export type Role = AgentRole
-export const ROLES = AGENT_ROLES
+export const ROLES: readonly Role[] = AGENT_ROLES
 
 /** GET /status: the documented shape (the failover drill and the renderer's probes read it). */
 export interface AgentStatus {

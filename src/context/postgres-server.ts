@@ -1,14 +1,15 @@
 // A throwaway PostgreSQL server for tests, benches and local drills: initdb in a temporary directory,
 // pg_ctl start on a free loopback port, trust authentication, removed by stop(). PostgreSQL refuses to
 // run as root, so as root the server runs as the `postgres` system user (runuser).
-import {execFileSync} from 'node:child_process'
 import {chownSync, existsSync, mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir, userInfo} from 'node:os'
 import {join} from 'node:path'
 import {RemoteError} from '../errors.js'
 import {freePort} from '../net/free-port.js'
+import {runCommandSync} from '../process/run.js'
+import {ENV} from '../model/env.js'
 
-export const POSTGRES_BIN = process.env.FF_HA_POSTGRES_BIN ?? '/usr/lib/postgresql/15/bin'
+export const POSTGRES_BIN = process.env[ENV.postgresBin] ?? '/usr/lib/postgresql/15/bin'
 export const POSTGRES_HINT = 'install Debian\'s PostgreSQL 15 (apt-get install -y postgresql) or set FF_HA_POSTGRES_BIN to a directory holding initdb and pg_ctl'
 
 export interface PostgresServer {
@@ -29,13 +30,9 @@ export function postgresMissing(): string | null {
 
 function run(tool: string, args: string[], asUser: string | null, cwd: string): void {
   const file = join(POSTGRES_BIN, tool)
-  try {
-    if (asUser) execFileSync('runuser', ['-u', asUser, '--', file, ...args], {stdio: 'pipe', cwd})
-    else execFileSync(file, args, {stdio: 'pipe', cwd})
-  } catch (err) {
-    const e = err as {stderr?: Buffer; message: string}
-    throw new RemoteError(`${tool} failed: ${(e.stderr?.toString() || e.message).trim().split('\n').slice(-2).join(' ')}`, {hint: POSTGRES_HINT})
-  }
+  // no timeout: initdb and pg_ctl -w bound themselves (pg_ctl -t 60)
+  const r = asUser ? runCommandSync('runuser', ['-u', asUser, '--', file, ...args], {cwd, timeoutMs: 0}) : runCommandSync(file, args, {cwd, timeoutMs: 0})
+  if (!r.ok) throw new RemoteError(`${tool} failed: ${(r.stderr || r.why).trim().split('\n').slice(-2).join(' ')}`, {hint: POSTGRES_HINT})
 }
 
 export async function startPostgres(): Promise<PostgresServer> {
@@ -44,8 +41,8 @@ export async function startPostgres(): Promise<PostgresServer> {
   const asUser = userInfo().uid === 0 ? 'postgres' : null
   const dir = mkdtempSync(join(tmpdir(), 'ff-ha-pg-'))
   if (asUser) {
-    const uid = Number(execFileSync('id', ['-u', asUser]).toString())
-    const gid = Number(execFileSync('id', ['-g', asUser]).toString())
+    const uid = Number(runCommandSync('id', ['-u', asUser]).stdout)
+    const gid = Number(runCommandSync('id', ['-g', asUser]).stdout)
     chownSync(dir, uid, gid)
   }
   const data = join(dir, 'data')

@@ -1,4 +1,5 @@
 import {Agent, request} from 'undici'
+import {AGENT_ROLES} from '../model/roles.js'
 import {now, sleep} from './clock.js'
 import type {Role, Sample} from './types.js'
 
@@ -18,7 +19,7 @@ export interface Observer {
   stop(): Promise<Sample[]>
 }
 
-const ROLES = new Set(['starting', 'spare', 'active', 'fenced', 'stopping'])
+const ROLES = new Set<string>(AGENT_ROLES)
 
 export function startObserver(replicas: ObservedReplica[], options: {token?: string; intervalMs?: number; timeoutMs?: number} = {}): Observer {
   const samples: Sample[] = []

@@ -1,5 +1,5 @@
 import type {FlowNode} from '../admin/types.js'
-import {errorMessage} from '../errors.js'
+import {CheckFailedError, errorMessage} from '../errors.js'
 import type {Profile} from '../profile/schema.js'
 import {measureColdStart} from './baseline.js'
 import {runIteration} from './iteration.js'
@@ -11,6 +11,7 @@ import {netnsUnavailable} from './topology/netns.js'
 import type {Topology} from './topology/types.js'
 import {connectMqttTraffic, type MqttTraffic} from './traffic/mqtt.js'
 import type {DrillReport, IterationMetrics, IterationTimeline, ScenarioName, ScenarioResult} from './types.js'
+import {ENV} from '../model/env.js'
 
 export interface DrillOptions {
   profile: Profile
@@ -139,9 +140,9 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
 }
 
 function coldEnv(profile: Profile, topology: Topology): Record<string, string> {
-  return {[profile.secrets.adminTokenEnv]: topology.token ?? 'cold-start-token', [profile.secrets.credentialSecretEnv]: 'cold-start-secret-0000', FF_HA_NODE_RED_LOG_LEVEL: 'warn'}
+  return {[profile.secrets.adminTokenEnv]: topology.token ?? 'cold-start-token', [profile.secrets.credentialSecretEnv]: 'cold-start-secret-0000', [ENV.nodeRedLogLevel]: 'warn'}
 }
 
 function checkAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw new Error('interrupted')
+  if (signal?.aborted) throw new CheckFailedError('the drill was interrupted before it ended: no verdict', 'run it again and let it finish')
 }

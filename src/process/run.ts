@@ -87,8 +87,14 @@ export function sendSignal(pid: number, sig: NodeJS.Signals | 0, options: {group
   }
 }
 
+/** Whether a process with this pid exists (EPERM: it does, it is only someone else's). */
 export function alive(pid: number): boolean {
-  return sendSignal(pid, 0)
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as {code?: string}).code === 'EPERM'
+  }
 }
 
 export interface CommandResult {
@@ -110,8 +116,8 @@ export async function runCommand(command: string, args: string[], options: {time
 }
 
 /** runCommand for the few places that must stay synchronous (a version banner while building a report). */
-export function runCommandSync(command: string, args: string[], options: {timeoutMs?: number} = {}): CommandResult {
-  return toResult(execaSync(command, args, {reject: false, stdin: 'ignore', timeout: options.timeoutMs ?? 5000}))
+export function runCommandSync(command: string, args: string[], options: {timeoutMs?: number; cwd?: string} = {}): CommandResult {
+  return toResult(execaSync(command, args, {reject: false, stdin: 'ignore', timeout: options.timeoutMs ?? 5000, cwd: options.cwd}))
 }
 
 function toResult(r: {failed: boolean; stdout?: unknown; stderr?: unknown; exitCode?: number; code?: string; timedOut?: boolean; shortMessage?: string}): CommandResult {

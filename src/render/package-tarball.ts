@@ -1,4 +1,3 @@
-import {execFileSync} from 'node:child_process'
 import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -6,6 +5,7 @@ import {RemoteError} from '../errors.js'
 import {packageRoot} from '../paths.js'
 import {packageTarball} from './dockerfile.js'
 import type {FileStatus} from './write.js'
+import {runCommandSync} from '../process/run.js'
 
 /**
  * Put the package of the running ff-ha (`npm pack` of its own directory, lifecycle scripts off) into
@@ -19,10 +19,9 @@ export function packReplicaPackage(outDir: string, version: string, options: {ch
   const target = join(outDir, path)
   const tmp = mkdtempSync(join(tmpdir(), 'ff-ha-pack-'))
   try {
-    try {
-      execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', tmp, options.root ?? packageRoot], {stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000})
-    } catch (err) {
-      const stderr = String((err as {stderr?: unknown}).stderr ?? '').split('\n').find(s => s.trim()) ?? ''
+    const pack = runCommandSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', tmp, options.root ?? packageRoot], {timeoutMs: 120_000})
+    if (!pack.ok) {
+      const stderr = pack.stderr.split('\n').find(s => s.trim()) ?? ''
       throw new RemoteError(`npm pack of ff-ha (for the replica image's build context) failed${stderr ? `: ${stderr.trim()}` : ''}`, {
         hint: 'is npm on PATH? Or set nodeRed.ffHaSource: registry in the profile to install a published ff-ha',
       })

@@ -2,6 +2,7 @@ import {chmodSync, closeSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempS
 import {basename, dirname, join, relative, resolve, sep} from 'node:path'
 import {CheckFailedError, FfHaError, InputError} from '../errors.js'
 import {isGenerated} from './header.js'
+import {alive} from '../process/run.js'
 
 export type FileStatus = 'added' | 'changed' | 'removed' | 'unchanged'
 
@@ -97,7 +98,7 @@ function applyRender(plan: RenderPlan, out: string): void {
   const tmp = mkdtempSync(join(dirname(out), `${tmpPrefix(out)}`))
   const old = `${tmp}${OLD_SUFFIX}`
   const existed = existsSync(out)
-  let swapped = false
+  let swapped: boolean
   try {
     chmodSync(tmp, existed ? statSync(out).mode & 0o7777 : 0o755)
     if (existed) cpSync(out, tmp, {recursive: true, verbatimSymlinks: true, preserveTimestamps: true})
@@ -210,11 +211,7 @@ function lockHolderAlive(content: string): boolean {
   const [pidText, start] = content.trim().split(' ')
   const pid = Number(pidText)
   if (!Number.isInteger(pid) || pid <= 0) return false
-  try {
-    process.kill(pid, 0)
-  } catch (err) {
-    if ((err as {code?: string}).code !== 'EPERM') return false
-  }
+  if (!alive(pid)) return false
   return !start || processStartTime(pid) === '' || processStartTime(pid) === start
 }
 

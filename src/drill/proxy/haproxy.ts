@@ -3,7 +3,7 @@ import {join} from 'node:path'
 import {renderHaproxyConfig} from '../../render/haproxy.js'
 import type {Profile} from '../../profile/schema.js'
 import {RemoteError} from '../../errors.js'
-import {runCommand} from '../../process/run.js'
+import {runCommand, stopProcess} from '../../process/run.js'
 import {waitForPort} from '../net.js'
 import type {Resources} from '../processes.js'
 import type {ProxyServer, RunningProxy} from './builtin.js'
@@ -34,8 +34,6 @@ export async function startHaproxy(
     url: `http://${host}:${options.bindPort}/`,
     configFile,
     up: () => [],
-    async stop() {
-      child.kill('SIGTERM')
-    },
+    stop: () => stopProcess(child, {graceMs: 3000}),
   }
 }

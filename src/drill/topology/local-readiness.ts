@@ -1,18 +1,19 @@
 import type {AgentStatusClient, AgentStatus} from '../../admin/agent.js'
 import {pollUntil} from '../../io/poll.js'
 import {agentUrl, assertAgentRunning, lastWords, type LocalReplica} from './local-replica.js'
+import {modeOf, type ModeId} from '../../modes/index.js'
 
 // When the local replicas are ready, read from their agents' /status (and /healthz in load-balanced mode,
 // where every replica serves). Each wait stops at once when the agent has exited.
 
 /** Until the agent holds a settled role (spare or active) with a Node-RED pid, and in load-balanced mode is healthy. */
-export function waitReady(r: LocalReplica, agents: AgentStatusClient, mode: 'hot-spare' | 'load-balanced', timeoutMs: number): Promise<AgentStatus> {
+export function waitReady(r: LocalReplica, agents: AgentStatusClient, mode: ModeId, timeoutMs: number): Promise<AgentStatus> {
   return pollUntil(
     async () => {
       assertAgentRunning(r)
       const s = await agents.status(r.name, agentUrl(r))
       if (!s || !(s.role === 'spare' || s.role === 'active') || !s.nodeRedPid) return undefined
-      return mode === 'load-balanced' ? ((await agents.healthy(agentUrl(r))) ? s : undefined) : s
+      return !modeOf(mode).singleActive ? ((await agents.healthy(agentUrl(r))) ? s : undefined) : s
     },
     {timeoutMs, intervalMs: 100, what: `${r.name} ready (spare or active, with a Node-RED)`, detail: () => lastWords(r), replica: r.name},
   )

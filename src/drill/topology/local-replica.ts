@@ -11,6 +11,7 @@ import type {RoleEvent} from '../types.js'
 import {agentCommand} from './agent-command.js'
 import type {NetnsNetwork} from './netns.js'
 import {recordRole} from './role-log.js'
+import {ENV} from '../../model/env.js'
 
 // One replica of the local target: where it lives (address, ports, userDir, namespace) and its agent
 // process (`ff-ha agent`, which runs its own Node-RED), with the last lines of its output for errors.
@@ -72,9 +73,9 @@ export function spawnAgent(r: LocalReplica, launch: AgentLaunch): void {
     ...process.env,
     [launch.profile.secrets.adminTokenEnv]: launch.token,
     [launch.profile.secrets.credentialSecretEnv]: launch.secret,
-    FF_HA_REPLICA: r.name,
-    FF_HA_NODE_RED_HOST: r.namespace ? '0.0.0.0' : r.host,
-    FF_HA_NODE_RED_LOG_LEVEL: 'warn',
+    [ENV.replica]: r.name,
+    [ENV.nodeRedHost]: r.namespace ? '0.0.0.0' : r.host,
+    [ENV.nodeRedLogLevel]: 'warn',
   }
   const [command, argv] = r.namespace ? ['ip', ['netns', 'exec', r.namespace, cmd.command, ...args]] : [cmd.command, args]
   const child = launch.resources.spawn(command, argv, {cwd: packageRoot, env, stdout: 'pipe', stderr: 'pipe'})

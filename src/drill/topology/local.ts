@@ -23,6 +23,7 @@ import {agentUrl, nodeRedUrl, planReplicas, spawnAgent, type AgentLaunch, type L
 import {createNetns, type NetnsNetwork} from './netns.js'
 import type {Topology} from './types.js'
 import {startWitness} from './witness.js'
+import {modeOf} from '../../modes/index.js'
 
 export {agentProfileText} from './agent-profile.js'
 export {parseRole} from './role-log.js'
@@ -94,7 +95,7 @@ export async function startLocalTopology(options: LocalOptions): Promise<Topolog
     const report = await deployFlows({flows: drillFlows(), replicas: targets, auth: {token}, mode, verifyTimeoutMs: 30_000})
     if (!report.ok) throw new RemoteError(`ff-ha deploy of the drill's flows failed: ${report.error ?? 'see the replicas'}`)
   }
-  if (mode === 'hot-spare') await waitSettled(replicas, agents, 60_000)
+  if (modeOf(mode).singleActive) await waitSettled(replicas, agents, 60_000)
   say('deploying the flows and the probe tab with ff-ha deploy')
   await deploy()
 
@@ -144,7 +145,7 @@ export async function startLocalTopology(options: LocalOptions): Promise<Topolog
         spawnAgent(r, launch)
       }
       await waitReady(r, agents, mode, 90_000)
-      if (mode === 'hot-spare') await waitSpareOrActive(r, agents, 30_000)
+      if (modeOf(mode).singleActive) await waitSpareOrActive(r, agents, 30_000)
     },
     async deployNext() {
       generation++

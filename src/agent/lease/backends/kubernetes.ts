@@ -1,6 +1,7 @@
 import {RemoteError, errorMessage} from '../../../errors.js'
 import type {LeaseBackend} from './types.js'
 import {defaultLeaseName} from './types.js'
+import {ENV} from '../../../model/env.js'
 
 // A coordination.k8s.io/v1 Lease: every renew is an API-server write shared with the whole cluster, and
 // etcd latency spikes of a second happen, so client-go's conservative defaults (15 s / 10 s / 2 s) are the
@@ -13,6 +14,7 @@ export const kubernetesLeaseBackend: LeaseBackend<'kubernetes', Record<never, ne
   // The namespace is the profile's kubernetes.namespace (or the pod's); credentials are the pod's
   // service account: nothing of its own in failover.
   profileFields: {},
+  wrongTarget: () => ({path: ['failover', 'lease'], message: 'a kubernetes lease needs a cluster; on compose use "sqlite"', hint: 'set failover.lease: sqlite, or leave it out (the default on compose)'}),
   defaultTimings: {
     leaseDurationMs: 15000,
     renewDeadlineMs: 10000,
@@ -37,7 +39,7 @@ export const kubernetesLeaseBackend: LeaseBackend<'kubernetes', Record<never, ne
   },
   render: {
     kubernetes: profile => ({
-      env: [{name: 'FF_HA_LEASE_NAME', value: defaultLeaseName(profile)}],
+      env: [{name: ENV.leaseName, value: defaultLeaseName(profile)}],
       rbac: {resourceNames: [defaultLeaseName(profile)]},
     }),
   },

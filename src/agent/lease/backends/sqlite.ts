@@ -2,6 +2,7 @@ import {dirname, resolve} from 'node:path'
 import {RemoteError, errorMessage} from '../../../errors.js'
 import {containerPath} from '../../../profile/types.js'
 import type {LeaseBackend} from './types.js'
+import {ENV} from '../../../model/env.js'
 
 export interface SqliteLeaseOptions {
   /** The lease file, absolute. */
@@ -24,6 +25,24 @@ export const sqliteLeaseBackend: LeaseBackend<'sqlite', SqliteLeaseOptions, type
   targets: ['compose'],
   defaultFor: 'compose',
   profileFields,
+  wrongTarget: () => ({
+    path: ['failover', 'lease'],
+    message: 'sqlite cannot be the lease on kubernetes: a file lease cannot span nodes, so two pods could both hold it; use "kubernetes"',
+    hint: 'set failover.lease: kubernetes, or leave it out (the default on kubernetes)',
+  }),
+  // The lease file's directory is the volume every replica mounts; it must be a directory of its own.
+  profileIssues(p) {
+    const file = p.failover.leaseFile
+    const dir = file.slice(0, file.lastIndexOf('/'))
+    const under = (d: string) => dir === d || dir.startsWith(`${d}/`)
+    if (dir === '') {
+      return [{path: ['failover', 'leaseFile'], message: 'must be in a directory, not in /: its directory is the volume that all replicas share', hint: 'use a path like /var/lib/ff-ha/lease.db'}]
+    }
+    if (['/data', '/etc/ff-ha', '/usr', '/bin', '/lib', '/proc', '/sys', '/dev'].some(under) || dir === '/etc') {
+      return [{path: ['failover', 'leaseFile'], message: `must not be under ${dir}: its directory becomes a volume shared by all replicas, and that directory belongs to each replica or to the image`, hint: 'use a path like /var/lib/ff-ha/lease.db'}]
+    }
+    return []
+  },
   defaultTimings: {
     leaseDurationMs: 2000,
     renewDeadlineMs: 1500,
@@ -34,7 +53,7 @@ export const sqliteLeaseBackend: LeaseBackend<'sqlite', SqliteLeaseOptions, type
   },
   // A read is a ~20 us local SELECT.
   candidatePollMs: 50,
-  options: ({profile, leaseFile, env, cwd}) => ({file: resolve(cwd, leaseFile ?? env.FF_HA_LEASE_FILE ?? profile.failover.leaseFile)}),
+  options: ({profile, leaseFile, env, cwd}) => ({file: resolve(cwd, leaseFile ?? env[ENV.leaseFile] ?? profile.failover.leaseFile)}),
   async open({file, name}, replica) {
     try {
       // Loaded here: better-sqlite3 is a native module that the kubernetes agent never needs.
@@ -50,7 +69,7 @@ export const sqliteLeaseBackend: LeaseBackend<'sqlite', SqliteLeaseOptions, type
   render: {
     // One host: the lease file's directory is a volume that every replica mounts.
     compose: profile => ({
-      environment: {FF_HA_LEASE_FILE: profile.failover.leaseFile},
+      environment: {[ENV.leaseFile]: profile.failover.leaseFile},
       volumes: [{name: 'lease', mountPath: dirname(profile.failover.leaseFile)}],
     }),
   },

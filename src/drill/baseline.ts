@@ -11,6 +11,7 @@ import {pollUntil} from '../io/poll.js'
 import {now} from './clock.js'
 import {PROBE_PATH} from './probe.js'
 import type {Resources} from './processes.js'
+import {ENV} from '../model/env.js'
 
 // The baseline: what a failover would cost without a warm spare. A fresh Node-RED with the same flows,
 // timed from spawn to the probe answering 200 (serving), on the same machine in the same run.
@@ -21,7 +22,7 @@ export async function measureColdStart(options: {flows: FlowNode[]; env: Record<
   writeFileSync(join(dir, 'flows.json'), JSON.stringify(options.flows))
   writeFileSync(join(dir, '.config.runtime.json'), JSON.stringify({runtimeFlowState: 'start'}))
   const started = now()
-  const child = spawnNodeRed({userDir: dir, port, env: {...options.env, FF_HA_REPLICA: 'cold-start'}, bootStopped: false})
+  const child = spawnNodeRed({userDir: dir, port, env: {...options.env, [ENV.replica]: 'cold-start'}, bootStopped: false})
   try {
     const timeoutMs = options.timeoutMs ?? 60_000
     return await pollUntil(

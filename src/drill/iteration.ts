@@ -5,6 +5,7 @@ import {startHttpTraffic, type HttpTraffic} from './traffic/http.js'
 import type {MqttTraffic} from './traffic/mqtt.js'
 import type {AgentView, AppliedFault, Topology} from './topology/types.js'
 import type {IterationTimeline, ScenarioName} from './types.js'
+import {modeOf} from '../modes/index.js'
 
 // One iteration of one scenario: wait for a steady set-up, start traffic and the observer, break the
 // replica, wait until clients are served again (lifting the fault where the scenario lifts it), stop,
@@ -27,7 +28,7 @@ export async function runIteration(topology: Topology, scenario: ScenarioName, o
   const mode = topology.mode
   const steady = await waitSteady(topology, 90_000)
   const names = topology.replicas.map(r => r.name)
-  const victim = mode === 'hot-spare' ? steady.active! : names[(options.iteration - 1) % names.length]
+  const victim = modeOf(mode).drill.victim === 'the-active' ? steady.active! : names[(options.iteration - 1) % names.length]
   const start = now()
   const eventsFrom = topology.roleEvents.length
   const observer = startObserver(topology.replicas, {token: topology.token})
@@ -60,7 +61,7 @@ export async function runIteration(topology: Topology, scenario: ScenarioName, o
           await fault.heal()
           // hot-spare: the old active must fence itself: wait until its agent no longer says active.
           // load-balanced: every replica is active by design and there is no lease to fence with.
-          if (mode === 'hot-spare') await pollUntil(async () => {
+          if (modeOf(mode).singleActive) await pollUntil(async () => {
             const s = (await topology.statuses()).get(victim)
             return s !== undefined && s.role !== 'active'
           }, {timeoutMs: recoveryTimeoutMs, what: `${victim} no longer claiming to be active after the ${scenario} was lifted`, replica: victim}).catch(err => {
@@ -117,18 +118,18 @@ export async function waitSteady(topology: Topology, timeoutMs: number): Promise
       last = roles.join(', ')
       const views = [...statuses.values()]
       if (views.some(v => v === undefined)) return undefined
-      if (topology.mode === 'load-balanced') return views.every(v => v!.role === 'active' || v!.role === 'spare') ? {statuses} : undefined
+      if (!modeOf(topology.mode).singleActive) return views.every(v => v!.role === 'active' || v!.role === 'spare') ? {statuses} : undefined
       const actives = [...statuses.entries()].filter(([, s]) => s?.role === 'active')
       const spares = views.filter(v => v!.role === 'spare')
       if (actives.length === 1 && actives.length + spares.length === views.length && actives[0][1]?.flowsState !== 'stop') return {active: actives[0][0], statuses}
       return undefined
     },
-    {timeoutMs, intervalMs: 100, what: `the set-up settled (${topology.mode === 'hot-spare' ? 'one active, the others spares' : 'every replica healthy'})`, detail: () => last},
+    {timeoutMs, intervalMs: 100, what: `the set-up settled (${modeOf(topology.mode).singleActive ? 'one active, the others spares' : 'every replica healthy'})`, detail: () => last},
   )
 }
 
 async function waitTakeover(topology: Topology, victim: string, timeoutMs: number): Promise<void> {
-  if (topology.mode === 'load-balanced') return
+  if (!modeOf(topology.mode).singleActive) return
   await pollUntil(async () => {
     const statuses = await topology.statuses()
     return [...statuses.entries()].some(([n, s]) => n !== victim && s?.role === 'active')

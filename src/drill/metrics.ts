@@ -1,5 +1,6 @@
 import {dualActiveIntervals, overlapMs, runningIntervals} from './running.js'
 import type {HttpRecord, IterationMetrics, IterationTimeline, MqttRecord} from './types.js'
+import {modeOf} from '../modes/index.js'
 
 // Per-iteration figures from a recorded timeline. Pure: the same timeline always gives the same figures,
 // and unit tests feed it synthetic timelines.
@@ -14,11 +15,12 @@ export function iterationMetrics(timeline: IterationTimeline, iteration: number,
   const http = httpOutage(timeline.http, timeline.fault.at, timeline.end, options.slowMs ?? 1000)
   if (http.neverRecovered) notes.push('HTTP never recovered before the iteration ended')
   const mqtt = timeline.mqtt ? mqttLoss(timeline.mqtt, stoppedAt(timeline)) : {sent: 0, lost: 0, lostAfterStop: 0, duplicated: 0}
-  const dual = timeline.mode === 'hot-spare' ? dualActiveMs(timeline) : 0
+  const single = modeOf(timeline.mode).singleActive
+  const dual = single ? dualActiveMs(timeline) : 0
   const detection = detectionMs(timeline)
   if (detection === null && timeline.fault.scenario !== 'deploy') notes.push('no agent was seen to give up or take over the lease')
   const newActive = newActiveReplica(timeline)
-  if (timeline.mode === 'hot-spare' && newActive === null) notes.push('no replica was seen active after the fault')
+  if (single && newActive === null) notes.push('no replica was seen active after the fault')
   return {
     iteration,
     faulted: timeline.fault.replica,
@@ -102,19 +104,19 @@ export function detectionMs(timeline: IterationTimeline): number | null {
   for (const s of timeline.samples) {
     if (s.t <= fault.at || s.t >= first) continue
     if (s.replica === fault.replica && s.role !== undefined && s.role !== 'active') first = s.t
-    else if (timeline.mode === 'hot-spare' && s.replica !== fault.replica && s.role !== undefined && (s.role === 'active' || (s.leaseHolder !== undefined && s.leaseHolder !== fault.replica))) first = s.t
+    else if (modeOf(timeline.mode).singleActive && s.replica !== fault.replica && s.role !== undefined && (s.role === 'active' || (s.leaseHolder !== undefined && s.leaseHolder !== fault.replica))) first = s.t
   }
   for (const e of timeline.roleEvents) {
     if (e.t <= fault.at || e.t >= first) continue
     if (e.replica === fault.replica && e.role !== 'active') first = e.t
-    else if (timeline.mode === 'hot-spare' && e.replica !== fault.replica && e.role === 'active') first = e.t
+    else if (modeOf(timeline.mode).singleActive && e.replica !== fault.replica && e.role === 'active') first = e.t
   }
   return Number.isFinite(first) ? first - fault.at : null
 }
 
 /** Hot-spare: the replica seen active after the fault (the last one seen, if it changed more than once). */
 export function newActiveReplica(timeline: IterationTimeline): string | null {
-  if (timeline.mode !== 'hot-spare') return null
+  if (!modeOf(timeline.mode).singleActive) return null
   let who: string | null = null
   let when = -Infinity
   for (const s of timeline.samples) if (s.t > timeline.fault.at && s.role === 'active' && s.flowsState === 'start' && s.t >= when) (who = s.replica), (when = s.t)

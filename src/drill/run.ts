@@ -11,6 +11,7 @@ import {netnsUnavailable} from './topology/netns.js'
 import type {Topology} from './topology/types.js'
 import {connectMqttTraffic, type MqttTraffic} from './traffic/mqtt.js'
 import type {DrillReport, IterationMetrics, IterationTimeline, ScenarioName, ScenarioResult} from './types.js'
+import {ENV} from '../model/env.js'
 
 export interface DrillOptions {
   profile: Profile
@@ -139,7 +140,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
 }
 
 function coldEnv(profile: Profile, topology: Topology): Record<string, string> {
-  return {[profile.secrets.adminTokenEnv]: topology.token ?? 'cold-start-token', [profile.secrets.credentialSecretEnv]: 'cold-start-secret-0000', FF_HA_NODE_RED_LOG_LEVEL: 'warn'}
+  return {[profile.secrets.adminTokenEnv]: topology.token ?? 'cold-start-token', [profile.secrets.credentialSecretEnv]: 'cold-start-secret-0000', [ENV.nodeRedLogLevel]: 'warn'}
 }
 
 function checkAborted(signal?: AbortSignal): void {

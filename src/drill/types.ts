@@ -1,3 +1,5 @@
+import type {AgentRole} from '../model/roles.js'
+import type {ModeId} from '../modes/index.js'
 // The data that a drill records and reports. Times are epoch milliseconds with sub-ms precision
 // (performance.timeOrigin + performance.now()), so that every source shares one clock.
 
@@ -7,7 +9,7 @@
 export type ScenarioName = 'crash' | 'replica-crash' | 'hang' | 'freeze' | 'partition' | 'graceful' | 'deploy'
 export const ALL_SCENARIOS: ScenarioName[] = ['crash', 'replica-crash', 'hang', 'freeze', 'partition', 'graceful', 'deploy']
 
-export type Role = 'starting' | 'spare' | 'active' | 'fenced' | 'stopping'
+export type Role = AgentRole
 
 /** One observation of one replica by the observer (every 20 ms). */
 export interface Sample {
@@ -66,7 +68,7 @@ export interface FaultMark {
 
 /** Everything recorded in one iteration: what metrics and reports are computed from. */
 export interface IterationTimeline {
-  mode: 'hot-spare' | 'load-balanced'
+  mode: ModeId
   replicas: string[]
   start: number
   end: number
@@ -137,7 +139,7 @@ export interface ScenarioResult {
 
 export interface DrillReport {
   target: 'local' | 'compose' | 'kubernetes'
-  mode: 'hot-spare' | 'load-balanced'
+  mode: ModeId
   /** Which proxy routed the traffic: haproxy (with its version), builtin, or external (attached targets). */
   proxy: string
   /** The broker: mosquitto on a port, the profile's URL, or "off: <reason>". */

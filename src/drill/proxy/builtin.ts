@@ -1,5 +1,6 @@
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
+import {modeOf, type ModeId} from '../../modes/index.js'
 
 // A small reverse proxy with HAProxy's check semantics as ff-ha renders them, for machines without
 // haproxy on PATH: poll each server's agent (/active in hot-spare, /healthz in load-balanced) every
@@ -17,7 +18,7 @@ export interface ProxyServer {
 }
 
 export interface BuiltinProxyOptions {
-  mode: 'hot-spare' | 'load-balanced'
+  mode: ModeId
   servers: ProxyServer[]
   bindPort: number
   bindAddress?: string
@@ -46,10 +47,11 @@ interface ServerState extends ProxyServer {
 export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<RunningProxy> {
   const intervalMs = options.intervalMs ?? 100
   const timeoutMs = options.timeoutMs ?? Math.max(500, intervalMs)
-  const fall = options.fall ?? (options.mode === 'hot-spare' ? 1 : 2)
+  const traffic = modeOf(options.mode).traffic
+  const fall = options.fall ?? traffic.fall
   const rise = options.rise ?? 1
   const retries = options.retries ?? 3
-  const checkPath = options.mode === 'hot-spare' ? '/active' : '/healthz'
+  const checkPath = traffic.checkPath
   const servers: ServerState[] = options.servers.map(s => ({...s, isUp: false, fails: 0, goods: 0, agent: new http.Agent({keepAlive: true})}))
   let next = 0
   let stopped = false
@@ -87,7 +89,7 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
   const pick = (exclude: Set<string>): ServerState | undefined => {
     const up = servers.filter(s => s.isUp && !exclude.has(s.name))
     if (up.length === 0) return undefined
-    if (options.mode === 'hot-spare') return up[0]
+    if (traffic.to === 'the-active') return up[0]
     return up[next++ % up.length]
   }
 
@@ -108,7 +110,7 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
       up => {
         // retry-on 404 (load-balanced, as rendered): a replica whose flows a full deploy is restarting has
         // no http-in routes for a moment; another replica serves the same route.
-        if (options.mode === 'load-balanced' && up.statusCode === 404 && attempt < retries) {
+        if (traffic.to === 'every-healthy' && up.statusCode === 404 && attempt < retries) {
           up.resume()
           tried.add(target.name)
           forward(req, res, body, tried, attempt + 1)

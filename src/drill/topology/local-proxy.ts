@@ -5,6 +5,7 @@ import type {Resources} from '../processes.js'
 import {startBuiltinProxy, type ProxyServer} from '../proxy/builtin.js'
 import {startHaproxy} from '../proxy/haproxy.js'
 import {firstLine, which} from '../tools.js'
+import {modeOf} from '../../modes/index.js'
 
 // The local target's proxy: HAProxy with the rendered haproxy.cfg when it is on PATH (--proxy auto or
 // haproxy), else the built-in proxy (--proxy builtin, or auto without haproxy).
@@ -22,7 +23,7 @@ export async function startLocalProxy(options: {choice: ProxyChoice; profile: Pr
     const version = firstLine(haproxy, ['-v'])?.match(/version (\S+)/)?.[1]
     return {url: p.url, name: `haproxy${version ? ` ${version}` : ''} (the rendered haproxy.cfg)`}
   }
-  const p = await startBuiltinProxy({mode, servers, bindPort, bindAddress: '127.0.0.1', fall: mode === 'hot-spare' ? 1 : 2})
+  const p = await startBuiltinProxy({mode, servers, bindPort, bindAddress: '127.0.0.1', fall: modeOf(mode).traffic.fall})
   resources.onCleanup(() => p.stop())
   return {url: p.url, name: options.choice === 'builtin' ? 'builtin (--proxy builtin)' : 'builtin (haproxy not on PATH)'}
 }

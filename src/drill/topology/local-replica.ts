@@ -11,6 +11,8 @@ import type {RoleEvent} from '../types.js'
 import {agentCommand} from './agent-command.js'
 import type {NetnsNetwork} from './netns.js'
 import {recordRole} from './role-log.js'
+import {ENV} from '../../model/env.js'
+import {replicaNames} from '../../model/replicas.js'
 
 // One replica of the local target: where it lives (address, ports, userDir, namespace) and its agent
 // process (`ff-ha agent`, which runs its own Node-RED), with the last lines of its output for errors.
@@ -29,15 +31,15 @@ export interface LocalReplica {
 export const nodeRedUrl = (r: LocalReplica) => `http://${r.host}:${r.nodeRedPort}/`
 export const agentUrl = (r: LocalReplica) => `http://${r.host}:${r.statusPort}/`
 
-/** Names, addresses and free ports for `count` replicas (in their namespaces when there is a network). */
-export async function planReplicas(count: number, dir: string, net?: NetnsNetwork): Promise<LocalReplica[]> {
-  const ports = await freePorts(count * 2)
-  return Array.from({length: count}, (_, i) => ({
-    name: `node-red-${i + 1}`,
+/** Names (the rendered set's: <profile name>-0, -1, ...), addresses and free ports (in namespaces when there is a network). */
+export async function planReplicas(profile: {name: string; replicas: number}, dir: string, net?: NetnsNetwork): Promise<LocalReplica[]> {
+  const ports = await freePorts(profile.replicas * 2)
+  return replicaNames(profile).map((name, i) => ({
+    name,
     host: net ? net.replicas[i].address : '127.0.0.1',
     nodeRedPort: ports[2 * i],
     statusPort: ports[2 * i + 1],
-    userDir: join(dir, `node-red-${i + 1}`),
+    userDir: join(dir, name),
     namespace: net?.replicas[i].namespace,
     tail: [],
   }))
@@ -72,9 +74,9 @@ export function spawnAgent(r: LocalReplica, launch: AgentLaunch): void {
     ...process.env,
     [launch.profile.secrets.adminTokenEnv]: launch.token,
     [launch.profile.secrets.credentialSecretEnv]: launch.secret,
-    FF_HA_REPLICA: r.name,
-    FF_HA_NODE_RED_HOST: r.namespace ? '0.0.0.0' : r.host,
-    FF_HA_NODE_RED_LOG_LEVEL: 'warn',
+    [ENV.replica]: r.name,
+    [ENV.nodeRedHost]: r.namespace ? '0.0.0.0' : r.host,
+    [ENV.nodeRedLogLevel]: 'warn',
   }
   const [command, argv] = r.namespace ? ['ip', ['netns', 'exec', r.namespace, cmd.command, ...args]] : [cmd.command, args]
   const child = launch.resources.spawn(command, argv, {cwd: packageRoot, env, stdout: 'pipe', stderr: 'pipe'})

@@ -1,7 +1,7 @@
 import {randomBytes} from 'node:crypto'
 import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {dirname, join} from 'node:path'
+import {basename, dirname, join} from 'node:path'
 import {request} from 'undici'
 import {AgentStatusClient} from '../../admin/agent.js'
 import type {FlowNode} from '../../admin/types.js'
@@ -23,6 +23,8 @@ import {agentUrl, nodeRedUrl, planReplicas, spawnAgent, type AgentLaunch, type L
 import {createNetns, type NetnsNetwork} from './netns.js'
 import type {Topology} from './types.js'
 import {startWitness} from './witness.js'
+import {modeOf} from '../../modes/index.js'
+import {DEFAULT_CLUSTER_FILE} from '../../paths.js'
 
 export {agentProfileText} from './agent-profile.js'
 export {parseRole} from './role-log.js'
@@ -80,7 +82,7 @@ export async function startLocalTopology(options: LocalOptions): Promise<Topolog
   const broker = 'broker' in brokerChoice ? brokerChoice.broker : undefined
 
   const launch: AgentLaunch = {profile, profileFile: writeAgentProfile(dir, options.profileText, witness), leaseFile: join(dir, 'lease.db'), token, secret, resources, roleEvents}
-  const replicas = await planReplicas(profile.replicas, dir, net)
+  const replicas = await planReplicas(profile, dir, net)
   const byName = new Map(replicas.map(r => [r.name, r]))
 
   say(`starting ${replicas.length} agents with Node-RED (${mode}${net ? ', each in its own network namespace' : ''})`)
@@ -94,7 +96,7 @@ export async function startLocalTopology(options: LocalOptions): Promise<Topolog
     const report = await deployFlows({flows: drillFlows(), replicas: targets, auth: {token}, mode, verifyTimeoutMs: 30_000})
     if (!report.ok) throw new RemoteError(`ff-ha deploy of the drill's flows failed: ${report.error ?? 'see the replicas'}`)
   }
-  if (mode === 'hot-spare') await waitSettled(replicas, agents, 60_000)
+  if (modeOf(mode).singleActive) await waitSettled(replicas, agents, 60_000)
   say('deploying the flows and the probe tab with ff-ha deploy')
   await deploy()
 
@@ -108,7 +110,7 @@ export async function startLocalTopology(options: LocalOptions): Promise<Topolog
   const probeUrl = new URL(PROBE_PATH.slice(1), proxy.url).href
   await pollUntil(() => answers200(probeUrl), {timeoutMs: 30_000, intervalMs: 50, what: `the probe answering through the proxy at ${probeUrl}`})
 
-  writeClusterFiles(targets, [join(dir, 'local-cluster.json'), ...(options.clusterFile ? [options.clusterFile] : [])])
+  writeClusterFiles(targets, [join(dir, basename(DEFAULT_CLUSTER_FILE)), ...(options.clusterFile ? [options.clusterFile] : [])])
 
   const get = (name: string): LocalReplica => {
     const r = byName.get(name)
@@ -144,7 +146,7 @@ export async function startLocalTopology(options: LocalOptions): Promise<Topolog
         spawnAgent(r, launch)
       }
       await waitReady(r, agents, mode, 90_000)
-      if (mode === 'hot-spare') await waitSpareOrActive(r, agents, 30_000)
+      if (modeOf(mode).singleActive) await waitSpareOrActive(r, agents, 30_000)
     },
     async deployNext() {
       generation++

@@ -2,6 +2,7 @@ import type {AgentStatus} from '../../admin/agent.js'
 import type {FlowNode} from '../../admin/types.js'
 import type {ObservedReplica} from '../observer.js'
 import type {RoleEvent, ScenarioName} from '../types.js'
+import type {ModeId} from '../../modes/index.js'
 
 /** What the agent's GET /status says (admin/agent.ts reads it for deploy and the drill alike). */
 export type AgentView = AgentStatus
@@ -20,7 +21,7 @@ export interface AppliedFault {
 // attached to. The measuring code (traffic, observer, metrics, reports) is the same for all.
 export interface Topology {
   target: 'local' | 'compose' | 'kubernetes'
-  mode: 'hot-spare' | 'load-balanced'
+  mode: ModeId
   replicas: ObservedReplica[]
   /** The probe URL through the proxy / load balancer. */
   probeUrl: string

@@ -1,7 +1,8 @@
 import {Command} from '@oclif/core/command'
 import * as Errors from '@oclif/core/errors'
 import * as Flags from '@oclif/core/flags'
-import {FfHaError, type ExitCode} from './errors.js'
+import type {DeployReport} from './deploy/types.js'
+import {BugError, FfHaError, ReportedCheckFailedError, type ExitCode} from './errors.js'
 import {colour} from './output/colour.js'
 import {redact} from './output/secrets.js'
 
@@ -15,9 +16,15 @@ export interface CommandResult<T = unknown> {
   exitCode: 0 | 1
 }
 
-/** What --json prints when a command fails with an error (exit 1 or 2), instead of its report. */
+/** What --json prints when a command fails with an error (exit 1 or 2), instead of its report: one shape for all. */
 export interface ErrorJson {
-  error: {message: string; exitCode: ExitCode; hint?: string}
+  error: {
+    message: string
+    exitCode: ExitCode
+    hint?: string
+    /** A check that ran to the end and failed carries its report: a failed deploy, its deploy report (ok false). */
+    report?: DeployReport
+  }
 }
 
 // One base command for all: --json, exit codes, errors without stack traces (FF_HA_DEBUG=1 shows them).
@@ -42,11 +49,17 @@ export abstract class BaseCommand extends Command {
   }
 
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<void> {
-    const {message, code, hint} = describeError(err)
+    const described = describeError(err)
+    const {message, code} = described
+    // Our own fault: say which build, so that the report can be acted on.
+    const hint = described.internal ? `${described.hint} (ff-ha ${this.config.version}, Node ${process.version})` : described.hint
     if (process.env.FF_HA_DEBUG === '1' && err.stack) process.stderr.write(redact(err.stack) + '\n')
+    const report = err instanceof ReportedCheckFailedError ? err : undefined
     if (this.jsonMode) {
-      const json: ErrorJson = {error: {message, exitCode: code, ...(hint ? {hint} : {})}}
+      const json: ErrorJson = {error: {message, exitCode: code, ...(hint ? {hint} : {}), ...(report ? {report: report.report as DeployReport} : {})}}
       process.stdout.write(redact(JSON.stringify(json, null, 2)) + '\n')
+    } else if (report?.text) {
+      process.stdout.write(redact(report.text).replace(/\n?$/, '\n'))
     }
     process.stderr.write(`${colour.red('error')} ${message}\n`)
     if (hint) process.stderr.write(`${colour.dim('hint')}  ${redact(hint)}\n`)
@@ -61,7 +74,10 @@ function setExitCode(code: ExitCode): void {
   process.exitCode = code
 }
 
-export function describeError(err: Error & {oclif?: {exit?: number}}): {message: string; code: ExitCode; hint?: string} {
+const REPORT_IT = 'this is a bug in ff-ha: please report it with this message (FF_HA_DEBUG=1 shows the stack)'
+
+export function describeError(err: Error & {oclif?: {exit?: number}}): {message: string; code: ExitCode; hint?: string; internal?: boolean} {
+  if (err instanceof BugError) return {message: `internal error, please report it: ${redact(err.message)}`, code: 1, hint: REPORT_IT, internal: true}
   if (err instanceof FfHaError) return {message: redact(err.message), code: err.exitCode, hint: err.hint}
   // oclif's own parse errors (unknown flag, missing arg, bad option): a usage error, exit 2, one line.
   if (err instanceof Errors.CLIError || err.oclif?.exit !== undefined) {
@@ -71,5 +87,6 @@ export function describeError(err: Error & {oclif?: {exit?: number}}): {message:
   // A file-system error that reached here unexplained is still about a path the user gave: exit 2, with a hint.
   const code = (err as {code?: string}).code
   if (code && FS_INPUT_CODES.has(code)) return {message: redact(err.message), code: 2, hint: 'check the path and its permissions'}
-  return {message: `internal error: ${redact(err.message)}`, code: 1, hint: 'set FF_HA_DEBUG=1 to see the stack, and please report it'}
+  // Anything else escaped the typed errors: also our fault.
+  return {message: `internal error, please report it: ${redact(err.message)}`, code: 1, hint: REPORT_IT, internal: true}
 }

@@ -36,6 +36,7 @@ import {
   type SupervisorState,
 } from './supervisor/machine.js'
 import {Witness, probeTcp} from './witness.js'
+import {modeOf} from '../modes/index.js'
 
 export interface AgentHandle {
   readonly statusUrl: string
@@ -140,13 +141,13 @@ class Agent implements AgentHandle {
     this.state = initialState(
       {
         replica: config.replica,
-        leased: config.mode === 'hot-spare',
+        leased: modeOf(config.mode).singleActive,
         timings: config.timings,
         stopBoundMs: config.stopBoundMs,
         bootTimeoutMs: config.bootTimeoutMs,
         drainMs: config.drainMs,
         restartPolicy: config.restartPolicy,
-        witness: config.mode === 'hot-spare' ? (config.witness ?? null) : null,
+        witness: modeOf(config.mode).singleActive ? (config.witness ?? null) : null,
         userDir: config.userDir,
       },
       this.clock.now(),

@@ -12,6 +12,7 @@ import {defaultLeaseName, leaseBackend, type LeaseConfig} from './lease/backends
 import {leaseTimingProblems} from './lease/machine.js'
 import {stopBoundMs} from '../model/lease-timing.js'
 import {DEFAULT_RESTART_POLICY, type RestartPolicyOptions} from './restart-policy.js'
+import {ENV} from '../model/env.js'
 
 /** What `ff-ha agent` is given: flags, each of which may also come from the environment. */
 export interface AgentInput {
@@ -95,12 +96,12 @@ export function checkListenHost(flag: string, value: string): string {
 
 /** Resolve flags, environment and profile into one config. Throws InputError (exit 2) on a bad input. */
 export function resolveAgentConfig(input: AgentInput, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): AgentConfig {
-  const replica = input.replica ?? env.FF_HA_REPLICA
-  if (!replica) throw new InputError('--replica is required (or FF_HA_REPLICA)', 'name this replica, e.g. --replica node-red-1')
+  const replica = input.replica ?? env[ENV.replica]
+  if (!replica) throw new InputError(`--replica is required (or ${ENV.replica})`, 'name this replica, e.g. --replica node-red-1')
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(replica)) {
     throw new InputError(`--replica ${JSON.stringify(replica)}: use letters, digits, ".", "_" and "-" (at most 63)`, 'name it like a host, starting with a letter or digit, e.g. --replica node-red-1')
   }
-  const profileFlag = input.profile ?? env.FF_HA_PROFILE
+  const profileFlag = input.profile ?? env[ENV.profile]
   let profile: Profile
   let profileSource: string
   if (profileFlag) {
@@ -134,13 +135,13 @@ export function resolveAgentConfig(input: AgentInput, env: NodeJS.ProcessEnv = p
   if (!credentialSecret) throw new InputError(`${secretEnv} is not set: every replica needs the same credential secret`, `export ${secretEnv}=<a long random string>, the same on every replica`)
   registerSecret(credentialSecret)
 
-  const userDir = resolve(cwd, input.userDir ?? env.FF_HA_USER_DIR ?? '/data')
-  const nodeRedPort = input.nodeRedPort ?? envInt(env, 'FF_HA_NODE_RED_PORT') ?? profile.http.port
-  const statusPort = input.statusPort ?? envInt(env, 'FF_HA_STATUS_PORT') ?? f.statusPort
+  const userDir = resolve(cwd, input.userDir ?? env[ENV.userDir] ?? '/data')
+  const nodeRedPort = input.nodeRedPort ?? envInt(env, ENV.nodeRedPort) ?? profile.http.port
+  const statusPort = input.statusPort ?? envInt(env, ENV.statusPort) ?? f.statusPort
   if (statusPort === nodeRedPort) throw new InputError(`--status-port ${statusPort} is Node-RED's port too`, 'choose another port for the status server (--status-port) or for Node-RED (--node-red-port)')
-  const statusHost = checkListenHost('--status-host', input.statusHost ?? (env.FF_HA_STATUS_HOST || DEFAULT_STATUS_HOST))
-  const nodeRedHost = checkListenHost('FF_HA_NODE_RED_HOST', env.FF_HA_NODE_RED_HOST || '0.0.0.0')
-  const settingsFlag = input.settings ?? env.FF_HA_SETTINGS
+  const statusHost = checkListenHost('--status-host', input.statusHost ?? (env[ENV.statusHost] || DEFAULT_STATUS_HOST))
+  const nodeRedHost = checkListenHost(ENV.nodeRedHost, env[ENV.nodeRedHost] || '0.0.0.0')
+  const settingsFlag = input.settings ?? env[ENV.settings]
   const settingsFile = settingsFlag ? resolve(cwd, settingsFlag) : join(userDir, 'settings.js')
   if (settingsFlag && !existsSync(settingsFile)) throw new InputError(`--settings ${settingsFlag}: no such file`, 'give the path of a Node-RED settings.js, or leave --settings out to render one into the userDir')
 
@@ -153,7 +154,7 @@ export function resolveAgentConfig(input: AgentInput, env: NodeJS.ProcessEnv = p
   // Node-RED has no use for the status token: flows must not be able to read it.
   delete passEnv[statusTokenEnv]
   // Flows can tell which replica they run on (env.get("FF_HA_REPLICA")), whether it came by flag or env.
-  passEnv.FF_HA_REPLICA = replica
+  passEnv[ENV.replica] = replica
 
   return {
     replica,
@@ -168,7 +169,7 @@ export function resolveAgentConfig(input: AgentInput, env: NodeJS.ProcessEnv = p
     ...(statusToken ? {statusToken} : {}),
     lease: {
       backend: f.lease,
-      name: env.FF_HA_LEASE_NAME || defaultLeaseName(profile),
+      name: env[ENV.leaseName] || defaultLeaseName(profile),
       namespace: profile.kubernetes.namespace,
       ...leaseBackend(f.lease).options({profile, ...(input.leaseFile ? {leaseFile: input.leaseFile} : {}), env, cwd}),
     } as LeaseConfig,

@@ -31,6 +31,7 @@ export class AgentMetrics {
     const labelNames = ['replica'] as const
     const labels = {replica}
     // Captured by the collect callbacks, where `this` is the prom-client metric.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- prom-client calls collect() with the metric as `this`
     const self = this
     new Gauge({
       name: 'ff_ha_agent_role',

@@ -5,6 +5,7 @@ import {join} from 'node:path'
 import {AGENT_FD, spawnNodeRed} from '../nodered/launch.js'
 import {ensureBootsStopped} from '../nodered/userdir.js'
 import type {AgentConfig} from './config.js'
+import {ENV} from '../model/env.js'
 
 // If the agent dies without a chance to stop Node-RED (SIGKILL, OOM), an orphaned Node-RED would go on
 // running its flows while a spare takes over: two actives. In a container the agent is PID 1 and its death
@@ -12,11 +13,11 @@ import type {AgentConfig} from './config.js'
 // within 100 ms of its parent's death. It removes itself from the environment so that processes Node-RED
 // spawns (exec nodes) do not inherit it.
 const PARENT_WATCH = `'use strict'
-const agentPid = Number(process.env.FF_HA_AGENT_PID)
-delete process.env.FF_HA_AGENT_PID
-if (process.env.FF_HA_OUTER_NODE_OPTIONS !== undefined) process.env.NODE_OPTIONS = process.env.FF_HA_OUTER_NODE_OPTIONS
+const agentPid = Number(process.env[ENV.agentPid])
+delete process.env[ENV.agentPid]
+if (process.env[ENV.outerNodeOptions] !== undefined) process.env.NODE_OPTIONS = process.env[ENV.outerNodeOptions]
 else delete process.env.NODE_OPTIONS
-delete process.env.FF_HA_OUTER_NODE_OPTIONS
+delete process.env[ENV.outerNodeOptions]
 if (agentPid && process.ppid === agentPid) {
   setInterval(() => {
     if (process.ppid !== agentPid) process.kill(process.pid, 'SIGKILL')
@@ -24,8 +25,8 @@ if (agentPid && process.ppid === agentPid) {
 }
 
 // Deploys, told to the agent (see agent/deploy-window.ts): a busy Node-RED must not be taken for a hung one.
-const agentFd = Number(process.env.FF_HA_AGENT_FD)
-delete process.env.FF_HA_AGENT_FD
+const agentFd = Number(process.env[ENV.agentFd])
+delete process.env[ENV.agentFd]
 if (agentFd > 2) {
   const fs = require('fs')
   const tell = event => {
@@ -118,11 +119,11 @@ export class NodeRedLauncher {
     }
     const outer = this.config.env.NODE_OPTIONS
     const env: Record<string, string> = {
-      FF_HA_AGENT_PID: String(process.pid),
-      FF_HA_AGENT_FD: String(AGENT_FD),
+      [ENV.agentPid]: String(process.pid),
+      [ENV.agentFd]: String(AGENT_FD),
       NODE_OPTIONS: `${outer ? outer + ' ' : ''}--require ${JSON.stringify(join(this.preloadDir, 'parent-watch.cjs'))}`,
     }
-    if (outer !== undefined) env.FF_HA_OUTER_NODE_OPTIONS = outer
+    if (outer !== undefined) env[ENV.outerNodeOptions] = outer
     return env
   }
 
@@ -132,7 +133,7 @@ export class NodeRedLauncher {
     mkdirSync(c.userDir, {recursive: true})
     const log = openSync(join(c.userDir, 'node-red.log'), 'a')
     const child = spawn(c.command[0], c.command.slice(1), {
-      env: {...c.env, FF_HA_NODE_RED_PORT: String(c.nodeRedPort), FF_HA_NODE_RED_HOST: c.nodeRedHost},
+      env: {...c.env, [ENV.nodeRedPort]: String(c.nodeRedPort), [ENV.nodeRedHost]: c.nodeRedHost},
       stdio: ['ignore', log, log],
     })
     closeSync(log)

@@ -1,12 +1,14 @@
 import type {FlowsState} from '../admin/types.js'
+import type {ModeId} from '../modes/index.js'
+import {AGENT_ROLES, type AgentRole} from '../model/roles.js'
 
-export type Role = 'starting' | 'spare' | 'active' | 'fenced' | 'stopping'
-export const ROLES: Role[] = ['starting', 'spare', 'active', 'fenced', 'stopping']
+export type Role = AgentRole
+export const ROLES: readonly Role[] = AGENT_ROLES
 
 /** GET /status: the documented shape (the failover drill and the renderer's probes read it). */
 export interface AgentStatus {
   replica: string
-  mode: 'hot-spare' | 'load-balanced'
+  mode: ModeId
   role: Role
   leaseHolder: string | null
   fencingToken: number | null

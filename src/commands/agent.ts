@@ -3,6 +3,7 @@ import {startAgent} from '../agent/agent.js'
 import {resolveAgentConfig} from '../agent/config.js'
 import {BaseCommand, type CommandResult} from '../base-command.js'
 import type {CommandJson} from '../output/command-json.js'
+import {ENV} from '../model/env.js'
 
 export default class Agent extends BaseCommand {
   static override summary = 'Run beside a Node-RED replica: supervise it, hold the lease, start flows only when active.'
@@ -22,17 +23,17 @@ export default class Agent extends BaseCommand {
   static override strict = false
 
   static override flags = {
-    replica: Flags.string({description: 'This replica\'s name (its lease identity).', env: 'FF_HA_REPLICA'}),
-    profile: Flags.string({description: 'The HA profile (default: ff-ha.yaml if present, else a built-in hot-spare profile).', env: 'FF_HA_PROFILE'}),
-    'user-dir': Flags.string({description: 'Node-RED\'s userDir.', env: 'FF_HA_USER_DIR', default: '/data'}),
-    'node-red-port': Flags.integer({description: 'Node-RED\'s port (default: the profile\'s http.port).', env: 'FF_HA_NODE_RED_PORT', min: 1, max: 65535}),
-    'status-port': Flags.integer({description: 'Port of /healthz, /active, /status, /metrics (default: failover.statusPort).', env: 'FF_HA_STATUS_PORT', min: 1, max: 65535}),
+    replica: Flags.string({description: 'This replica\'s name (its lease identity).', env: ENV.replica}),
+    profile: Flags.string({description: 'The HA profile (default: ff-ha.yaml if present, else a built-in hot-spare profile).', env: ENV.profile}),
+    'user-dir': Flags.string({description: 'Node-RED\'s userDir.', env: ENV.userDir, default: '/data'}),
+    'node-red-port': Flags.integer({description: 'Node-RED\'s port (default: the profile\'s http.port).', env: ENV.nodeRedPort, min: 1, max: 65535}),
+    'status-port': Flags.integer({description: 'Port of /healthz, /active, /status, /metrics (default: failover.statusPort).', env: ENV.statusPort, min: 1, max: 65535}),
     'status-host': Flags.string({
       description: 'Address the status server listens on (default 127.0.0.1: this host only). Set 0.0.0.0 in a container or pod, where Kubernetes probes and HAProxy reach it on the pod/container address; ff-ha render does.',
-      env: 'FF_HA_STATUS_HOST',
+      env: ENV.statusHost,
     }),
-    'lease-file': Flags.string({description: 'The sqlite lease file (default: failover.leaseFile).', env: 'FF_HA_LEASE_FILE'}),
-    settings: Flags.string({description: 'Node-RED settings.js (default: <userDir>/settings.js if it exists, else rendered there).', env: 'FF_HA_SETTINGS'}),
+    'lease-file': Flags.string({description: 'The sqlite lease file (default: failover.leaseFile).', env: ENV.leaseFile}),
+    settings: Flags.string({description: 'Node-RED settings.js (default: <userDir>/settings.js if it exists, else rendered there).', env: ENV.settings}),
   }
 
   protected async execute(): Promise<CommandResult<CommandJson['agent']>> {

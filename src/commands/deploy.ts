@@ -2,11 +2,9 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 import {BaseCommand, type CommandResult} from '../base-command.js'
 import type {CommandJson} from '../output/command-json.js'
-import {runDeploy} from '../deploy/run.js'
+import {DeployFailedError, runDeploy} from '../deploy/run.js'
 import {formatDeployReport} from '../deploy/summary.js'
-import {colour} from '../output/colour.js'
 import {makeProgress} from '../output/progress.js'
-import {redact} from '../output/secrets.js'
 import {MODE_IDS, type ModeId} from '../modes/index.js'
 
 export default class Deploy extends BaseCommand {
@@ -92,10 +90,7 @@ nodeRed.apiMaxLength, default 50mb); ff-ha reads answers up to 64 MiB, or 1.25 x
       verifyTimeoutMs: flags['verify-timeout'],
       progress: makeProgress(),
     })
-    if (!report.ok) {
-      process.stderr.write(`${colour.red('error')} ${redact(report.error ?? 'deploy failed')}\n`)
-      if (report.hint) process.stderr.write(`${colour.dim('hint')}  ${redact(report.hint)}\n`)
-    }
-    return {json: report, text: formatDeployReport(report), exitCode: report.ok ? 0 : 1}
+    if (!report.ok) throw new DeployFailedError(report)
+    return {json: report, text: formatDeployReport(report), exitCode: 0}
   }
 }

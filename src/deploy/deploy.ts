@@ -6,7 +6,7 @@ import {performance} from 'node:perf_hooks'
 import {AdminClient} from '../admin/client.js'
 import {AdminError} from '../admin/errors.js'
 import type {FlowsState, ReplicaTarget} from '../admin/types.js'
-import {errorMessage, InputError} from '../errors.js'
+import {CheckFailedError, errorMessage, InputError} from '../errors.js'
 import type {Progress} from '../output/progress.js'
 import {redact} from '../output/secrets.js'
 import {checkCredentials, checkCredentialsMatchFlows} from './credentials.js'
@@ -141,7 +141,7 @@ async function preflightAll(runs: Run[], mode: DeployOptions['mode'], progress: 
       run.report.after = {...run.report.before}
       run.report.role = run.role
       const problem = preflightProblem(mode, run.role, pre)
-      if (problem) throw new Error(`${run.name}: ${problem}`)
+      if (problem) throw new CheckFailedError(`${run.name}: ${problem}`)
       progress.succeed(run.name, `${run.name}: rev ${shortRev(pre.rev)}, flows ${pre.state}${modeOf(mode).deploy.roles ? `, ${run.role}` : ''}`)
     } catch (err) {
       run.report.status = 'failed'

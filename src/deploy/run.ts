@@ -3,7 +3,7 @@
 import {accessSync, constants, existsSync, statSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
 import {DEFAULT_MAX_RESPONSE_BYTES, type AdminClientOptions} from '../admin/client.js'
-import {InputError} from '../errors.js'
+import {InputError, ReportedCheckFailedError} from '../errors.js'
 import {readFlowsFile} from '../flows/parse.js'
 import type {Progress} from '../output/progress.js'
 import {DEFAULT_PROFILE_FILE, loadProfile} from '../profile/load.js'
@@ -14,6 +14,7 @@ import {readCredentialsFile} from './credentials.js'
 import {deployFlows} from './deploy.js'
 import {discoverReplicas, type DiscoveryOptions} from './discovery/index.js'
 import {lintGate} from './lint-gate.js'
+import {formatDeployReport} from './summary.js'
 import type {DeployReport, Strategy} from './types.js'
 import {DEFAULT_CLUSTER_FILE} from '../paths.js'
 import {DEFAULT_MODE} from '../modes/index.js'
@@ -45,6 +46,17 @@ export interface RunDeployInput {
   progress?: Progress
   env?: NodeJS.ProcessEnv
   cwd?: string
+}
+
+/**
+ * A deploy that ran and did not converge (or a dry run that could not read a replica), thrown by the command
+ * so that every failure takes the one error path: --json prints {error: {message, exitCode, hint, report}},
+ * the human table still goes to stdout. runDeploy itself returns the report (ok false) to its callers.
+ */
+export class DeployFailedError extends ReportedCheckFailedError<DeployReport> {
+  constructor(report: DeployReport) {
+    super(report.error ?? 'deploy failed', {report, text: formatDeployReport(report), hint: report.hint})
+  }
 }
 
 export async function runDeploy(input: RunDeployInput): Promise<DeployReport> {

@@ -1,7 +1,7 @@
 import {agentHealthy} from '../admin/agent.js'
 import type {AdminClient} from '../admin/client.js'
 import type {FlowsState} from '../admin/types.js'
-import {errorMessage} from '../errors.js'
+import {CheckFailedError, errorMessage} from '../errors.js'
 import {PollTimeoutError, pollUntil} from '../io/poll.js'
 import type {RevState} from './types.js'
 
@@ -61,7 +61,8 @@ export async function waitForRevAndState(client: AdminClient, rev: string, state
   }
 }
 
-export class SpareStartedError extends Error {}
+/** A spare started its flows during a deploy: hot-spare's one forbidden state, handled apart by the deploy. */
+export class SpareStartedError extends CheckFailedError {}
 
 async function healthy(client: AdminClient): Promise<boolean> {
   return client.replica.agentUrl ? agentHealthy(client.replica.agentUrl) : client.ping(2000)

@@ -1,4 +1,5 @@
 import type {FlowNode} from '../admin/types.js'
+import {modeOf, type ModeId} from '../modes/index.js'
 
 // The probe tab that ff-ha adds to the user's flows for a drill: an HTTP endpoint that answers with the
 // replica's name and a sequence number, and an MQTT subscription that echoes every message (its sequence
@@ -21,7 +22,7 @@ export const PROBE_TAB_ID = 'ff_ha_probe_tab'
 export const PROBE_PATH = '/ff-ha/probe'
 
 export interface ProbeOptions {
-  mode: 'hot-spare' | 'load-balanced'
+  mode: ModeId
   /** Unique per drill run: keeps topics (and the hot-spare session) of two runs apart. */
   runId: string
   /** Broker host and port as the replicas reach it; undefined: no MQTT part. */
@@ -48,7 +49,7 @@ export function probeFlows(options: ProbeOptions): FlowNode[] {
   ]
   if (options.broker) {
     const {request, reply} = probeTopics(options.runId)
-    const hotSpare = options.mode === 'hot-spare'
+    const hotSpare = modeOf(options.mode).singleActive
     nodes.push(
       {
         id: 'ff_ha_probe_broker',

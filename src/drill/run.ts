@@ -1,5 +1,5 @@
 import type {FlowNode} from '../admin/types.js'
-import {errorMessage} from '../errors.js'
+import {CheckFailedError, errorMessage} from '../errors.js'
 import type {Profile} from '../profile/schema.js'
 import {measureColdStart} from './baseline.js'
 import {runIteration} from './iteration.js'
@@ -144,5 +144,5 @@ function coldEnv(profile: Profile, topology: Topology): Record<string, string> {
 }
 
 function checkAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw new Error('interrupted')
+  if (signal?.aborted) throw new CheckFailedError('the drill was interrupted before it ended: no verdict', 'run it again and let it finish')
 }

@@ -1,5 +1,6 @@
 import {round, summarize} from './stats.js'
 import type {IterationMetrics, IterationTimeline, ScenarioName, ScenarioResult} from './types.js'
+import {modeOf, type ModeId} from '../modes/index.js'
 
 export interface Slo {
   maxMttrMs: number
@@ -17,7 +18,7 @@ export const FREEZE_WAKE_ALLOWANCE_MS = 50
 /** A scenario's figures and verdict from its iterations. Pure. */
 export function scenarioResult(
   name: ScenarioName,
-  mode: 'hot-spare' | 'load-balanced',
+  mode: ModeId,
   iterations: IterationMetrics[],
   slo: Slo,
   coldStartMs: number | null,
@@ -31,7 +32,7 @@ export function scenarioResult(
     if (it.mttrMs > slo.maxMttrMs) failures.push(`${at}: MTTR ${it.mttrMs} ms > slo.maxMttrMs ${slo.maxMttrMs} ms`)
     if (it.mqttLost > slo.maxLostMessages) failures.push(`${at}: ${it.mqttLost} MQTT messages lost (${it.mqttLostAfterStop} published after the faulted replica stopped) > slo.maxLostMessages ${slo.maxLostMessages}`)
     if (it.dualActiveMs > dualLimit) failures.push(`${at}: two replicas ran flows for ${it.dualActiveMs} ms > ${name === 'freeze' ? 'the wake-up allowance' : 'slo.maxDualActiveMs'} ${dualLimit} ms`)
-    if (name === 'deploy' && mode === 'load-balanced' && it.httpFailed > 0) failures.push(`${at}: a rolling deploy failed ${it.httpFailed} requests (must be 0)`)
+    if (name === 'deploy' && modeOf(mode).drill.deployFailsNoRequest && it.httpFailed > 0) failures.push(`${at}: a rolling deploy failed ${it.httpFailed} requests (must be 0)`)
     if (it.notes.some(n => n.startsWith('HTTP never recovered'))) failures.push(`${at}: HTTP never recovered`)
   }
   return {

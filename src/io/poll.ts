@@ -1,5 +1,5 @@
 import {setTimeout as sleep} from 'node:timers/promises'
-import {RemoteError} from '../errors.js'
+import {TimeoutError} from '../errors.js'
 
 // One wait loop for the whole code base (drill, deploy verify, Node-RED launch, cold start): every "ask
 // again until it says yes" goes through here, so that a timeout is always the same typed error that
@@ -7,13 +7,11 @@ import {RemoteError} from '../errors.js'
 // error"). It lives in io/ beside the other small I/O helpers because drill, deploy and nodered all use it.
 
 /** A wait gave up: `waitedFor` names what never happened (a replica ready, a port open, a rev reported). */
-export class PollTimeoutError extends RemoteError {
+export class PollTimeoutError extends TimeoutError {
   readonly waitedFor: string
-  readonly timeoutMs: number
   constructor(waitedFor: string, timeoutMs: number, detail?: string, options: {replica?: string; hint?: string} = {}) {
-    super(`${waitedFor}: not within ${formatMs(timeoutMs)}${detail ? ` (${detail})` : ''}`, options)
+    super(`${waitedFor}: not within ${formatMs(timeoutMs)}${detail ? ` (${detail})` : ''}`, timeoutMs, options)
     this.waitedFor = waitedFor
-    this.timeoutMs = timeoutMs
   }
 }
 

@@ -2,6 +2,7 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {templatesDir} from '../paths.js'
 import type {Profile} from '../profile/schema.js'
+import {BugError} from '../errors.js'
 
 export interface SettingsValues {
   flowFile: string
@@ -47,14 +48,14 @@ const HOLE = /^const profile = .*\/\/ ff-ha:profile$/m
 /** The settings.js that every replica uses: the template with its one hole filled. */
 export function renderSettings(values: SettingsValues = DEFAULT_SETTINGS_VALUES): string {
   const template = readFileSync(join(templatesDir, 'node-red', 'settings.js'), 'utf8')
-  if (!HOLE.test(template)) throw new Error('templates/node-red/settings.js lost its ff-ha:profile line')
+  if (!HOLE.test(template)) throw new BugError('templates/node-red/settings.js lost its ff-ha:profile line')
   return template.replace(HOLE, () => `const profile = ${JSON.stringify(values)} // ff-ha:profile`)
 }
 
 /** An apiMaxLength ("50mb", "512kb", "1gb" or bytes) in bytes, as Node-RED's body parser reads it (1 kb = 1024). */
 export function sizeInBytes(size: string): number {
   const m = /^(\d+)(kb|mb|gb)?$/i.exec(size.trim())
-  if (!m) throw new Error(`not a size: ${size}`)
+  if (!m) throw new BugError(`sizeInBytes: not a size: ${size} (the profile schema lets only sizes through)`)
   const unit = {kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3}[(m[2] ?? '').toLowerCase() as 'kb' | 'mb' | 'gb'] ?? 1
   return Number(m[1]) * unit
 }

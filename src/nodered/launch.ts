@@ -10,6 +10,7 @@ import {packageRoot} from '../paths.js'
 import {renderSettings, type SettingsValues, DEFAULT_SETTINGS_VALUES} from '../model/settings.js'
 import {resolveNodeRed, type NodeRedMajor} from './runtime.js'
 import {ensureBootsStopped} from './userdir.js'
+import {ENV} from '../model/env.js'
 
 export interface NodeRedLaunchOptions {
   userDir: string
@@ -45,10 +46,10 @@ export function spawnNodeRed(options: NodeRedLaunchOptions): ChildProcess {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? options.userDir,
       // ff-ha's Node-RED nodes, added to nodesDir by the rendered settings.js.
-      FF_HA_NODES_DIR: join(packageRoot, 'nodes'),
+      [ENV.nodesDir]: join(packageRoot, 'nodes'),
       ...options.env,
-      FF_HA_NODE_RED_PORT: String(options.port),
-      FF_HA_NODE_RED_HOST: options.host ?? '127.0.0.1',
+      [ENV.nodeRedPort]: String(options.port),
+      [ENV.nodeRedHost]: options.host ?? '127.0.0.1',
     },
     stdio: options.agentChannel ? ['ignore', log, log, 'pipe'] : ['ignore', log, log],
   })
@@ -77,7 +78,7 @@ export async function waitForFlowsLoaded(
         const {rev} = await client.getFlows()
         const state = options.state ? await client.getFlowsState() : undefined
         if (state === options.state) return rev
-        last = new Error(`flows state ${state}, waiting for ${options.state}`)
+        last = new RemoteError(`flows state ${state}, waiting for ${options.state}`)
       } catch (err) {
         last = err
       }

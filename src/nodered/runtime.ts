@@ -2,6 +2,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {dirname, join} from 'node:path'
 import {packageRoot} from '../paths.js'
+import {InputError, MissingToolError} from '../errors.js'
 
 const require = createRequire(import.meta.url)
 
@@ -30,7 +31,7 @@ export function resolveNodeRed(major: NodeRedMajor = 4, env = process.env): Node
     try {
       version = (JSON.parse(readFileSync(join(imageDir, 'package.json'), 'utf8')) as {version: string}).version
     } catch {
-      throw new Error(`FF_HA_NODE_RED_DIR=${imageDir} is not a Node-RED package (no package.json)`)
+      throw new InputError(`FF_HA_NODE_RED_DIR=${imageDir} is not a Node-RED package (no package.json)`, 'point FF_HA_NODE_RED_DIR at the node-red package directory (the one with red.js), or unset it')
     }
     return {major: Number(version.split('.')[0]) >= 5 ? 5 : 4, node: process.execPath, redJs: join(imageDir, 'red.js'), version}
   }
@@ -39,7 +40,7 @@ export function resolveNodeRed(major: NodeRedMajor = 4, env = process.env): Node
     try {
       pkgJson = require.resolve('node-red/package.json')
     } catch {
-      throw new Error('node-red is not installed (npm ci installs it)')
+      throw new MissingToolError('node-red', 'Node-RED 4 (node-red) is not installed beside ff-ha', 'npm ci installs it')
     }
     const version = (require(pkgJson) as {version: string}).version
     return {major, node: process.execPath, redJs: join(dirname(pkgJson), 'red.js'), version}
@@ -51,8 +52,8 @@ export function resolveNodeRed(major: NodeRedMajor = 4, env = process.env): Node
   try {
     version = (JSON.parse(readFileSync(join(dir, 'node-red', 'package.json'), 'utf8')) as {version: string}).version
   } catch {
-    throw new Error(`Node-RED 5 is not installed in ${NODE_RED_5_PREFIX} (npm ci installs it; or run node scripts/install-runtimes.js)`)
+    throw new MissingToolError('node-red', `Node-RED 5 is not installed in ${NODE_RED_5_PREFIX}`, 'npm ci installs it; or run node scripts/install-runtimes.js')
   }
-  if (!existsSync(node)) throw new Error(`the Node 22 binary for Node-RED 5 is missing in ${dir} (run node scripts/install-runtimes.js)`)
+  if (!existsSync(node)) throw new MissingToolError('node', `the Node 22 binary for Node-RED 5 is missing in ${dir}`, 'run node scripts/install-runtimes.js')
   return {major, node, redJs, version}
 }

@@ -12,7 +12,7 @@ import type {RenderResult} from '../render/run.js'
 export interface CommandJson {
   /** `ff-ha agent --json`: printed once, when the agent has stopped. */
   agent: {replica: string; /** Why it stopped: the signal, or what ended it. */ stopped: string}
-  /** `ff-ha deploy --json`: the deploy report (also when the deploy failed: ok false, error, hint). */
+  /** `ff-ha deploy --json`: the deploy report. A failed deploy prints the error shape, its report in error.report. */
   deploy: DeployReport
   /** `ff-ha failover-test --json`: the drill report without the raw timelines (they go to the HTML report). */
   'failover-test': DrillJson

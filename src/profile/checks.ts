@@ -1,3 +1,4 @@
+import {LEASE_BACKENDS, leaseBackend} from '../agent/lease/backends/index.js'
 import {leaseTimingChecks} from '../model/lease-timing.js'
 import {ENV} from '../model/env.js'
 import {modeOf} from '../modes/index.js'
@@ -32,15 +33,10 @@ export function crossFieldIssues(p: Profile): ProfileIssue[] {
   const issues: ProfileIssue[] = []
   const f = p.failover
   const mode = modeOf(p.mode)
-  if (mode.singleActive && p.target === 'kubernetes' && f.lease === 'sqlite') {
-    issues.push({
-      path: ['failover', 'lease'],
-      message: 'sqlite cannot be the lease on kubernetes: a file lease cannot span nodes, so two pods could both hold it; use "kubernetes"',
-      hint: 'set failover.lease: kubernetes, or leave it out (the default on kubernetes)',
-    })
-  }
-  if (mode.singleActive && p.target === 'compose' && f.lease === 'kubernetes') {
-    issues.push({path: ['failover', 'lease'], message: 'a kubernetes lease needs a cluster; on compose use "sqlite"', hint: 'set failover.lease: sqlite, or leave it out (the default on compose)'})
+  const lease = leaseBackend(f.lease)
+  if (mode.singleActive && !lease.targets.includes(p.target)) {
+    const serving = LEASE_BACKENDS.filter(b => b.targets.includes(p.target)).map(b => b.id)
+    issues.push(lease.wrongTarget?.(p.target) ?? {path: ['failover', 'lease'], message: `${lease.id} cannot be the lease on ${p.target}`, hint: `use ${serving.join(' or ')}, or leave failover.lease out`})
   }
   for (const t of leaseTimingChecks(f)) {
     issues.push({path: ['failover', t.field], message: t.message, hint: t.hint, ...(t.related ? {related: ['failover', t.related]} : {})})
@@ -86,15 +82,7 @@ export function crossFieldIssues(p: Profile): ProfileIssue[] {
   if (p.deploy.discovery === 'static' && !p.deploy.replicas?.length) {
     issues.push({path: ['deploy', 'replicas'], message: 'static discovery needs a list of replicas ({name, url})', hint: 'add deploy.replicas: [{name: node-red-0, url: http://host:1880}, ...], or remove deploy.discovery'})
   }
-  // The lease file's directory is the volume every replica mounts; it must be a directory of its own.
-  const leaseDir = f.leaseFile.slice(0, f.leaseFile.lastIndexOf('/'))
-  if (mode.singleActive && f.lease === 'sqlite') {
-    const under = (dir: string) => leaseDir === dir || leaseDir.startsWith(`${dir}/`)
-    if (leaseDir === '') {
-      issues.push({path: ['failover', 'leaseFile'], message: 'must be in a directory, not in /: its directory is the volume that all replicas share', hint: 'use a path like /var/lib/ff-ha/lease.db'})
-    } else if (['/data', '/etc/ff-ha', '/usr', '/bin', '/lib', '/proc', '/sys', '/dev'].some(under) || leaseDir === '/etc') {
-      issues.push({path: ['failover', 'leaseFile'], message: `must not be under ${leaseDir}: its directory becomes a volume shared by all replicas, and that directory belongs to each replica or to the image`, hint: 'use a path like /var/lib/ff-ha/lease.db'})
-    }
-  }
+  // The lease backend's own rules (sqlite: the lease file's directory).
+  if (mode.singleActive) issues.push(...(lease.profileIssues?.(p) ?? []))
   return issues
 }

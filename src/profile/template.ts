@@ -1,3 +1,4 @@
+import {LEASE_BACKENDS} from '../agent/lease/backends/index.js'
 import {DEFAULT_TIMINGS, defaultLeaseBackend} from './defaults.js'
 import type {ModeId} from '../modes/index.js'
 
@@ -52,7 +53,7 @@ export function profileYaml(c: InitChoices, version: string): string {
     '',
     '# Failover timings. The defaults suit the lease backend; leaseDurationMs > renewDeadlineMs > 1.2 x retryPeriodMs.',
     'failover:',
-    `  # sqlite (one host: compose) or kubernetes (a Lease object).`,
+    `  # ${new Intl.ListFormat('en', {type: 'disjunction'}).format(LEASE_BACKENDS.map(b => b.summary))}.`,
     `  lease: ${lease}`,
     `  # leaseDurationMs: ${t.leaseDurationMs}`,
     `  # renewDeadlineMs: ${t.renewDeadlineMs}`,

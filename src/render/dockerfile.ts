@@ -3,6 +3,7 @@ import {join} from 'node:path'
 import {templatesDir} from '../paths.js'
 import type {Profile} from '../profile/schema.js'
 import {RENDERED} from './names.js'
+import {BugError} from '../errors.js'
 
 /** The file name `npm pack` gives ff-ha at this version (what render puts under ff-ha/ in the build context). */
 export function packageTarball(version: string): string {
@@ -19,7 +20,7 @@ export function renderDockerfile(profile: Profile, version: string): string {
   const template = readFileSync(join(templatesDir, 'compose', 'Dockerfile'), 'utf8')
   const nodeRed = /^ARG NODE_RED_VERSION=.*$/m
   const ffHa = /^ARG FF_HA_PACKAGE=.*$/m
-  if (!nodeRed.test(template) || !ffHa.test(template)) throw new Error('templates/compose/Dockerfile lost an ARG line')
+  if (!nodeRed.test(template) || !ffHa.test(template)) throw new BugError('templates/compose/Dockerfile lost an ARG line')
   return template
     .replace(nodeRed, () => `ARG NODE_RED_VERSION=${profile.nodeRed.version}`)
     .replace(ffHa, () => `ARG FF_HA_PACKAGE=${ffHaPackageSpec(profile, version)}`)

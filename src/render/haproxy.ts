@@ -4,6 +4,7 @@ import {templatesDir} from '../paths.js'
 import type {Profile} from '../profile/schema.js'
 import {checkIntervalMs, checkTimeoutMs} from '../model/proxy-checks.js'
 import {modeOf} from '../modes/index.js'
+import {BugError} from '../errors.js'
 
 export interface HaproxyServer {
   name: string
@@ -32,8 +33,8 @@ const MARKER = /^# ff-ha:sections.*$/m
 export function renderHaproxyConfig(profile: Profile, options: HaproxyOptions): string {
   const template = readFileSync(join(templatesDir, 'haproxy', 'haproxy.cfg'), 'utf8')
   const match = MARKER.exec(template)
-  if (!match) throw new Error('templates/haproxy/haproxy.cfg lost its "# ff-ha:sections" marker')
-  if (options.servers.length === 0) throw new Error('renderHaproxyConfig needs at least one server')
+  if (!match) throw new BugError('templates/haproxy/haproxy.cfg lost its "# ff-ha:sections" marker')
+  if (options.servers.length === 0) throw new BugError('renderHaproxyConfig needs at least one server')
   const head = template.slice(0, match.index)
   const sections = [
     ...(options.resolvers ? [resolversSection()] : []),

@@ -1,5 +1,6 @@
 import type {Profile} from '../profile/schema.js'
 import {meta, template, wantsSticky, type Obj} from './kubernetes-meta.js'
+import {BugError} from '../errors.js'
 
 // The route from outside to the client Service, one renderer per ingress controller
 // (kubernetes.ingress.controller), each with the stickiness that controller has. docs/design/kubernetes.md.
@@ -77,7 +78,7 @@ function ingressRoute(profile: Profile): Obj {
 function httpRoute(profile: Profile): Obj {
   const t = template('httproute.yaml')
   const {host, gateway} = profile.kubernetes.ingress
-  if (!gateway) throw new Error('kubernetes.ingress.gateway is required for gateway-api (the profile checks say so)')
+  if (!gateway) throw new BugError('kubernetes.ingress.gateway is required for gateway-api (the profile checks say so)')
   const [rule] = t.spec.rules
   const parent = {name: gateway.name, ...(gateway.namespace ? {namespace: gateway.namespace} : {}), ...(gateway.sectionName ? {sectionName: gateway.sectionName} : {})}
   return {

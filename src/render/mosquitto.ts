@@ -1,6 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {templatesDir} from '../paths.js'
+import {BugError} from '../errors.js'
 
 export interface MosquittoOptions {
   port: number
@@ -18,9 +19,9 @@ export function renderMosquittoConfig(options: MosquittoOptions): string {
   const listener = /^listener .*$/m
   const persistence = /^persistence .*$/m
   if (!listener.test(template) || !persistence.test(template)) {
-    throw new Error('templates/mosquitto/mosquitto.conf lost its listener or persistence line')
+    throw new BugError('templates/mosquitto/mosquitto.conf lost its listener or persistence line')
   }
-  if (options.persistence && !options.dataDir) throw new Error('renderMosquittoConfig: persistence needs dataDir')
+  if (options.persistence && !options.dataDir) throw new BugError('renderMosquittoConfig: persistence needs dataDir')
   const persist = options.persistence
     ? `persistence true\npersistence_location ${options.dataDir!.replace(/\/?$/, '/')}\nautosave_interval 10`
     : 'persistence false'

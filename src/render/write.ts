@@ -98,7 +98,7 @@ function applyRender(plan: RenderPlan, out: string): void {
   const tmp = mkdtempSync(join(dirname(out), `${tmpPrefix(out)}`))
   const old = `${tmp}${OLD_SUFFIX}`
   const existed = existsSync(out)
-  let swapped = false
+  let swapped: boolean
   try {
     chmodSync(tmp, existed ? statSync(out).mode & 0o7777 : 0o755)
     if (existed) cpSync(out, tmp, {recursive: true, verbatimSymlinks: true, preserveTimestamps: true})

@@ -64,7 +64,7 @@ export class KubernetesLeaseStore implements LeaseStore {
   }
 
   async write(record: LeaseRecord, version: string | null): Promise<string | null> {
-    // Imported here, not at the top: open.ts loads this module for every agent, and the client is large.
+    // Imported at the first write, not at the top: the client is large, and reading needs none of it.
     const {V1MicroTime} = await import('@kubernetes/client-node')
     try {
       if (version === null) {

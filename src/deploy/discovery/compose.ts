@@ -81,13 +81,14 @@ export async function composeContainers(options: ComposeDiscovery): Promise<Insp
 }
 
 export function parseInspect(out: string): InspectedContainer[] {
+  let list: unknown
   try {
-    const list = JSON.parse(out) as unknown
-    if (!Array.isArray(list)) throw new Error('not a list')
-    return list as InspectedContainer[]
+    list = JSON.parse(out)
   } catch {
-    throw new RemoteError('`docker inspect` printed something that is not a JSON list')
+    list = undefined
   }
+  if (!Array.isArray(list)) throw new RemoteError('`docker inspect` printed something that is not a JSON list')
+  return list as InspectedContainer[]
 }
 
 /** Replica containers: labelled io.ff-ha.replica by `ff-ha render`; else services named <name>-<n>. Sorted by name. */

@@ -1,5 +1,6 @@
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
+import {TimeoutError} from '../../errors.js'
 import {modeOf, type ModeId} from '../../modes/index.js'
 
 // A small reverse proxy with HAProxy's check semantics as ff-ha renders them, for machines without
@@ -62,7 +63,7 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
         res.resume()
         resolve(res.statusCode === 200)
       })
-      req.on('timeout', () => req.destroy(new Error('timeout')))
+      req.on('timeout', () => req.destroy(new TimeoutError(`${s.address}:${s.checkPort}${checkPath}: no answer within ${timeoutMs} ms`, timeoutMs)))
       req.on('error', () => resolve(false))
     })
 

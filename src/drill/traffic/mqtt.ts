@@ -2,6 +2,7 @@ import mqtt, {type MqttClient} from 'mqtt'
 import {now, sleep} from '../clock.js'
 import {probeTopics} from '../probe.js'
 import type {MqttRecord} from '../types.js'
+import {TimeoutError} from '../../errors.js'
 
 // MQTT QoS 1 traffic with sequence numbers: one client publishes to the probe's request topic, another
 // collects the echoes from the reply topic. A message the broker acknowledged and nobody echoed is lost;
@@ -77,7 +78,7 @@ async function connect(url: string, clientId: string): Promise<MqttClient> {
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve())
       client.once('error', reject)
-      setTimeout(() => reject(new Error(`cannot connect to the MQTT broker at ${url} within 5 s`)), 5000)
+      setTimeout(() => reject(new TimeoutError(`cannot connect to the MQTT broker at ${url} within 5 s`, 5000, {hint: 'is the broker (mosquitto) running there?'})), 5000)
     })
   } catch (err) {
     client.end(true)

@@ -1,5 +1,6 @@
 // `ff-ha deploy --json` against schemas/commands/deploy.json, on real Node-RED 4.1 replicas: a deploy, a dry run
-// and a refused deploy (one replica unreachable: ok false, exit 1) all print a report of the documented shape.
+// print a report of the documented shape; a refused deploy (one replica unreachable, exit 1) prints the one error
+// shape of every command (error.json), its report (ok false) in error.report.
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -23,6 +24,7 @@ afterAll(async () => {
 
 const tsx = pathToFileURL(join(packageRoot, 'node_modules/tsx/dist/loader.mjs')).href
 const validate = new Ajv({allErrors: true, strict: true}).compile(JSON.parse(readFileSync(join(packageRoot, 'schemas/commands/deploy.json'), 'utf8')))
+const validateError = new Ajv({allErrors: true, strict: true}).compile(JSON.parse(readFileSync(join(packageRoot, 'schemas/commands/error.json'), 'utf8')))
 
 async function deployJson(args: string[]) {
   const r = await execa(process.execPath, ['--import', tsx, join(packageRoot, 'bin/dev.js'), 'deploy', ...args, '--json'], {
@@ -35,7 +37,7 @@ async function deployJson(args: string[]) {
 }
 
 describe('deploy --json', () => {
-  it('a deploy, a dry run and a refused deploy validate against deploy.json', async () => {
+  it('a deploy and a dry run validate against deploy.json, a refused deploy against error.json', async () => {
     const flows = join(dir, 'flows.json')
     writeFileSync(flows, JSON.stringify(probeFlows('schema-json')))
     const targets = cluster.targets().flatMap(t => ['--target', `${t.name}=${t.url}`])
@@ -53,7 +55,10 @@ describe('deploy --json', () => {
     // Port 9 (discard) on loopback: nothing listens, so preflight fails and nothing is deployed.
     const refused = await deployJson([flows, ...targets, '--target', 'gone=http://127.0.0.1:9/', '--timeout', '2000'])
     expect(refused.exitCode).toBe(1)
-    expect(refused.json.ok).toBe(false)
-    expect(validate(refused.json), JSON.stringify(validate.errors)).toBe(true)
+    expect(validateError(refused.json), JSON.stringify(validateError.errors)).toBe(true)
+    expect(refused.json.error.exitCode).toBe(1)
+    expect(refused.json.error.message).toMatch(/^gone: /)
+    expect(refused.json.error.report.ok).toBe(false)
+    expect(validate(refused.json.error.report), JSON.stringify(validate.errors)).toBe(true)
   })
 })

@@ -50,7 +50,9 @@ async function waitUp(url: string, child: ChildProcess, log: string): Promise<vo
     if (child.exitCode !== null) throw new Error(`Node-RED exited (${child.exitCode}); see ${log}`)
     try {
       if ((await fetch(url + 'get')).status === 200) return
-    } catch {}
+    } catch {
+      // not listening yet
+    }
     await new Promise(r => setTimeout(r, 100))
   }
   throw new Error(`Node-RED at ${url} did not serve /get within 45 s; see ${log}`)

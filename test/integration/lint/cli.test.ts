@@ -145,7 +145,7 @@ describe('ff-ha lint flows', () => {
       expect(r.exitCode, cases[k][0].join(' ')).toBe(2)
       expect(r.stderr).toMatch(cases[k][1])
       // One error line and one hint line (execa drops the final line break).
-      expect(r.stderr).toMatch(/\nhint  \S.*$/)
+      expect(r.stderr).toMatch(/\nhint {2}\S.*$/)
       expect(r.stderr.split('\n')).toHaveLength(2)
       expect(r.stderr).not.toMatch(/internal error|\n\s+at /)
     })

@@ -1,7 +1,7 @@
 import {Errors} from '@oclif/core'
 import {describe, expect, it} from 'vitest'
 import {describeError} from '../../../src/base-command.js'
-import {CheckFailedError, InputError, RemoteError} from '../../../src/errors.js'
+import {BugError, CheckFailedError, InputError, RemoteError, TimeoutError} from '../../../src/errors.js'
 import {colourEnabled} from '../../../src/output/colour.js'
 import {redact, registerSecret} from '../../../src/output/secrets.js'
 
@@ -14,14 +14,17 @@ describe('describeError maps typed errors to one exit code each', () => {
     [new CheckFailedError('2 files drift'), 1],
     [new RemoteError('r1: cannot reach', {replica: 'r1'}), 1],
     [new Errors.CLIError('Nonexistent flag: --nope'), 2],
+    [new TimeoutError('r1: no answer within 100 ms', 100, {replica: 'r1'}), 1],
+    [new BugError('a template lost its marker'), 1],
   ])('%s -> exit %i', (err, code) => {
     expect(describeError(err).code).toBe(code)
   })
 
   it('calls an unexpected error internal, with a hint instead of a stack', () => {
     const d = describeError(new TypeError('x is undefined'))
-    expect(d).toMatchObject({code: 1, message: 'internal error: x is undefined'})
+    expect(d).toMatchObject({code: 1, message: 'internal error, please report it: x is undefined', internal: true})
     expect(d.hint).toContain('FF_HA_DEBUG=1')
+    expect(describeError(new BugError('a template lost its marker'))).toMatchObject({code: 1, message: 'internal error, please report it: a template lost its marker', internal: true})
   })
 
   it('never lets a registered secret through', () => {

@@ -56,7 +56,7 @@ const HOSTILE = [
   'subflow:nope',
   '',
 ]
-const JUNK: unknown[] = [null, 0, -1, 1e308, -0, 123456789012345678901234567890, true, false, 'str', {}, [], [[]], [[null, 3, {}]], {a: {b: [1]}}, [['x', 'y']], {wires: [[]]}]
+const JUNK: unknown[] = [null, 0, -1, 1e308, -0, 1.2345678901234568e29, true, false, 'str', {}, [], [[]], [[null, 3, {}]], {a: {b: [1]}}, [['x', 'y']], {wires: [[]]}]
 const KEYS = ['id', 'type', 'z', 'g', 'wires', 'topic', 'name', 'label', 'links', 'func', 'rules', 'in', 'out', 'd', 'disabled', 'info', 'server', 'broker', 'mode', 'url', 'repeat', 'crontab', 'filename', 'client', 'clientid', 'env', 'scope', 'nodes']
 
 type Rand = () => number
@@ -181,14 +181,16 @@ describe('flows fuzz', () => {
     const start = Date.now()
     let done = 0
     for (; done < CASES && Date.now() - start < BUDGET_MS; done++) {
-      let {kind, text} = mutate(r, pick(r, seeds))
+      const first = mutate(r, pick(r, seeds))
+      const kind = first.kind
+      let text = first.text
       // Sometimes a second mutation on top of the first.
       if (r() < 0.3) text = mutate(r, text).text
       counts[kind] = (counts[kind] ?? 0) + 1
       try {
         outcomes[exercise(text, r)]++
       } catch (err) {
-        throw new Error(`case ${done} (${kind}, seed ${SEED}): ${(err as Error).message}\n${text.slice(0, 300)}`)
+        throw new Error(`case ${done} (${kind}, seed ${SEED}): ${(err as Error).message}\n${text.slice(0, 300)}`, {cause: err})
       }
     }
     console.info(`flows fuzz: ${done} cases in ${Date.now() - start} ms: ${JSON.stringify(outcomes)} ${JSON.stringify(counts)}`)

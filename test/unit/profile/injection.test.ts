@@ -142,7 +142,7 @@ function tryValue(baseName: string, field: string, value: unknown, outcome: Outc
   try {
     profile = parseProfileText(text)
   } catch (err) {
-    if (!(err instanceof InputError)) throw new Error(`${what}: not an InputError: ${String(err)}`)
+    if (!(err instanceof InputError)) throw new Error(`${what}: not an InputError: ${String(err)}`, {cause: err})
     expect(err.exitCode, what).toBe(2)
     const m = /^ff-ha\.yaml:(\d+):(\d+) (\S+): /.exec(err.message)
     expect(m, `${what}: ${err.message}`).not.toBeNull()

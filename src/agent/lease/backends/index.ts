@@ -4,6 +4,7 @@
 import {kubernetesLeaseBackend} from './kubernetes.js'
 import {sqliteLeaseBackend} from './sqlite.js'
 import type {LeaseBackend, LeaseIdentity, LeaseTarget} from './types.js'
+import {BugError} from '../../../errors.js'
 
 export const LEASE_BACKENDS = [sqliteLeaseBackend, kubernetesLeaseBackend] as const
 
@@ -21,14 +22,14 @@ const BY_ID = new Map<string, LeaseBackend<LeaseBackendId, object>>(LEASE_BACKEN
 /** The backend with this id. Ids come from a parsed profile, so an unknown one is our fault. */
 export function leaseBackend(id: LeaseBackendId): LeaseBackend<LeaseBackendId, object> {
   const backend = BY_ID.get(id)
-  if (!backend) throw new Error(`no lease backend "${id}" in the registry`)
+  if (!backend) throw new BugError(`no lease backend "${id}" in the registry`)
   return backend
 }
 
 /** The backend a profile gets on this target when it names none. */
 export function defaultLeaseBackend(target: LeaseTarget): LeaseBackendId {
   const backend = LEASE_BACKENDS.find(b => b.defaultFor === target)
-  if (!backend) throw new Error(`no lease backend is the default for target "${target}"`)
+  if (!backend) throw new BugError(`no lease backend is the default for target "${target}"`)
   return backend.id
 }
 

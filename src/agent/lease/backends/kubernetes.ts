@@ -13,6 +13,7 @@ export const kubernetesLeaseBackend: LeaseBackend<'kubernetes', Record<never, ne
   // The namespace is the profile's kubernetes.namespace (or the pod's); credentials are the pod's
   // service account: nothing of its own in failover.
   profileFields: {},
+  wrongTarget: () => ({path: ['failover', 'lease'], message: 'a kubernetes lease needs a cluster; on compose use "sqlite"', hint: 'set failover.lease: sqlite, or leave it out (the default on compose)'}),
   defaultTimings: {
     leaseDurationMs: 15000,
     renewDeadlineMs: 10000,

@@ -24,6 +24,24 @@ export const sqliteLeaseBackend: LeaseBackend<'sqlite', SqliteLeaseOptions, type
   targets: ['compose'],
   defaultFor: 'compose',
   profileFields,
+  wrongTarget: () => ({
+    path: ['failover', 'lease'],
+    message: 'sqlite cannot be the lease on kubernetes: a file lease cannot span nodes, so two pods could both hold it; use "kubernetes"',
+    hint: 'set failover.lease: kubernetes, or leave it out (the default on kubernetes)',
+  }),
+  // The lease file's directory is the volume every replica mounts; it must be a directory of its own.
+  profileIssues(p) {
+    const file = p.failover.leaseFile
+    const dir = file.slice(0, file.lastIndexOf('/'))
+    const under = (d: string) => dir === d || dir.startsWith(`${d}/`)
+    if (dir === '') {
+      return [{path: ['failover', 'leaseFile'], message: 'must be in a directory, not in /: its directory is the volume that all replicas share', hint: 'use a path like /var/lib/ff-ha/lease.db'}]
+    }
+    if (['/data', '/etc/ff-ha', '/usr', '/bin', '/lib', '/proc', '/sys', '/dev'].some(under) || dir === '/etc') {
+      return [{path: ['failover', 'leaseFile'], message: `must not be under ${dir}: its directory becomes a volume shared by all replicas, and that directory belongs to each replica or to the image`, hint: 'use a path like /var/lib/ff-ha/lease.db'}]
+    }
+    return []
+  },
   defaultTimings: {
     leaseDurationMs: 2000,
     renewDeadlineMs: 1500,

@@ -1,4 +1,5 @@
 import type {z} from 'zod'
+import type {ProfileIssue} from '../../../profile/checks.js'
 import type {Profile, Timings} from '../../../profile/schema.js'
 import type {LeaseStore} from '../store.js'
 
@@ -50,6 +51,10 @@ export interface LeaseBackend<Id extends string = string, Options extends object
   readonly defaultFor: LeaseTarget | null
   /** Its fields in the profile's failover section (merged into failoverSchema; each with its default). */
   readonly profileFields: Fields
+  /** Why it cannot serve a target it does not list (failover.lease's error there); else a generic one. */
+  wrongTarget?(target: LeaseTarget): ProfileIssue
+  /** Its own cross-field rules on a hot-spare profile that uses it, at the path of the field to change. */
+  profileIssues?(profile: Profile): ProfileIssue[]
   /** The timings a profile gets when it sets none (they must keep machine.ts's invariants 1 and 2). */
   readonly defaultTimings: Timings
   /**

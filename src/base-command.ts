@@ -5,6 +5,7 @@ import type {DeployReport} from './deploy/types.js'
 import {BugError, FfHaError, ReportedCheckFailedError, type ExitCode} from './errors.js'
 import {colour} from './output/colour.js'
 import {redact} from './output/secrets.js'
+import {ENV} from './model/env.js'
 
 /** What a command's core call produced: the data for --json and stdout, and the exit code it earns. */
 export interface CommandResult<T = unknown> {
@@ -53,7 +54,7 @@ export abstract class BaseCommand extends Command {
     const {message, code} = described
     // Our own fault: say which build, so that the report can be acted on.
     const hint = described.internal ? `${described.hint} (ff-ha ${this.config.version}, Node ${process.version})` : described.hint
-    if (process.env.FF_HA_DEBUG === '1' && err.stack) process.stderr.write(redact(err.stack) + '\n')
+    if (process.env[ENV.debug] === '1' && err.stack) process.stderr.write(redact(err.stack) + '\n')
     const report = err instanceof ReportedCheckFailedError ? err : undefined
     if (this.jsonMode) {
       const json: ErrorJson = {error: {message, exitCode: code, ...(hint ? {hint} : {}), ...(report ? {report: report.report as DeployReport} : {})}}

@@ -6,6 +6,8 @@ import {DeployFailedError, runDeploy} from '../deploy/run.js'
 import {formatDeployReport} from '../deploy/summary.js'
 import {makeProgress} from '../output/progress.js'
 import {MODE_IDS, type ModeId} from '../modes/index.js'
+import {ENV} from '../model/env.js'
+import {DEFAULT_CLUSTER_FILE} from '../paths.js'
 
 export default class Deploy extends BaseCommand {
   static override summary = 'Deploy a flows file to every replica through the admin API and prove they all run it.'
@@ -43,7 +45,7 @@ nodeRed.apiMaxLength, default 50mb); ff-ha reads answers up to 64 MiB, or 1.25 x
     profile: Flags.string({char: 'p', description: 'HA profile (default: ./ff-ha.yaml when it exists).'}),
     target: Flags.string({char: 't', description: 'Replica admin URL, or name=URL (repeatable). Overrides the profile\'s discovery.', multiple: true}),
     discovery: Flags.string({description: 'Where to find the replicas (default: the profile\'s deploy.discovery or target).', options: ['static', 'compose', 'kubernetes', 'local']}),
-    'cluster-file': Flags.string({description: 'Local cluster file written by failover-test (--discovery local).', default: '.ff-ha/local-cluster.json'}),
+    'cluster-file': Flags.string({description: 'Local cluster file written by failover-test (--discovery local).', default: DEFAULT_CLUSTER_FILE}),
     mode: Flags.string({description: 'HA mode (default: the profile\'s, else hot-spare).', options: [...MODE_IDS]}),
     strategy: Flags.string({description: 'Order of the deploy (default: rolling for load-balanced; hot-spare deploys the spares in parallel, then the active).', options: ['parallel', 'rolling']}),
     type: Flags.string({description: 'Node-RED deployment type.', options: ['full', 'flows', 'nodes'], default: 'full'}),
@@ -58,7 +60,7 @@ nodeRed.apiMaxLength, default 50mb); ff-ha reads answers up to 64 MiB, or 1.25 x
     // replica must not silently switch deploy from the token to a login.
     username: Flags.string({description: 'Log in at /auth/token on each replica as this user (password from FF_HA_ADMIN_PASSWORD) instead of the token.'}),
     auth: Flags.boolean({description: 'Send the admin token (or log in). --no-auth: the replicas have no adminAuth (a development instance), send no credentials.', default: true, allowNo: true}),
-    'password-env': Flags.string({description: 'Environment variable holding the password for --username.', default: 'FF_HA_ADMIN_PASSWORD'}),
+    'password-env': Flags.string({description: 'Environment variable holding the password for --username.', default: ENV.adminPassword}),
     'ca-file': Flags.string({description: 'CA certificate (PEM) to trust for https:// replicas.'}),
     insecure: Flags.boolean({description: 'Do not verify TLS certificates (explicit opt-in).', default: false}),
     timeout: Flags.integer({description: 'Per-request timeout in ms.', default: 15000, min: 100}),

@@ -7,6 +7,7 @@ import {Resources} from '../drill/processes.js'
 import {drillJson} from '../drill/report/json.js'
 import {drillTable} from '../drill/report/table.js'
 import {makeProgress} from '../output/progress.js'
+import {DEFAULT_CLUSTER_FILE} from '../paths.js'
 
 export default class FailoverTest extends BaseCommand {
   static override summary = 'Run failover drills (crash, replica-crash, hang, freeze, partition, graceful, deploy) under live traffic and measure MTTR and loss.'
@@ -45,7 +46,7 @@ docker-compose 1.29), defaults --url to its HAProxy on 127.0.0.1 and --mqtt-url 
     junit: Flags.string({description: 'Write JUnit XML here (a testcase per scenario).'}),
     report: Flags.string({description: 'Write a self-contained HTML report with a timeline per scenario here.'}),
     keep: Flags.boolean({description: 'Keep the temporary directories (userDirs, logs, configs) and write the local cluster file.', default: false}),
-    'cluster-file': Flags.string({description: 'With --keep: where to write the local cluster file for ff-ha deploy --discovery local.', default: '.ff-ha/local-cluster.json'}),
+    'cluster-file': Flags.string({description: 'With --keep: where to write the local cluster file for ff-ha deploy --discovery local.', default: DEFAULT_CLUSTER_FILE}),
     url: Flags.string({description: 'Compose / Kubernetes: the URL clients use (the proxy, Service or Ingress). Compose default: http://127.0.0.1:<compose.ports.http>/.'}),
     'mqtt-url': Flags.string({description: 'Compose / Kubernetes: the broker URL for the drill\'s MQTT clients. Compose default with a bundled broker: mqtt://127.0.0.1:<compose.ports.mqtt>.'}),
     'agent-url': Flags.string({description: 'Compose / Kubernetes: name=URL of a replica\'s agent status server (repeatable; overrides discovery).', multiple: true}),

@@ -7,8 +7,9 @@ import {join} from 'node:path'
 import {RemoteError} from '../errors.js'
 import {freePort} from '../net/free-port.js'
 import {runCommandSync} from '../process/run.js'
+import {ENV} from '../model/env.js'
 
-export const POSTGRES_BIN = process.env.FF_HA_POSTGRES_BIN ?? '/usr/lib/postgresql/15/bin'
+export const POSTGRES_BIN = process.env[ENV.postgresBin] ?? '/usr/lib/postgresql/15/bin'
 export const POSTGRES_HINT = 'install Debian\'s PostgreSQL 15 (apt-get install -y postgresql) or set FF_HA_POSTGRES_BIN to a directory holding initdb and pg_ctl'
 
 export interface PostgresServer {

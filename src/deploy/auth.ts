@@ -1,10 +1,11 @@
 import type {AdminAuth} from '../admin/types.js'
 import {InputError} from '../errors.js'
 import {registerSecret} from '../output/secrets.js'
+import {ENV} from '../model/env.js'
 
-export const DEFAULT_TOKEN_ENV = 'FF_HA_ADMIN_TOKEN'
-export const DEFAULT_PASSWORD_ENV = 'FF_HA_ADMIN_PASSWORD'
-export const DEFAULT_STATUS_TOKEN_ENV = 'FF_HA_STATUS_TOKEN'
+export const DEFAULT_TOKEN_ENV = ENV.adminToken
+export const DEFAULT_PASSWORD_ENV = ENV.adminPassword
+export const DEFAULT_STATUS_TOKEN_ENV = ENV.statusToken
 
 export interface AuthInput {
   /** Environment variable with the shared admin token (default FF_HA_ADMIN_TOKEN, or the profile's). */

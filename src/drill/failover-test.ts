@@ -15,6 +15,7 @@ import type {Resources} from './processes.js'
 import {runDrill} from './run.js'
 import {attachTopology, composeFaults, kubernetesFaults} from './topology/attach.js'
 import {ALL_SCENARIOS, type DrillReport, type ScenarioName} from './types.js'
+import {DEFAULT_CLUSTER_FILE} from '../paths.js'
 
 // `ff-ha failover-test`: resolve the inputs (exit 2 on bad ones), run the drill, write the JUnit and HTML
 // files. The command only parses flags and prints.
@@ -92,7 +93,7 @@ export async function runFailoverTest(input: FailoverTestInput): Promise<Failove
     mqtt: traffic.has('mqtt'),
     rate: input.rate,
     proxy,
-    clusterFile: input.keep ? resolve(cwd, input.clusterFile ?? '.ff-ha/local-cluster.json') : undefined,
+    clusterFile: input.keep ? resolve(cwd, input.clusterFile ?? DEFAULT_CLUSTER_FILE) : undefined,
     attach,
     resources: input.resources,
     signal: input.signal,

@@ -3,6 +3,7 @@ import {join} from 'node:path'
 import {templatesDir} from '../paths.js'
 import type {Profile} from '../profile/schema.js'
 import {BugError} from '../errors.js'
+import {ENV} from './env.js'
 
 export interface SettingsValues {
   flowFile: string
@@ -24,8 +25,8 @@ export const DEFAULT_SETTINGS_VALUES: SettingsValues = {
   editor: true,
   port: 1880,
   apiMaxLength: '50mb',
-  adminTokenEnv: 'FF_HA_ADMIN_TOKEN',
-  credentialSecretEnv: 'FF_HA_CREDENTIAL_SECRET',
+  adminTokenEnv: ENV.adminToken,
+  credentialSecretEnv: ENV.credentialSecret,
   extra: {},
 }
 

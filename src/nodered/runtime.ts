@@ -3,6 +3,7 @@ import {createRequire} from 'node:module'
 import {dirname, join} from 'node:path'
 import {packageRoot} from '../paths.js'
 import {InputError, MissingToolError} from '../errors.js'
+import {ENV} from '../model/env.js'
 
 const require = createRequire(import.meta.url)
 
@@ -25,7 +26,7 @@ export const NODE_RED_5_PREFIX = join(packageRoot, 'runtimes', 'node-red-5')
 // In a replica image, FF_HA_NODE_RED_DIR names the image's own Node-RED package (its version, and the nodes
 // installed beside it), run by the image's Node: that wins over the bundled copies.
 export function resolveNodeRed(major: NodeRedMajor = 4, env = process.env): NodeRedRuntime {
-  const imageDir = env.FF_HA_NODE_RED_DIR
+  const imageDir = env[ENV.nodeRedDir]
   if (imageDir) {
     let version: string
     try {

@@ -2,6 +2,7 @@ import {z} from 'zod'
 import {DEFAULT_MODE, MODE_IDS, type ModeId} from '../modes/index.js'
 import {LEASE_BACKEND_IDS, leaseProfileFields, type LeaseBackendId} from '../agent/lease/backends/index.js'
 import {brokerUrl, dns1123Label, dns1123Subdomain, hostPort, httpUrl, imageReference, ingressHost, jsonValue, kubernetesQuantity, singleLine, urlPathPrefix} from './types.js'
+import {ENV} from '../model/env.js'
 
 // The HA profile (ff-ha.yaml). Every object is strict: an unknown key is an error with a did-you-mean.
 // Nested sections use prefault({}) so that their own defaults apply when the section is left out (zod 4's
@@ -149,11 +150,11 @@ export const composeSchema = z.strictObject({
 
 export const secretsSchema = z.strictObject({
   /** Environment variable holding the shared admin token that every replica accepts. */
-  adminTokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name').default('FF_HA_ADMIN_TOKEN'),
+  adminTokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name').default(ENV.adminToken),
   /** Environment variable holding Node-RED's credentialSecret (all replicas must share it). */
-  credentialSecretEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name').default('FF_HA_CREDENTIAL_SECRET'),
+  credentialSecretEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name').default(ENV.credentialSecret),
   /** Environment variable holding the bearer token for the agents' /status and /metrics (unset: open). */
-  statusTokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name').default('FF_HA_STATUS_TOKEN'),
+  statusTokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name').default(ENV.statusToken),
   /** Kubernetes Secret with keys admin-token and credential-secret; defaults to <name>-secrets. */
   kubernetesSecret: dns1123Label.optional(),
 })

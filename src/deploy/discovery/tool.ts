@@ -1,5 +1,6 @@
 import {execa} from 'execa'
 import {RemoteError} from '../../errors.js'
+import {ENV} from '../../model/env.js'
 
 export interface ToolRun {
   env?: NodeJS.ProcessEnv
@@ -28,7 +29,7 @@ export async function runTool(command: string, args: string[], options: ToolRun 
  * for bringing a rendered project up and down.
  */
 export async function composeCommand(options: ToolRun = {}): Promise<string[]> {
-  const chosen = (options.env ?? process.env).FF_HA_COMPOSE?.trim()
+  const chosen = (options.env ?? process.env)[ENV.compose]?.trim()
   if (chosen) return chosen.split(/\s+/)
   for (const candidate of [['docker', 'compose'], ['docker-compose']]) {
     const ok = await runTool(candidate[0], [...candidate.slice(1), 'version'], {...options, timeoutMs: 15_000}).then(() => true, () => false)

@@ -57,7 +57,7 @@ describe('deploy --json', () => {
     expect(refused.exitCode).toBe(1)
     expect(validateError(refused.json), JSON.stringify(validateError.errors)).toBe(true)
     expect(refused.json.error.exitCode).toBe(1)
-    expect(refused.json.error.message).toMatch(/^gone: /)
+    expect(refused.json.error.message).toMatch(/^refused before any change: gone: /)
     expect(refused.json.error.report.ok).toBe(false)
     expect(validate(refused.json.error.report), JSON.stringify(validate.errors)).toBe(true)
   })

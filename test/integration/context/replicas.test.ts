@@ -8,7 +8,7 @@ import {fileURLToPath} from 'node:url'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {freePorts} from '../../../src/net/free-port.js'
 import {spawnNodeRed, stopChild} from '../../../src/nodered/launch.js'
-import {BACKENDS, POSTGRES_NOT_RUN, startBackend, type Backend} from '../../unit/context/backends.js'
+import {BACKENDS, POSTGRES_NOT_RUN, startBackend, type Backend} from './backends.js'
 import type {ChildProcess} from 'node:child_process'
 
 if (POSTGRES_NOT_RUN) it.skip(`NOT RUN: Node-RED replicas on PostgreSQL (${POSTGRES_NOT_RUN})`, () => {})
@@ -164,7 +164,7 @@ describe.each(BACKENDS)('a fenced-out Node-RED replica on %s', name => {
     expect(before.status).toBe(200)
     expect(await before.json()).toBe(1)
     // a newer lease holder (token 6) takes over and raises the fence
-    const createStore = (await import('../../unit/context/backends.js')).createStore
+    const createStore = (await import('./backends.js')).createStore
     const newer = createStore(backend.config({fenceDomain: 'group', token: () => 6}))
     await newer.open()
     await newer.fence(6)

@@ -1,4 +1,4 @@
-import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
@@ -98,19 +98,6 @@ describe('render writes nothing for a bad profile', () => {
       expect(readdirSync(dir)).toEqual(['ff-ha.yaml'])
     })
   }
-
-  it('an existing tree stays as it was', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ff-ha-bad-'))
-    dirs.push(dir)
-    const profileFile = join(dir, 'ff-ha.yaml')
-    writeFileSync(profileFile, 'name: app\n')
-    renderFromProfile({profileFile, outDir: join(dir, 'deploy')})
-    const before = readFileSync(join(dir, 'deploy', 'compose.yaml'), 'utf8')
-    writeFileSync(profileFile, 'name: app\nreplicas: 3\nhttp: {stiky: true}\n')
-    expect(() => renderFromProfile({profileFile, outDir: join(dir, 'deploy')})).toThrow(/3:8 http.stiky: unknown key/)
-    expect(readFileSync(join(dir, 'deploy', 'compose.yaml'), 'utf8')).toBe(before)
-    expect(readdirSync(dir).sort()).toEqual(['deploy', 'ff-ha.yaml'])
-  })
 
   it('a device, a huge file or a directory as the profile: refused with a hint, never read whole', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ff-ha-big-'))

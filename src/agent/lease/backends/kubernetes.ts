@@ -1,6 +1,7 @@
 import {RemoteError, errorMessage} from '../../../errors.js'
 import type {LeaseBackend} from './types.js'
 import {defaultLeaseName} from './types.js'
+import {ENV} from '../../../model/env.js'
 
 // A coordination.k8s.io/v1 Lease: every renew is an API-server write shared with the whole cluster, and
 // etcd latency spikes of a second happen, so client-go's conservative defaults (15 s / 10 s / 2 s) are the
@@ -38,7 +39,7 @@ export const kubernetesLeaseBackend: LeaseBackend<'kubernetes', Record<never, ne
   },
   render: {
     kubernetes: profile => ({
-      env: [{name: 'FF_HA_LEASE_NAME', value: defaultLeaseName(profile)}],
+      env: [{name: ENV.leaseName, value: defaultLeaseName(profile)}],
       rbac: {resourceNames: [defaultLeaseName(profile)]},
     }),
   },

@@ -2,6 +2,7 @@ import {dirname, resolve} from 'node:path'
 import {RemoteError, errorMessage} from '../../../errors.js'
 import {containerPath} from '../../../profile/types.js'
 import type {LeaseBackend} from './types.js'
+import {ENV} from '../../../model/env.js'
 
 export interface SqliteLeaseOptions {
   /** The lease file, absolute. */
@@ -52,7 +53,7 @@ export const sqliteLeaseBackend: LeaseBackend<'sqlite', SqliteLeaseOptions, type
   },
   // A read is a ~20 us local SELECT.
   candidatePollMs: 50,
-  options: ({profile, leaseFile, env, cwd}) => ({file: resolve(cwd, leaseFile ?? env.FF_HA_LEASE_FILE ?? profile.failover.leaseFile)}),
+  options: ({profile, leaseFile, env, cwd}) => ({file: resolve(cwd, leaseFile ?? env[ENV.leaseFile] ?? profile.failover.leaseFile)}),
   async open({file, name}, replica) {
     try {
       // Loaded here: better-sqlite3 is a native module that the kubernetes agent never needs.
@@ -68,7 +69,7 @@ export const sqliteLeaseBackend: LeaseBackend<'sqlite', SqliteLeaseOptions, type
   render: {
     // One host: the lease file's directory is a volume that every replica mounts.
     compose: profile => ({
-      environment: {FF_HA_LEASE_FILE: profile.failover.leaseFile},
+      environment: {[ENV.leaseFile]: profile.failover.leaseFile},
       volumes: [{name: 'lease', mountPath: dirname(profile.failover.leaseFile)}],
     }),
   },

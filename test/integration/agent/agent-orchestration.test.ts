@@ -6,13 +6,13 @@ import {startAgent, type AgentHandle} from '../../../src/agent/agent.js'
 import {resolveAgentConfig} from '../../../src/agent/config.js'
 import {freePorts} from '../../../src/net/free-port.js'
 import {packageRoot} from '../../../src/paths.js'
-import {MemoryLeaseStore} from './fakes.js'
+import {MemoryLeaseStore} from '../../unit/agent/fakes.js'
 
 // The agent in this process, against a FAKE Node-RED (fixtures/fake-node-red.mjs, run as the command after
 // "--") and an in-memory lease store shared by the agents: the orchestration paths that real Node-RED shows
 // only now and then. The real thing (separate agent processes, real Node-RED, sqlite) is in
 // test/integration/agent/.
-const FAKE = join(packageRoot, 'test', 'unit', 'agent', 'fixtures', 'fake-node-red.mjs')
+const FAKE = join(packageRoot, 'test', 'integration', 'agent', 'fixtures', 'fake-node-red.mjs')
 
 interface Running {
   agent: AgentHandle

@@ -8,6 +8,7 @@ import {AdminClient} from '../admin/client.js'
 import {AdminError} from '../admin/errors.js'
 import {RemoteError, errorMessage} from '../errors.js'
 import {AGENT_FD, stopChild} from '../nodered/launch.js'
+import {modeOf} from '../modes/index.js'
 import {ensureBootsStopped} from '../nodered/userdir.js'
 import {systemClock, toEpoch, type Clock, type Timer} from './clock.js'
 import {prepareSettings, type AgentConfig} from './config.js'
@@ -36,7 +37,6 @@ import {
   type SupervisorState,
 } from './supervisor/machine.js'
 import {Witness, probeTcp} from './witness.js'
-import {modeOf} from '../modes/index.js'
 
 export interface AgentHandle {
   readonly statusUrl: string
@@ -138,16 +138,17 @@ class Agent implements AgentHandle {
     this.log = deps.log ?? jsonLog(config.replica)
     this.store = deps.store ?? null
     this.launcher = new NodeRedLauncher(config)
+    const leased = modeOf(config.mode).singleActive
     this.state = initialState(
       {
         replica: config.replica,
-        leased: modeOf(config.mode).singleActive,
+        leased,
         timings: config.timings,
         stopBoundMs: config.stopBoundMs,
         bootTimeoutMs: config.bootTimeoutMs,
         drainMs: config.drainMs,
         restartPolicy: config.restartPolicy,
-        witness: modeOf(config.mode).singleActive ? (config.witness ?? null) : null,
+        witness: leased ? (config.witness ?? null) : null,
         userDir: config.userDir,
       },
       this.clock.now(),

@@ -1,7 +1,8 @@
 import type {FlowsState} from '../admin/types.js'
-import type {ModeId} from '../modes/index.js'
 import {AGENT_ROLES, type AgentRole} from '../model/roles.js'
+import type {ModeId} from '../modes/index.js'
 
+/** The agent's roles are the model's (src/model/roles.ts); these names stay for the agent's own modules. */
 export type Role = AgentRole
 export const ROLES: readonly Role[] = AGENT_ROLES
 

@@ -31,7 +31,7 @@
 import type {FlowsState} from '../../admin/types.js'
 import {DeployWindow, type DeploySignal} from '../deploy-window.js'
 import {RestartPolicy, describeExit, type RestartPolicyOptions} from '../restart-policy.js'
-import type {Role} from '../status.js'
+import type {AgentRole as Role} from '../../model/roles.js'
 import {reachedWithin} from '../witness.js'
 
 /** A watchdog tick later than this after the previous one is a pause (SIGSTOP, a stalled VM). */
@@ -51,13 +51,17 @@ export const START_TIMEOUT_MS = 60_000
 
 export interface SupervisorConfig {
   replica: string
-  /** Hot-spare: flows run only under the lease. Load-balanced: flows start as soon as Node-RED is loaded. */
+  /**
+   * The mode's singleActive (src/modes/): flows run only under the lease (hot-spare). Without it (load-
+   * balanced), flows start as soon as Node-RED is loaded and there is no lease.
+   */
   leased: boolean
   timings: {leaseDurationMs: number; renewDeadlineMs: number; healthIntervalMs: number; healthTimeoutMs: number; healthFailureThreshold: number}
   stopBoundMs: number
   bootTimeoutMs: number
-  drainMs: number
   restartPolicy: RestartPolicyOptions
+  /** How long /healthz fails before Node-RED is stopped: 0 unless the mode's agent.drainsOnStop. */
+  drainMs: number
   /** failover.witness (host:port), or null. */
   witness: string | null
   userDir: string
@@ -974,7 +978,7 @@ class Transition {
 
   private shutdownDrain(): void {
     const s = this.s
-    if (!this.c.leased && this.c.drainMs > 0 && s.child?.ready) {
+    if (this.c.drainMs > 0 && s.child?.ready) {
       // /healthz already answers 503 (role stopping): keep serving until the proxy has taken us out.
       s.shutdown!.phase = 'draining'
       this.log('draining', {ms: this.c.drainMs})

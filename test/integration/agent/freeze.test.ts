@@ -63,6 +63,8 @@ describe('ff-ha agent: freeze of a whole active replica (SIGSTOP agent + Node-RE
     expect(['pause', 'renew-deadline', 'lease-lost']).toContain(fenced.reason)
     // The fence's first act is the kill, in the same step: another replica may hold the lease, so the API
     // stop (which could take stopBoundMs) is not even asked for.
+    // (The log lines reach this test one by one: wait for the kill's line before reading the order.)
+    await old.waitForEvent(e => e.event === 'flows' && e.action === 'kill', 30_000, fromWake)
     const afterWake = old.events.slice(fromWake)
     const at = afterWake.indexOf(fenced)
     expect(afterWake[at + 1]).toMatchObject({event: 'flows', action: 'kill'})

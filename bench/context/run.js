@@ -15,7 +15,7 @@ import {postgresMissing, startPostgres} from '../../dist/context/postgres-server
 const require = createRequire(import.meta.url)
 const createStore = require('../../nodes/context/store')
 const memory = require('@node-red/runtime/lib/nodes/context/memory.js')
-const WORKER = fileURLToPath(new URL('../../test/integration/context/worker.cjs', import.meta.url))
+const WORKER = fileURLToPath(new URL('../../harness/context-worker.cjs', import.meta.url))
 const N = Number(process.env.BENCH_N ?? 2000)
 
 const worker = args =>

@@ -10,8 +10,8 @@ import {AdminClient} from '../../src/admin/client.js'
 import type {FlowNode} from '../../src/admin/types.js'
 import {deployFlows} from '../../src/deploy/deploy.js'
 import {packageRoot} from '../../src/paths.js'
-import {bigFlows} from '../../test/fixtures/deploy/flows.js'
-import {startReplicas} from '../../test/support/replicas.js'
+import {bigFlows} from '../../harness/deploy-flows.js'
+import {startReplicas} from '../../harness/replicas.js'
 
 const NODES = Number(process.env.BENCH_NODES ?? 1000)
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 11)

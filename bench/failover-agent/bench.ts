@@ -9,7 +9,8 @@ import {parseArgs} from 'node:util'
 import {launchNodeRed} from '../../src/nodered/launch.js'
 import {freePort} from '../../src/net/free-port.js'
 import type {FlowNode} from '../../src/admin/types.js'
-import {FlowsWatcher, TEST_CREDENTIAL_SECRET, TEST_TOKEN, probeFlows, sleep, startAgents, type AgentProcess, type AgentSet} from '../../test/support/agents.js'
+import {PROBE_TAB_ID} from '../../src/drill/probe.js'
+import {FlowsWatcher, TEST_CREDENTIAL_SECRET, TEST_TOKEN, probeFlows, sleep, startAgents, type AgentProcess, type AgentSet} from '../../harness/agents.js'
 
 const {values} = parseArgs({options: {out: {type: 'string'}, verbose: {type: 'boolean', default: false}, runs: {type: 'string', default: '10'}, scenarios: {type: 'string', default: 'crash,hang,freeze,graceful'}, nodes: {type: 'string', default: '200'}}})
 const RUNS = Number(values.runs)
@@ -27,8 +28,8 @@ function benchFlows(n: number): FlowNode[] {
     const wires = [i + 1 < n ? [`n${i + 1}`] : []]
     flows.push(
       i % 10 === 0
-        ? {id: `n${i}`, type: 'function', z: 'probe-tab', func: 'return msg;', outputs: 1, ...at, wires}
-        : {id: `n${i}`, type: 'change', z: 'probe-tab', rules: [{t: 'set', p: `step${i}`, pt: 'msg', to: String(i), tot: 'str'}], ...at, wires},
+        ? {id: `n${i}`, type: 'function', z: PROBE_TAB_ID, func: 'return msg;', outputs: 1, ...at, wires}
+        : {id: `n${i}`, type: 'change', z: PROBE_TAB_ID, rules: [{t: 'set', p: `step${i}`, pt: 'msg', to: String(i), tot: 'str'}], ...at, wires},
     )
   }
   return flows
@@ -50,7 +51,7 @@ async function coldStart(flows: FlowNode[], samples: number): Promise<number[]> 
     // Serving its flows: started, and the probe endpoint answers.
     for (;;) {
       const state = await nr.client.getFlowsState().catch(() => null)
-      const probe = await fetch(new URL('probe', nr.url)).then(r => r.status).catch(() => 0)
+      const probe = await fetch(new URL('ff-ha/probe', nr.url)).then(r => r.status).catch(() => 0)
       if (state === 'start' && probe === 200) break
       await sleep(5)
     }

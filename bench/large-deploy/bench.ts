@@ -8,8 +8,8 @@ import {readFileSync} from 'node:fs'
 import {loadavg} from 'node:os'
 import {performance} from 'node:perf_hooks'
 import {deployFlows} from '../../src/deploy/deploy.js'
-import {TEST_TOKEN, probeFlows, startAgents} from '../../test/support/agents.js'
-import {bigFlows, type BigFlowsKind} from '../../test/support/big-flows.js'
+import {TEST_TOKEN, probeFlows, startAgents} from '../../harness/agents.js'
+import {bigFlows, type BigFlowsKind} from '../../harness/big-flows.js'
 
 const KIND = (process.env.BENCH_KIND ?? 'mixed') as BigFlowsKind
 const SIZES = (process.env.BENCH_SIZES ?? '5,10,20,35,50').split(',').map(Number)

@@ -7,7 +7,7 @@ import {join} from 'node:path'
 import {request} from 'undici'
 import {freePort} from '../../src/net/free-port.js'
 import {launchNodeRed} from '../../src/nodered/launch.js'
-import {bigFlows} from '../../test/support/big-flows.js'
+import {bigFlows} from '../../harness/big-flows.js'
 
 const SIZE_MB = Number(process.env.SIZE_MB ?? 10)
 const STARTED = process.env.FLOWS !== 'stopped'

@@ -8,8 +8,8 @@
 import {loadavg} from 'node:os'
 import mqtt from 'mqtt'
 import type {FlowNode} from '../../src/admin/types.js'
-import {startReplicas} from '../../test/support/replicas.js'
-import {at, brokerConfig, startMosquitto} from '../../test/integration/mqtt/broker.js'
+import {startReplicas} from '../../harness/replicas.js'
+import {at, brokerConfig, startMosquitto} from '../../harness/mosquitto.js'
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`)

@@ -7,8 +7,8 @@
 // Run: node --import tsx bench/mqtt-ack/shared.ts (about a minute).
 import mqtt from 'mqtt'
 import type {FlowNode} from '../../src/admin/types.js'
-import {startReplicas} from '../../test/support/replicas.js'
-import {at, brokerConfig, startMosquitto} from '../../test/integration/mqtt/broker.js'
+import {startReplicas} from '../../harness/replicas.js'
+import {at, brokerConfig, startMosquitto} from '../../harness/mosquitto.js'
 
 const M = 20
 type Marker = {id: string; port: string; stage: string}

@@ -2,9 +2,9 @@ import {Agent, request, type Dispatcher} from 'undici'
 import {registerSecret} from '../output/secrets.js'
 import {describeNetworkError} from './client.js'
 import {AdminError} from './errors.js'
-import {AGENT_ROLES, type AgentRole} from '../model/roles.js'
+import {isAgentRole, type AgentRole} from '../model/roles.js'
 
-export {AGENT_ROLES, type AgentRole}
+export {AGENT_ROLES, type AgentRole} from '../model/roles.js'
 
 /** An agent's GET /status: the fields its readers use are typed, the rest is passed along. */
 export interface AgentStatus {
@@ -57,7 +57,7 @@ async function fetchStatus(replica: string, agentUrl: string, timeoutMs: number,
   } catch {
     throw new AdminError(replica, 'bad-response', 'agent GET /status did not return JSON')
   }
-  if (!AGENT_ROLES.includes(body?.role as AgentRole)) {
+  if (!isAgentRole(body?.role)) {
     throw new AdminError(replica, 'bad-response', `agent GET /status: unknown role ${JSON.stringify(body?.role)}`)
   }
   return body as AgentStatus

@@ -13,11 +13,11 @@ import {ENV} from '../model/env.js'
 // within 100 ms of its parent's death. It removes itself from the environment so that processes Node-RED
 // spawns (exec nodes) do not inherit it.
 const PARENT_WATCH = `'use strict'
-const agentPid = Number(process.env[${JSON.stringify(ENV.agentPid)}])
-delete process.env[${JSON.stringify(ENV.agentPid)}]
-if (process.env[${JSON.stringify(ENV.outerNodeOptions)}] !== undefined) process.env.NODE_OPTIONS = process.env[${JSON.stringify(ENV.outerNodeOptions)}]
+const agentPid = Number(process.env['${ENV.agentPid}'])
+delete process.env['${ENV.agentPid}']
+if (process.env['${ENV.outerNodeOptions}'] !== undefined) process.env.NODE_OPTIONS = process.env['${ENV.outerNodeOptions}']
 else delete process.env.NODE_OPTIONS
-delete process.env[${JSON.stringify(ENV.outerNodeOptions)}]
+delete process.env['${ENV.outerNodeOptions}']
 if (agentPid && process.ppid === agentPid) {
   setInterval(() => {
     if (process.ppid !== agentPid) process.kill(process.pid, 'SIGKILL')
@@ -25,8 +25,8 @@ if (agentPid && process.ppid === agentPid) {
 }
 
 // Deploys, told to the agent (see agent/deploy-window.ts): a busy Node-RED must not be taken for a hung one.
-const agentFd = Number(process.env[${JSON.stringify(ENV.agentFd)}])
-delete process.env[${JSON.stringify(ENV.agentFd)}]
+const agentFd = Number(process.env['${ENV.agentFd}'])
+delete process.env['${ENV.agentFd}']
 if (agentFd > 2) {
   const fs = require('fs')
   const tell = event => {

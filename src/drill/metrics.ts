@@ -15,11 +15,12 @@ export function iterationMetrics(timeline: IterationTimeline, iteration: number,
   const http = httpOutage(timeline.http, timeline.fault.at, timeline.end, options.slowMs ?? 1000)
   if (http.neverRecovered) notes.push('HTTP never recovered before the iteration ended')
   const mqtt = timeline.mqtt ? mqttLoss(timeline.mqtt, stoppedAt(timeline)) : {sent: 0, lost: 0, lostAfterStop: 0, duplicated: 0}
-  const dual = modeOf(timeline.mode).singleActive ? dualActiveMs(timeline) : 0
+  const single = modeOf(timeline.mode).singleActive
+  const dual = single ? dualActiveMs(timeline) : 0
   const detection = detectionMs(timeline)
   if (detection === null && timeline.fault.scenario !== 'deploy') notes.push('no agent was seen to give up or take over the lease')
   const newActive = newActiveReplica(timeline)
-  if (modeOf(timeline.mode).singleActive && newActive === null) notes.push('no replica was seen active after the fault')
+  if (single && newActive === null) notes.push('no replica was seen active after the fault')
   return {
     iteration,
     faulted: timeline.fault.replica,

@@ -1,7 +1,8 @@
 import {Agent, request} from 'undici'
-import {AGENT_ROLES} from '../model/roles.js'
+import {AgentStatusClient} from '../admin/agent.js'
+import {isAgentRole} from '../model/roles.js'
 import {now, sleep} from './clock.js'
-import type {Role, Sample} from './types.js'
+import type {Sample} from './types.js'
 
 // Samples every replica's Node-RED /flows/state and agent /status every 20 ms: the timeline of roles and
 // of who runs flows. One loop per replica, so that a hung replica does not slow the sampling of others.
@@ -19,13 +20,12 @@ export interface Observer {
   stop(): Promise<Sample[]>
 }
 
-const ROLES = new Set<string>(AGENT_ROLES)
-
 export function startObserver(replicas: ObservedReplica[], options: {token?: string; intervalMs?: number; timeoutMs?: number} = {}): Observer {
   const samples: Sample[] = []
   const intervalMs = options.intervalMs ?? 20
   const timeoutMs = options.timeoutMs ?? 150
-  const dispatcher = new Agent({connections: 4 * replicas.length, keepAliveTimeout: 1000, connect: {timeout: timeoutMs}})
+  const dispatcher = new Agent({connections: 2 * replicas.length, keepAliveTimeout: 1000, connect: {timeout: timeoutMs}})
+  const agents = new AgentStatusClient({timeoutMs})
   let running = true
   const get = async (url: string, headers: Record<string, string> = {}): Promise<unknown> => {
     const res = await request(url, {dispatcher, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, headers})
@@ -38,7 +38,7 @@ export function startObserver(replicas: ObservedReplica[], options: {token?: str
     while (running) {
       const t = now()
       const [status, flows] = await Promise.all([
-        replica.agentUrl ? get(new URL('status', slash(replica.agentUrl)).href).catch(() => undefined) : undefined,
+        replica.agentUrl ? agents.status(replica.name, replica.agentUrl) : undefined,
         replica.url ? get(new URL('flows/state', slash(replica.url)).href, auth).catch(() => undefined) : undefined,
       ])
       // without Node-RED's own URL (attached targets), the agent's view of its flows state stands in
@@ -57,6 +57,7 @@ export function startObserver(replicas: ObservedReplica[], options: {token?: str
       running = false
       await Promise.allSettled(loops)
       await dispatcher.close().catch(() => {})
+      await agents.close().catch(() => {})
       return samples
     },
   }
@@ -66,8 +67,8 @@ export function startObserver(replicas: ObservedReplica[], options: {token?: str
 export function toSample(t: number, replica: string, status: unknown, flows: unknown): Sample {
   const sample: Sample = {t, replica}
   const s = status as {role?: unknown; leaseHolder?: unknown; fencingToken?: unknown} | undefined
-  if (s && typeof s.role === 'string' && ROLES.has(s.role)) {
-    sample.role = s.role as Role
+  if (s && isAgentRole(s.role)) {
+    sample.role = s.role
     if (typeof s.leaseHolder === 'string' || s.leaseHolder === null) sample.leaseHolder = s.leaseHolder as string | null
     if (typeof s.fencingToken === 'number') sample.fencingToken = s.fencingToken
     const pid = (s as {nodeRedPid?: unknown}).nodeRedPid

@@ -1,6 +1,5 @@
 import type {AgentRole} from '../model/roles.js'
 import type {ModeId} from '../modes/index.js'
-
 // The data that a drill records and reports. Times are epoch milliseconds with sub-ms precision
 // (performance.timeOrigin + performance.now()), so that every source shares one clock.
 

@@ -45,11 +45,14 @@ export function junitXml(rootAttrs: XmlAttrs, suites: JunitSuite[]): string {
 
 /**
  * `s` as XML 1.0 can carry it: each forbidden control character shown escaped (as the human formats do), and
- * U+FFFE and U+FFFF, which are not characters in XML either. Line breaks and tabs stay.
+ * U+FFFE and U+FFFF and lone surrogates (a JSON string can hold "\ud800"), which are not characters in XML
+ * either. Line breaks and tabs stay.
  */
 export function xmlText(s: string): string {
-  return printable(s, true).replace(/[\ufffe\uffff]/g, c => `\\u${c.charCodeAt(0).toString(16)}`)
+  return printable(s, true).replace(NOT_XML_CHAR, c => `\\u${c.charCodeAt(0).toString(16)}`)
 }
+
+const NOT_XML_CHAR = /[\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
 
 function attrs(a: XmlAttrs): Record<string, string> {
   return Object.fromEntries(Object.entries(a).map(([k, v]) => [k, xmlText(String(v))]))

@@ -48,10 +48,11 @@ interface ServerState extends ProxyServer {
 export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<RunningProxy> {
   const intervalMs = options.intervalMs ?? 100
   const timeoutMs = options.timeoutMs ?? Math.max(500, intervalMs)
-  const fall = options.fall ?? modeOf(options.mode).traffic.fall
+  const traffic = modeOf(options.mode).traffic
+  const fall = options.fall ?? traffic.fall
   const rise = options.rise ?? 1
   const retries = options.retries ?? 3
-  const checkPath = modeOf(options.mode).traffic.checkPath
+  const checkPath = traffic.checkPath
   const servers: ServerState[] = options.servers.map(s => ({...s, isUp: false, fails: 0, goods: 0, agent: new http.Agent({keepAlive: true})}))
   let next = 0
   let stopped = false
@@ -89,7 +90,7 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
   const pick = (exclude: Set<string>): ServerState | undefined => {
     const up = servers.filter(s => s.isUp && !exclude.has(s.name))
     if (up.length === 0) return undefined
-    if (modeOf(options.mode).traffic.to === 'the-active') return up[0]
+    if (traffic.to === 'the-active') return up[0]
     return up[next++ % up.length]
   }
 
@@ -110,7 +111,7 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
       up => {
         // retry-on 404 (load-balanced, as rendered): a replica whose flows a full deploy is restarting has
         // no http-in routes for a moment; another replica serves the same route.
-        if (modeOf(options.mode).traffic.to === 'every-healthy' && up.statusCode === 404 && attempt < retries) {
+        if (traffic.to === 'every-healthy' && up.statusCode === 404 && attempt < retries) {
           up.resume()
           tried.add(target.name)
           forward(req, res, body, tried, attempt + 1)

@@ -6,21 +6,22 @@ import {modeOf, type ModeId} from '../../modes/index.js'
 // When the local replicas are ready, read from their agents' /status (and /healthz in load-balanced mode,
 // where every replica serves). Each wait stops at once when the agent has exited.
 
-/** Until the agent holds a settled role (spare or active) with a Node-RED pid, and in load-balanced mode is healthy. */
+/** Until the agent holds a settled role (spare or active) with a Node-RED pid, and is healthy where every replica serves. */
 export function waitReady(r: LocalReplica, agents: AgentStatusClient, mode: ModeId, timeoutMs: number): Promise<AgentStatus> {
   return pollUntil(
     async () => {
       assertAgentRunning(r)
       const s = await agents.status(r.name, agentUrl(r))
       if (!s || !(s.role === 'spare' || s.role === 'active') || !s.nodeRedPid) return undefined
-      return !modeOf(mode).singleActive ? ((await agents.healthy(agentUrl(r))) ? s : undefined) : s
+      // every replica serves when traffic goes to every healthy one: ready means healthy too
+      return modeOf(mode).traffic.to === 'every-healthy' ? ((await agents.healthy(agentUrl(r))) ? s : undefined) : s
     },
     {timeoutMs, intervalMs: 100, what: `${r.name} ready (spare or active, with a Node-RED)`, detail: () => lastWords(r), replica: r.name},
   )
 }
 
 /**
- * Hot-spare: until exactly one replica is active and every other is a spare with its flows stopped. Right
+ * Single-active modes (hot-spare): until exactly one replica is active and every other is a spare with its flows stopped. Right
  * after boot the winner starts its flows a moment before it reports active, and deploy's preflight rightly
  * refuses a "spare" whose flows run.
  */
@@ -35,7 +36,7 @@ export async function waitSettled(replicas: LocalReplica[], agents: AgentStatusC
   )
 }
 
-/** Hot-spare, after a recovery: until the replica no longer claims the lease (a spare, or the active). */
+/** Single-active modes, after a recovery: until the replica no longer claims the lease (a spare, or the active). */
 export async function waitSpareOrActive(r: LocalReplica, agents: AgentStatusClient, timeoutMs: number): Promise<void> {
   await pollUntil(
     async () => {

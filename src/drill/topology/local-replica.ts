@@ -12,6 +12,7 @@ import {agentCommand} from './agent-command.js'
 import type {NetnsNetwork} from './netns.js'
 import {recordRole} from './role-log.js'
 import {ENV} from '../../model/env.js'
+import {replicaNames} from '../../model/replicas.js'
 
 // One replica of the local target: where it lives (address, ports, userDir, namespace) and its agent
 // process (`ff-ha agent`, which runs its own Node-RED), with the last lines of its output for errors.
@@ -30,15 +31,15 @@ export interface LocalReplica {
 export const nodeRedUrl = (r: LocalReplica) => `http://${r.host}:${r.nodeRedPort}/`
 export const agentUrl = (r: LocalReplica) => `http://${r.host}:${r.statusPort}/`
 
-/** Names, addresses and free ports for `count` replicas (in their namespaces when there is a network). */
-export async function planReplicas(count: number, dir: string, net?: NetnsNetwork): Promise<LocalReplica[]> {
-  const ports = await freePorts(count * 2)
-  return Array.from({length: count}, (_, i) => ({
-    name: `node-red-${i + 1}`,
+/** Names (the rendered set's: <profile name>-0, -1, ...), addresses and free ports (in namespaces when there is a network). */
+export async function planReplicas(profile: {name: string; replicas: number}, dir: string, net?: NetnsNetwork): Promise<LocalReplica[]> {
+  const ports = await freePorts(profile.replicas * 2)
+  return replicaNames(profile).map((name, i) => ({
+    name,
     host: net ? net.replicas[i].address : '127.0.0.1',
     nodeRedPort: ports[2 * i],
     statusPort: ports[2 * i + 1],
-    userDir: join(dir, `node-red-${i + 1}`),
+    userDir: join(dir, name),
     namespace: net?.replicas[i].namespace,
     tail: [],
   }))

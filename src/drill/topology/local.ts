@@ -1,7 +1,7 @@
 import {randomBytes} from 'node:crypto'
 import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {dirname, join} from 'node:path'
+import {basename, dirname, join} from 'node:path'
 import {request} from 'undici'
 import {AgentStatusClient} from '../../admin/agent.js'
 import type {FlowNode} from '../../admin/types.js'
@@ -24,6 +24,7 @@ import {createNetns, type NetnsNetwork} from './netns.js'
 import type {Topology} from './types.js'
 import {startWitness} from './witness.js'
 import {modeOf} from '../../modes/index.js'
+import {DEFAULT_CLUSTER_FILE} from '../../paths.js'
 
 export {agentProfileText} from './agent-profile.js'
 export {parseRole} from './role-log.js'
@@ -81,7 +82,7 @@ export async function startLocalTopology(options: LocalOptions): Promise<Topolog
   const broker = 'broker' in brokerChoice ? brokerChoice.broker : undefined
 
   const launch: AgentLaunch = {profile, profileFile: writeAgentProfile(dir, options.profileText, witness), leaseFile: join(dir, 'lease.db'), token, secret, resources, roleEvents}
-  const replicas = await planReplicas(profile.replicas, dir, net)
+  const replicas = await planReplicas(profile, dir, net)
   const byName = new Map(replicas.map(r => [r.name, r]))
 
   say(`starting ${replicas.length} agents with Node-RED (${mode}${net ? ', each in its own network namespace' : ''})`)
@@ -109,7 +110,7 @@ export async function startLocalTopology(options: LocalOptions): Promise<Topolog
   const probeUrl = new URL(PROBE_PATH.slice(1), proxy.url).href
   await pollUntil(() => answers200(probeUrl), {timeoutMs: 30_000, intervalMs: 50, what: `the probe answering through the proxy at ${probeUrl}`})
 
-  writeClusterFiles(targets, [join(dir, 'local-cluster.json'), ...(options.clusterFile ? [options.clusterFile] : [])])
+  writeClusterFiles(targets, [join(dir, basename(DEFAULT_CLUSTER_FILE)), ...(options.clusterFile ? [options.clusterFile] : [])])
 
   const get = (name: string): LocalReplica => {
     const r = byName.get(name)

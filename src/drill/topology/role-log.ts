@@ -1,4 +1,4 @@
-import {AGENT_ROLES} from '../../admin/agent.js'
+import {isAgentRole} from '../../model/roles.js'
 import {now} from '../clock.js'
 import type {Role, RoleEvent} from '../types.js'
 
@@ -9,7 +9,7 @@ export function parseRole(line: string): Role | undefined {
   if (!line.startsWith('{')) return undefined
   try {
     const o = JSON.parse(line) as {event?: unknown; role?: unknown}
-    return o.event === 'role' && (AGENT_ROLES as readonly unknown[]).includes(o.role) ? (o.role as Role) : undefined
+    return o.event === 'role' && isAgentRole(o.role) ? o.role : undefined
   } catch {
     return undefined
   }

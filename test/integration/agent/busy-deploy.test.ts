@@ -4,8 +4,8 @@
 import {afterEach, describe, expect, it} from 'vitest'
 import {AdminClient} from '../../../src/admin/client.js'
 import {deployFlows} from '../../../src/deploy/deploy.js'
-import {TEST_TOKEN, probeFlows, startAgents, type AgentSet} from '../../support/agents.js'
-import {bigFlows} from '../../support/big-flows.js'
+import {TEST_TOKEN, probeFlows, startAgents, type AgentSet} from '../../../harness/agents.js'
+import {bigFlows} from '../../../harness/big-flows.js'
 
 const MB = 1024 * 1024
 

@@ -2,7 +2,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {performance} from 'node:perf_hooks'
 import {request} from 'undici'
 import {readRuntimeFlowState} from '../../../src/nodered/userdir.js'
-import {FlowsWatcher, describeAround, startAgents, sleep, type AgentSet} from '../../support/agents.js'
+import {FlowsWatcher, describeAround, startAgents, sleep, type AgentSet} from '../../../harness/agents.js'
 
 // Two real agents, each with a real Node-RED 4.1, on one sqlite lease, with the default local timings.
 // A watcher samples both Node-REDs' /flows/state every 20 ms for the whole file and fails it if both were

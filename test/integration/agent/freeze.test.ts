@@ -1,6 +1,6 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {performance} from 'node:perf_hooks'
-import {FlowsWatcher, startAgents, sleep, type AgentSet} from '../../support/agents.js'
+import {FlowsWatcher, startAgents, sleep, type AgentSet} from '../../../harness/agents.js'
 
 // The one case that cannot be zero by construction: SIGSTOP the whole active replica (agent AND Node-RED),
 // let its lease expire and the spare take over, then SIGCONT both. They wake at the same instant, so the

@@ -1,7 +1,7 @@
 import {afterEach, describe, expect, it} from 'vitest'
 import {request} from 'undici'
 import type {FlowNode} from '../../../src/admin/types.js'
-import {TEST_CREDENTIAL_SECRET, TEST_TOKEN, startAgents, type AgentSet} from '../../support/agents.js'
+import {TEST_CREDENTIAL_SECRET, TEST_TOKEN, startAgents, type AgentSet} from '../../../harness/agents.js'
 
 const STATUS_TOKEN = 'ff-ha-test-status-token-0123456789'
 

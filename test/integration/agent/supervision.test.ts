@@ -6,7 +6,7 @@ import {promisify} from 'node:util'
 import {afterEach, describe, expect, it} from 'vitest'
 import {request} from 'undici'
 import {DEFAULT_SETTINGS_VALUES, renderSettings} from '../../../src/model/settings.js'
-import {TEST_CREDENTIAL_SECRET, TEST_TOKEN, agentCommand, startAgents, type AgentSet} from '../../support/agents.js'
+import {TEST_CREDENTIAL_SECRET, TEST_TOKEN, agentCommand, startAgents, type AgentSet} from '../../../harness/agents.js'
 
 const run = promisify(execFile)
 
@@ -120,8 +120,8 @@ describe('ff-ha agent: supervision beyond failover (real agent processes)', () =
       const agent = set.agents[0]
       const s = await agent.waitForStatus(st => st.role === 'active', 90_000, 'active')
       // The custom settings moved the flows' HTTP endpoints under /custom.
-      const probe = await request(new URL('custom/probe', agent.nodeRedUrl))
-      expect(probe.statusCode, `GET /custom/probe; agent events: ${JSON.stringify(agent.events.slice(-8))}`).toBe(200)
+      const probe = await request(new URL('custom/ff-ha/probe', agent.nodeRedUrl))
+      expect(probe.statusCode, `GET /custom/ff-ha/probe; agent events: ${JSON.stringify(agent.events.slice(-8))}`).toBe(200)
       expect(await probe.body.json()).toEqual({replica: 'custom'})
       expect(existsSync(join(agent.userDir, 'settings.js'))).toBe(false)
       // The agent dies without a chance to clean up: its Node-RED must not run flows on, unsupervised. The

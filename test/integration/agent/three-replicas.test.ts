@@ -1,5 +1,5 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {FlowsWatcher, startAgents, type AgentSet} from '../../support/agents.js'
+import {FlowsWatcher, startAgents, type AgentSet} from '../../../harness/agents.js'
 
 // Three real agents and Node-REDs on one sqlite lease: one active, two spares; kill the active Node-RED
 // twice: each time exactly one spare takes over, with a bigger fencing token, never two at once.

@@ -1,7 +1,7 @@
 import {createServer, type Server, type Socket} from 'node:net'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {freePort} from '../../../src/net/free-port.js'
-import {FlowsWatcher, startAgents, sleep, type AgentSet} from '../../support/agents.js'
+import {FlowsWatcher, startAgents, sleep, type AgentSet} from '../../../harness/agents.js'
 
 // failover.witness: the active must reach host:port to keep its lease. Here the witness is a TCP listener
 // in the test; "the network is cut" is the listener going away (the partition drill does it with ip netns).

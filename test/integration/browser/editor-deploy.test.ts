@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {packageRoot} from '../../../src/paths.js'
 import {browserAvailable, launchBrowser, type RunningBrowser} from '../../support/browser.js'
-import {probeFlows} from '../../support/agents.js'
+import {probeFlows} from '../../../harness/agents.js'
 import {haproxyMissing, replicaFlows, startStack, type Stack} from './stack.js'
 
 // The Node-RED editor of a real replica, opened in real Chromium through real HAProxy running the rendered
@@ -55,7 +55,7 @@ describe.runIf(canRun)('the editor through HAProxy (hot-spare), in Chromium', ()
     // Node-RED marks the failed login on the dialog and keeps it open
     await page.locator('#node-dialog-login-failed').waitFor({state: 'visible', timeout: 30_000})
     expect(await page.locator('#node-dialog-login-username').isVisible()).toBe(true)
-    expect(await page.locator('[id="probe-fn"]').count()).toBe(0)
+    expect(await page.locator('[id="ff_ha_probe_answer"]').count()).toBe(0)
     expect(flowsAnswers.filter(s => s === 200)).toEqual([])
     await context.close()
   }, 120_000)
@@ -74,7 +74,7 @@ describe.runIf(canRun)('the editor through HAProxy (hot-spare), in Chromium', ()
     await page.locator('#node-dialog-login-password').fill(PASSWORD)
     await page.locator('#node-dialog-login-submit').click()
     // the editor draws the flow: the function node of the probe flow is on the canvas
-    const node = page.locator('[id="probe-fn"]')
+    const node = page.locator('[id="ff_ha_probe_answer"]')
     await node.waitFor({timeout: 60_000})
 
     // open the node's edit tray, rename it, Done, Deploy
@@ -110,7 +110,7 @@ describe.runIf(canRun)('the editor through HAProxy (hot-spare), in Chromium', ()
     // the replica the browser reached is the active (HAProxy's /active check), and it has the edit
     const afterActive = await replicaFlows(active.nodeRedUrl)
     expect(afterActive.rev).not.toBe(before[0].rev)
-    expect(afterActive.flows.find(n => n.id === 'probe-fn')?.name).toBe('browser edit')
+    expect(afterActive.flows.find(n => n.id === 'ff_ha_probe_answer')?.name).toBe('browser edit')
     expect((await active.status())?.role).toBe('active')
 
     // Today's behaviour, recorded on purpose: the spare did not get the edit (same rev as before, old
@@ -118,7 +118,7 @@ describe.runIf(canRun)('the editor through HAProxy (hot-spare), in Chromium', ()
     // first two expectations to `afterSpare.rev === afterActive.rev` and the new name; the third stays.
     const afterSpare = await replicaFlows(spare.nodeRedUrl)
     expect(afterSpare.rev).toBe(before[0].rev)
-    expect(afterSpare.flows.find(n => n.id === 'probe-fn')?.name).toBeUndefined()
+    expect(afterSpare.flows.find(n => n.id === 'ff_ha_probe_answer')?.name).toBe('replica and sequence')
     expect((await spare.status())?.role).toBe('spare')
     expect(await spare.flowsState()).toBe('stop')
   }, 180_000)

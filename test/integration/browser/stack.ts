@@ -1,5 +1,5 @@
 // Real ff-ha agents (each with its real Node-RED) behind real HAProxy running the rendered haproxy.cfg: what a
-// browser reaches in a deployment. Reuses the agent test support (test/support/agents.ts) and the drill's
+// browser reaches in a deployment. Reuses the agent test support (harness/agents.ts) and the drill's
 // HAProxy starter (the very config `ff-ha render` writes for Compose, with loopback addresses).
 import {mkdirSync, mkdtempSync, rmSync, symlinkSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -12,7 +12,7 @@ import {parseProfileText} from '../../../src/profile/load.js'
 import {Resources} from '../../../src/drill/processes.js'
 import {startHaproxy} from '../../../src/drill/proxy/haproxy.js'
 import {which} from '../../../src/drill/tools.js'
-import {startAgents, TEST_TOKEN, type AgentSet} from '../../support/agents.js'
+import {startAgents, TEST_TOKEN, type AgentSet} from '../../../harness/agents.js'
 
 export interface Stack {
   set: AgentSet

@@ -9,8 +9,8 @@ import {Ajv} from 'ajv'
 import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {packageRoot} from '../../../src/paths.js'
-import {probeFlows} from '../../fixtures/deploy/flows.js'
-import {startReplicas, type TestCluster} from '../../support/replicas.js'
+import {probeFlows} from '../../../harness/deploy-flows.js'
+import {startReplicas, type TestCluster} from '../../../harness/replicas.js'
 
 let cluster: TestCluster
 const dir = mkdtempSync(join(tmpdir(), 'ff-ha-deploy-schema-'))

@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {request} from 'undici'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {packageRoot} from '../../../src/paths.js'
-import {HOW_TO_GET_DOCKER, baseImages, dockerUnavailable, ensureStandins, leftovers, stack, type Stack} from '../../support/compose-stack.js'
+import {HOW_TO_GET_DOCKER, baseImages, dockerUnavailable, ensureStandins, leftovers, stack, type Stack} from '../../../harness/compose-stack.js'
 import {runCli, type DrillJson} from '../drill/helpers.js'
 
 // The rendered Compose project on a real Docker engine (Debian's docker.io 20.10 and docker-compose 1.29 in

@@ -7,7 +7,7 @@ import {BACKENDS, POSTGRES_NOT_RUN, createStore, getAsync, startBackend, type Ba
 
 if (POSTGRES_NOT_RUN) it.skip(`NOT RUN: PostgreSQL contention tests (${POSTGRES_NOT_RUN})`, () => {})
 
-const WORKER = fileURLToPath(new URL('./worker.cjs', import.meta.url))
+const WORKER = fileURLToPath(new URL('../../../harness/context-worker.cjs', import.meta.url))
 
 interface WorkerResult {accepted: number; refused: number; errors: string[]; ms: number; fatal?: string}
 

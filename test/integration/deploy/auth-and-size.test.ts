@@ -12,8 +12,8 @@ import {freePorts} from '../../../src/net/free-port.js'
 import {launchNodeRed, type LaunchedNodeRed} from '../../../src/nodered/launch.js'
 import {DEFAULT_SETTINGS_VALUES} from '../../../src/model/settings.js'
 import {packageRoot} from '../../../src/paths.js'
-import {probeFlows} from '../../support/agents.js'
-import {bigFlows} from '../../support/big-flows.js'
+import {probeFlows} from '../../../harness/agents.js'
+import {bigFlows} from '../../../harness/big-flows.js'
 
 const run = promisify(execFile)
 const TOKEN = 'auth-and-size-token-0123456789'

@@ -8,8 +8,8 @@ import {pathToFileURL} from 'node:url'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {deployFlows} from '../../../src/deploy/deploy.js'
 import {packageRoot} from '../../../src/paths.js'
-import {probeFlows} from '../../fixtures/deploy/flows.js'
-import {startReplicas, type TestCluster} from '../../support/replicas.js'
+import {probeFlows} from '../../../harness/deploy-flows.js'
+import {startReplicas, type TestCluster} from '../../../harness/replicas.js'
 
 let cluster: TestCluster
 let dir: string

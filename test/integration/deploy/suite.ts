@@ -13,8 +13,8 @@ import {deployFlows, flowsRev, type DeployOptions} from '../../../src/deploy/dep
 import type {NodeRedMajor} from '../../../src/nodered/runtime.js'
 import type {Progress} from '../../../src/output/progress.js'
 import {freePort} from '../../../src/net/free-port.js'
-import {bigFlows, brokerFlows, probeFlows} from '../../fixtures/deploy/flows.js'
-import {startReplicas, type TestCluster} from '../../support/replicas.js'
+import {bigFlows, brokerFlows, probeFlows} from '../../../harness/deploy-flows.js'
+import {startReplicas, type TestCluster} from '../../../harness/replicas.js'
 
 const ajv = new Ajv({allErrors: true})
 addFormats.default(ajv)

@@ -9,8 +9,8 @@ import mqtt, {type MqttClient} from 'mqtt'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {FlowNode} from '../../../src/admin/types.js'
 import type {NodeRedMajor} from '../../../src/nodered/runtime.js'
-import {startReplicas, type TestCluster} from '../../support/replicas.js'
-import {at, brokerConfig, startMosquitto, type TestBroker} from './broker.js'
+import {startReplicas, type TestCluster} from '../../../harness/replicas.js'
+import {at, brokerConfig, startMosquitto, type TestBroker} from '../../../harness/mosquitto.js'
 
 type Marker = {id: string; port: string; redelivered: boolean; key?: string; stage: 'received' | 'handled'}
 

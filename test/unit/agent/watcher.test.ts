@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {FlowsWatcher, type FlowsSample} from '../../support/agents.js'
+import {FlowsWatcher, type FlowsSample} from '../../../harness/agents.js'
 
 // The dual-active arithmetic of the test watcher, on samples written by hand.
 function watcherWith(samples: Omit<FlowsSample, 'running'>[]): FlowsWatcher {

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {DEPLOY_MS_PER_MB, sizedTimeouts} from '../../../src/deploy/deploy.js'
-import {bigFlows} from '../../support/big-flows.js'
+import {bigFlows} from '../../../harness/big-flows.js'
 
 describe('deploy bounds grow with the flows', () => {
   it('small flows keep the given bounds; large ones get at least 30 s per MB to answer and to start', () => {

@@ -43,4 +43,10 @@ describe('JUnit XML (both writers)', () => {
   it('U+FFFF is no XML character either: shown escaped', () => {
     expect(junitXml({name: 'a\uffffb'}, [])).toContain('name="a\\uffffb"')
   })
+
+  it('a lone surrogate (JSON can hold "\\ud800") is shown escaped; a surrogate pair (an emoji) stays', () => {
+    const xml = junitXml({name: 'a\ud800b\udc00c'}, [{attrs: {name: 's'}, cases: [{attrs: {name: 'c'}, children: [{tag: 'failure', text: 'x\ud83d\ude00y\udbffz'}]}]}])
+    expect(xml).toContain('name="a\\ud800b\\udc00c"')
+    expect(parse(xml).failure.textContent).toBe('x\ud83d\ude00y\\udbffz')
+  })
 })

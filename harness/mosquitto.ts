@@ -4,10 +4,10 @@ import {spawn, type ChildProcess} from 'node:child_process'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import type {FlowNode} from '../../../src/admin/types.js'
-import {waitForPort} from '../../../src/drill/net.js'
-import {which} from '../../../src/drill/tools.js'
-import {freePort} from '../../../src/net/free-port.js'
+import type {FlowNode} from '../src/admin/types.js'
+import {waitForPort} from '../src/drill/net.js'
+import {which} from '../src/drill/tools.js'
+import {freePort} from '../src/net/free-port.js'
 
 export interface TestBroker {
   url: string

@@ -1,7 +1,7 @@
 // Flows files of a chosen size, for tests and benches of large deploys.
 //   function: function nodes only, ~900 bytes each: the worst case (each one compiles its code when flows start)
 //   mixed:    inject, change, switch, function, debug in turn, ~350 bytes each, wired in chains of five
-import type {FlowNode} from '../../src/admin/types.js'
+import type {FlowNode} from '../src/admin/types.js'
 
 export type BigFlowsKind = 'function' | 'mixed'
 

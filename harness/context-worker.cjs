@@ -1,7 +1,7 @@
 'use strict'
 // A separate process that works on the shared context store, for the contention and fencing tests and the
 // bench. argv[2] is JSON: {config, scope, job, n, key, token?, stopAfterRefused?}. Prints one JSON line with what it saw.
-const createStore = require('../../../nodes/context/store')
+const createStore = require('../nodes/context/store')
 
 async function main() {
   const {config, scope, job, n, key, token, tokenFrom, stopAfterRefused} = JSON.parse(process.argv[2])

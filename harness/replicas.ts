@@ -5,11 +5,11 @@ import {randomBytes} from 'node:crypto'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {AdminClient} from '../../src/admin/client.js'
-import type {ReplicaTarget} from '../../src/admin/types.js'
-import {freePorts} from '../../src/net/free-port.js'
-import {launchNodeRed, type LaunchedNodeRed} from '../../src/nodered/launch.js'
-import type {NodeRedMajor} from '../../src/nodered/runtime.js'
+import {AdminClient} from '../src/admin/client.js'
+import type {ReplicaTarget} from '../src/admin/types.js'
+import {freePorts} from '../src/net/free-port.js'
+import {launchNodeRed, type LaunchedNodeRed} from '../src/nodered/launch.js'
+import type {NodeRedMajor} from '../src/nodered/runtime.js'
 
 export interface TestReplica extends ReplicaTarget {
   port: number

@@ -3,8 +3,8 @@ import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {execa} from 'execa'
 import {parse} from 'yaml'
-import {composeCommand} from '../../src/deploy/discovery/tool.js'
-import {packageRoot} from '../../src/paths.js'
+import {composeCommand} from '../src/deploy/discovery/tool.js'
+import {packageRoot} from '../src/paths.js'
 
 // A rendered Compose project on a real Docker engine, for the integration test and bench/failover.
 // The base images are LOCAL STAND-INS built by scripts/standin-images.sh (Debian packages and the host's

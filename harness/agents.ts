@@ -6,10 +6,10 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {performance} from 'node:perf_hooks'
 import {request} from 'undici'
-import type {AgentStatus} from '../../src/agent/status.js'
-import type {FlowNode, FlowsState} from '../../src/admin/types.js'
-import {freePorts} from '../../src/net/free-port.js'
-import {packageRoot} from '../../src/paths.js'
+import type {AgentStatus} from '../src/agent/status.js'
+import type {FlowNode, FlowsState} from '../src/admin/types.js'
+import {freePorts} from '../src/net/free-port.js'
+import {packageRoot} from '../src/paths.js'
 
 export interface AgentEvent {
   ts: string
@@ -18,19 +18,25 @@ export interface AgentEvent {
   [key: string]: unknown
 }
 
-export {agentCommand} from '../../src/drill/topology/agent-command.js'
-import {agentCommand} from '../../src/drill/topology/agent-command.js'
+export {agentCommand} from '../src/drill/topology/agent-command.js'
+import {agentCommand} from '../src/drill/topology/agent-command.js'
+import {PROBE_PATH, PROBE_TAB_ID, probeFlows as drillProbeFlows} from '../src/drill/probe.js'
+import {dualActiveIntervals} from '../src/drill/running.js'
+import {DEFAULT_MODE} from '../src/modes/index.js'
 
-/** A small flow: an HTTP endpoint that names the replica, and an inject that ticks (so "started" means something). */
+/**
+ * The drill's probe tab without its MQTT part (src/drill/probe.ts: GET /ff-ha/probe names the replica), plus an
+ * inject that ticks, so that "started" means a node runs. Tests and benches use the drill's own probe, not a copy.
+ */
 export function probeFlows(): FlowNode[] {
   return [
-    {id: 'probe-tab', type: 'tab', label: 'probe'},
-    {id: 'probe-in', type: 'http in', z: 'probe-tab', url: '/probe', method: 'get', x: 100, y: 60, wires: [['probe-fn']]},
-    {id: 'probe-fn', type: 'function', z: 'probe-tab', func: 'msg.payload = {replica: env.get("FF_HA_REPLICA")}; return msg;', outputs: 1, x: 300, y: 60, wires: [['probe-out']]},
-    {id: 'probe-out', type: 'http response', z: 'probe-tab', x: 500, y: 60, wires: []},
-    {id: 'tick', type: 'inject', z: 'probe-tab', repeat: '1', once: true, topic: 'tick', payload: '', payloadType: 'date', x: 100, y: 120, wires: [[]]},
+    ...drillProbeFlows({mode: DEFAULT_MODE, runId: 'test', shareGroup: 'test'}),
+    {id: 'tick', type: 'inject', z: PROBE_TAB_ID, repeat: '1', once: true, topic: 'tick', payload: '', payloadType: 'date', x: 100, y: 220, wires: [[]]},
   ]
 }
+
+/** The probe's path relative to a Node-RED URL (no leading slash, so `new URL(PROBE, url)` keeps httpRoot). */
+export const PROBE = PROBE_PATH.slice(1)
 
 export const TEST_TOKEN = 'ff-ha-test-admin-token-0123456789'
 export const TEST_CREDENTIAL_SECRET = 'ff-ha-test-credential-secret-0123456789'
@@ -360,7 +366,7 @@ export class FlowsWatcher {
   private async loop(target: {name: string; url: string}): Promise<void> {
     const token = this.options.token ?? TEST_TOKEN
     const interval = this.options.intervalMs ?? 20
-    const probePath = this.options.probePath === undefined ? 'probe' : this.options.probePath
+    const probePath = this.options.probePath === undefined ? PROBE : this.options.probePath
     let booting = true
     while (this.running) {
       const sent = performance.now()
@@ -391,21 +397,11 @@ export class FlowsWatcher {
         spans.push({from: s.at, to: Math.max(s.at, Math.min(next, s.at + validMs)), replica})
       })
     }
-    const edges = spans.flatMap(s => [{t: s.from, d: 1, r: s.replica}, {t: s.to, d: -1, r: s.replica}]).sort((a, b) => a.t - b.t || a.d - b.d)
-    const out: {from: number; to: number; replicas: string[]}[] = []
-    const open = new Map<string, number>()
-    let start: number | null = null
-    for (const e of edges) {
-      open.set(e.r, (open.get(e.r) ?? 0) + e.d)
-      if (open.get(e.r) === 0) open.delete(e.r)
-      if (open.size >= 2 && start === null) start = e.t
-      if (open.size < 2 && start !== null) {
-        const from = start
-        if (e.t > from) out.push({from, to: e.t, replicas: [...new Set(spans.filter(s => s.from < e.t && s.to > from).map(s => s.replica))]})
-        start = null
-      }
-    }
-    return out
+    // The overlap sweep is the drill's (src/drill/running.ts); a replica's own spans never overlap (its
+    // next request is sent after this answer arrived), so depth >= 2 means two replicas.
+    return dualActiveIntervals([...new Set(spans.map(s => s.replica))].map(r => spans.filter(s => s.replica === r)))
+      .filter(iv => iv.to > iv.from)
+      .map(iv => ({...iv, replicas: [...new Set(spans.filter(s => s.from < iv.to && s.to > iv.from).map(s => s.replica))]}))
   }
 
   /** Total ms with two or more replicas running flows. */

@@ -122,7 +122,7 @@ describe('ff-ha agent: supervision beyond failover (real agent processes)', () =
       // The custom settings moved the flows' HTTP endpoints under /custom.
       const probe = await request(new URL('custom/ff-ha/probe', agent.nodeRedUrl))
       expect(probe.statusCode, `GET /custom/ff-ha/probe; agent events: ${JSON.stringify(agent.events.slice(-8))}`).toBe(200)
-      expect(await probe.body.json()).toEqual({replica: 'custom'})
+      expect(await probe.body.json()).toMatchObject({replica: 'custom', seq: 1})
       expect(existsSync(join(agent.userDir, 'settings.js'))).toBe(false)
       // The agent dies without a chance to clean up: its Node-RED must not run flows on, unsupervised. The
       // preload looks every 100 ms; 20 s is a bound only a loaded machine comes near (the time is printed).

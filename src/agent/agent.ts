@@ -17,6 +17,7 @@ import {LeaseElector} from './lease/elector.js'
 import {leaseBackend} from './lease/backends/index.js'
 import {openLeaseStore} from './lease/open.js'
 import type {LeaseStore} from './lease/store.js'
+import type {ReplicaLiveness} from './lease/liveness.js'
 import {jsonLog, type AgentLog} from './log.js'
 import {AgentMetrics, type MetricsScrape} from './metrics.js'
 import {NodeRedLauncher} from './node-red-child.js'
@@ -119,6 +120,7 @@ class Agent implements AgentHandle {
   private readonly startClient: AdminClient
   private store: LeaseStore | null = null
   private elector: LeaseElector | null = null
+  private liveness: ReplicaLiveness | null = null
   private witness: Witness | null = null
   private server: Server | null = null
 
@@ -170,11 +172,13 @@ class Agent implements AgentHandle {
     const {rendered} = prepareSettings(c)
     if (this.state.config.leased) {
       this.store ??= await openLeaseStore(c)
+      await this.openLiveness()
       this.elector = new LeaseElector(this.store, c.replica, c.timings, this.clock, {
         onAcquired: (token, previousHolder) => this.dispatch({kind: 'lease-acquired', token, previousHolder}),
         onLost: reason => this.dispatch({kind: 'lease-lost', reason}),
         onStoreError: err => this.onStoreError(err),
-      })
+        onHolderGone: holder => this.log('lease', {action: 'holder-gone', holder}),
+      }, this.liveness)
       if (c.witness) {
         this.witness = new Witness(c.witness, this.clock, c.timings.renewDeadlineMs, c.timings.retryPeriodMs, probeTcp, (ok, startedAt) =>
           this.dispatch({kind: 'witness-probed', ok, startedAt}),
@@ -430,6 +434,21 @@ class Agent implements AgentHandle {
     })
   }
 
+  /** The backend's liveness lock (held for the life of the agent), where it can prove a replica dead. */
+  private async openLiveness(): Promise<void> {
+    const open = leaseBackend(this.config.lease.backend).openLiveness
+    if (!open) return
+    try {
+      const opening = await open(this.config.lease, this.config.replica, this.launcher.canHoldLiveness())
+      if (opening.disabled !== undefined) return this.log('warning', {message: `early takeover off: ${opening.disabled}`})
+      this.liveness = opening.liveness
+      this.launcher.liveness = this.liveness.childEnv()
+    } catch (err) {
+      await this.store?.close()
+      throw err
+    }
+  }
+
   private onStoreError(err: unknown): void {
     const message = errorMessage(err)
     if (message !== this.lastStoreError) this.log('lease', {action: 'error', error: message, store: this.store?.describe})
@@ -463,6 +482,7 @@ class Agent implements AgentHandle {
     this.bootStopped()
     await Promise.allSettled([this.control.close(), this.healthClient.close(), this.stopClient.close(), this.startClient.close()])
     await this.store?.close()
+    this.liveness?.close()
     this.launcher.cleanup()
     if (this.server) {
       this.server.closeAllConnections()

@@ -171,8 +171,11 @@ class Agent implements AgentHandle {
     const c = this.config
     const {rendered} = prepareSettings(c)
     if (this.state.config.leased) {
-      this.store ??= await openLeaseStore(c)
-      await this.openLiveness()
+      // A store given by a test stands alone: no liveness file beside a lease file it does not use.
+      if (!this.store) {
+        this.store = await openLeaseStore(c)
+        await this.openLiveness()
+      }
       this.elector = new LeaseElector(this.store, c.replica, c.timings, this.clock, {
         onAcquired: (token, previousHolder) => this.dispatch({kind: 'lease-acquired', token, previousHolder}),
         onLost: reason => this.dispatch({kind: 'lease-lost', reason}),

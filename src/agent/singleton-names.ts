@@ -13,3 +13,13 @@ export const SINGLETON_NAME_HINT = 'name a singleton with lower-case letters, di
 export function singletonLeaseName(base: string, name: string): string {
   return `${base}-singleton-${name}`
 }
+
+/**
+ * Whether a profile's replicas use its lease backend: always with one active (the replica lease); in
+ * load-balanced mode for `ff-ha singleton` nodes: on Compose always (a node can be added to the flows at
+ * any time, and a lease file of each replica's own would let every replica hold the singleton), on
+ * Kubernetes for the singletons the profile lists (the Role names each lease).
+ */
+export function replicasUseLease(profile: {mode: string; target: string; failover: {singletons: string[]}}, singleActive: boolean): boolean {
+  return singleActive || profile.target === 'compose' || profile.failover.singletons.length > 0
+}

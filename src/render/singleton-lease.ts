@@ -1,6 +1,6 @@
 import {defaultLeaseName} from '../agent/lease/backends/index.js'
 import type {ComposeLeasePiece, KubernetesLeasePiece} from '../agent/lease/backends/types.js'
-import {singletonLeaseName} from '../agent/singleton-names.js'
+import {replicasUseLease, singletonLeaseName} from '../agent/singleton-names.js'
 import {modeOf} from '../modes/index.js'
 import type {Profile} from '../profile/schema.js'
 
@@ -31,5 +31,5 @@ export function kubernetesLeasePiece(profile: Profile, piece: () => KubernetesLe
 
 /** Whether the pods talk to the API server for a lease: the replica lease, or listed singletons. */
 export function podsUseLeaseApi(profile: Profile): boolean {
-  return modeOf(profile.mode).singleActive || profile.failover.singletons.length > 0
+  return replicasUseLease(profile, modeOf(profile.mode).singleActive)
 }

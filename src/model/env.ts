@@ -11,6 +11,12 @@ export const ENV = {
   userDir: 'FF_HA_USER_DIR',
   leaseFile: 'FF_HA_LEASE_FILE',
   leaseName: 'FF_HA_LEASE_NAME',
+  // the etcd lease (failover.etcd): members' client URLs (comma-separated), key prefix, TLS file paths
+  etcdEndpoints: 'FF_HA_ETCD_ENDPOINTS',
+  etcdPrefix: 'FF_HA_ETCD_PREFIX',
+  etcdCaFile: 'FF_HA_ETCD_CA_FILE',
+  etcdCertFile: 'FF_HA_ETCD_CERT_FILE',
+  etcdKeyFile: 'FF_HA_ETCD_KEY_FILE',
   statusPort: 'FF_HA_STATUS_PORT',
   statusHost: 'FF_HA_STATUS_HOST',
   nodeRedPort: 'FF_HA_NODE_RED_PORT',

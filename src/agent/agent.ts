@@ -13,6 +13,7 @@ import {ensureBootsStopped} from '../nodered/userdir.js'
 import {systemClock, toEpoch, type Clock, type Timer} from './clock.js'
 import {prepareSettings, type AgentConfig} from './config.js'
 import type {DeploySignal} from './deploy-window.js'
+import {openFlowsSync, type FlowsSync} from './flows-sync.js'
 import {LeaseElector} from './lease/elector.js'
 import {leaseBackend} from './lease/backends/index.js'
 import {openLeaseStore} from './lease/open.js'
@@ -121,6 +122,7 @@ class Agent implements AgentHandle {
   private elector: LeaseElector | null = null
   private witness: Witness | null = null
   private server: Server | null = null
+  private flowsSync: FlowsSync | null = null
 
   private state: SupervisorState
   private readonly queue: SupervisorEvent[] = []
@@ -181,10 +183,19 @@ class Agent implements AgentHandle {
         )
       }
     }
+    // The shared flows record (docs/design/editor-deploy.md): before Node-RED starts, which gets its URL.
+    this.flowsSync = await openFlowsSync(c, this.statusUrl, {
+      admin: this.startClient,
+      log: this.log,
+      clock: this.clock,
+      running: () => this.state.flowsState === 'start',
+      generation: () => this.state.child?.pid ?? null,
+    })
     try {
-      this.server = await startStatusServer(this, {host: c.statusHost, port: c.statusPort, token: c.statusToken})
+      this.server = await startStatusServer(this, {host: c.statusHost, port: c.statusPort, token: c.statusToken, ...(this.flowsSync ? {flowsRecord: this.flowsSync} : {})})
     } catch (err) {
       await this.store?.close()
+      await this.flowsSync?.stop()
       const code = (err as {code?: string}).code
       throw new RemoteError(`${c.replica}: cannot serve the status endpoints on ${c.statusHost}:${c.statusPort} (${code ?? errorMessage(err)})`, {
         replica: c.replica,
@@ -208,6 +219,7 @@ class Agent implements AgentHandle {
       stopBoundMs: c.stopBoundMs,
     })
     this.witness?.start()
+    this.flowsSync?.start()
     this.dispatch({kind: 'boot'})
     this.watch()
     if (this.elector) this.leaseLoop()
@@ -414,7 +426,8 @@ class Agent implements AgentHandle {
     const loop = async () => {
       if (this.state.shutdown) return
       const t0 = this.clock.now()
-      await elector.tick(() => wantsLease(this.state, this.clock.now(), elector.leading))
+      // A candidate also needs the shared record's flows: a spare never takes over with older ones.
+      await elector.tick(() => wantsLease(this.state, this.clock.now(), elector.leading) && (elector.leading || (this.flowsSync?.mayLead() ?? true)))
       const period = elector.leading ? retry : candidatePoll
       if (!this.state.shutdown) this.later(period - (this.clock.now() - t0), () => void loop())
     }
@@ -463,6 +476,7 @@ class Agent implements AgentHandle {
     this.bootStopped()
     await Promise.allSettled([this.control.close(), this.healthClient.close(), this.stopClient.close(), this.startClient.close()])
     await this.store?.close()
+    await this.flowsSync?.stop()
     this.launcher.cleanup()
     if (this.server) {
       this.server.closeAllConnections()

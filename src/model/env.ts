@@ -18,6 +18,7 @@ export const ENV = {
   nodeRedHost: 'FF_HA_NODE_RED_HOST',
   nodeRedLogLevel: 'FF_HA_NODE_RED_LOG_LEVEL',
   nodesDir: 'FF_HA_NODES_DIR',
+  flowsRecordUrl: 'FF_HA_FLOWS_RECORD_URL',
   adminUser: 'FF_HA_ADMIN_USER',
   adminPasswordHash: 'FF_HA_ADMIN_PASSWORD_HASH',
   // the replica image -> the agent: the image's own Node-RED package

@@ -87,6 +87,8 @@ export class FlowsSync {
   private own: {version: string; previousRev: string | null; at: number} | null = null
   private timer: Timer | null = null
   private ticking = false
+  /** The rev this agent is posting to its replica now: that save's commit is a convergence, not a deploy. */
+  private converging: string | null = null
   private stopped = false
   private readonly expected: Buffer
 
@@ -149,7 +151,12 @@ export class FlowsSync {
           // every replica. The replica gets the record's credentials (written by the wrapper).
           return {status: 200, body: {result: 'current', rev: c.rev, credentials: current.record.credentials}}
         }
-        if (current && current.record.rev !== c.previousRev) {
+        // Who may move the record: a user's Deploy only from the rev it was made on (a stale editor or the loser
+        // of a race is refused: Node-RED's own conflict dialog); this agent's own convergence never (the record
+        // moved on while it was posting: it converges again); a tool with the admin token (ff-ha deploy) always,
+        // as it checked each replica's rev itself and deploys to every replica.
+        const stale = current !== null && (c.origin === 'editor' ? current.record.rev !== c.previousRev : this.converging === c.rev)
+        if (current && stale) {
           const r = current.record
           this.o.log('flows-record', {action: 'conflict', rev: c.rev.slice(0, 12), previousRev: c.previousRev?.slice(0, 12) ?? null, recordRev: r.rev.slice(0, 12), recordFrom: r.replica})
           return {status: 409, body: {result: 'conflict', rev: r.rev, replica: r.replica, at: r.at}}
@@ -212,6 +219,7 @@ export class FlowsSync {
     // Same flows and no credential change: nothing to send.
     if (replicaRev === r.rev && !r.credentialsChanged) return this.markApplied(head.version, gen)
     const started = now
+    this.converging = r.rev
     try {
       await this.o.admin.postFlows(r.flows, {
         rev: replicaRev,
@@ -223,6 +231,8 @@ export class FlowsSync {
       if (err instanceof AdminError && err.kind === 'conflict') return // an edit here meanwhile: look again
       this.note(`cannot bring ${this.o.replica} to rev ${r.rev.slice(0, 12)}: ${errorMessage(err)}`)
       return
+    } finally {
+      this.converging = null
     }
     this.markApplied(head.version, gen)
     this.lastError = ''

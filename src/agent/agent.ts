@@ -22,6 +22,9 @@ import {jsonLog, type AgentLog} from './log.js'
 import {AgentMetrics, type MetricsScrape} from './metrics.js'
 import {NodeRedLauncher} from './node-red-child.js'
 import {startStatusServer} from './status-server.js'
+import {createSingletons} from './singleton-setup.js'
+import {newSingletonToken, singletonNodeEnv, singletonRoute} from './singleton-route.js'
+import type {SingletonSource} from './singletons.js'
 import type {AgentStatus, Health} from './status.js'
 import {
   START_TIMEOUT_MS,
@@ -133,13 +136,17 @@ class Agent implements AgentHandle {
   private watchdog: Timer | null = null
   private stopping: Promise<void> | null = null
   private lastStoreError = ''
+  /** The ff-ha singleton node's leases, and the token its requests carry (singletons.ts). */
+  private readonly singletons: SingletonSource
+  private readonly singletonToken = newSingletonToken()
 
   constructor(private readonly config: AgentConfig, deps: AgentDeps) {
     this.clock = deps.clock ?? systemClock
     this.counters = new AgentMetrics(config.replica)
     this.log = deps.log ?? jsonLog(config.replica)
     this.store = deps.store ?? null
-    this.launcher = new NodeRedLauncher(config)
+    this.singletons = createSingletons(config, this.clock, this.log, () => this.elector)
+    this.launcher = new NodeRedLauncher({...config, env: {...config.env, ...singletonNodeEnv(config.statusHost, config.statusPort, this.singletonToken)}})
     const leased = modeOf(config.mode).singleActive
     this.state = initialState(
       {
@@ -192,7 +199,7 @@ class Agent implements AgentHandle {
       generation: () => this.state.child?.pid ?? null,
     })
     try {
-      this.server = await startStatusServer(this, {host: c.statusHost, port: c.statusPort, token: c.statusToken, ...(this.flowsSync ? {flowsRecord: this.flowsSync} : {})})
+      this.server = await startStatusServer(this, {host: c.statusHost, port: c.statusPort, token: c.statusToken, routes: [singletonRoute(this.singletons, this.singletonToken), ...(this.flowsSync ? [this.flowsSync.route()] : [])]})
     } catch (err) {
       await this.store?.close()
       await this.flowsSync?.stop()
@@ -475,6 +482,7 @@ class Agent implements AgentHandle {
     this.child = null
     this.bootStopped()
     await Promise.allSettled([this.control.close(), this.healthClient.close(), this.stopClient.close(), this.startClient.close()])
+    await this.singletons.close()
     await this.store?.close()
     await this.flowsSync?.stop()
     this.launcher.cleanup()

@@ -7,6 +7,7 @@ import {errorMessage} from '../errors.js'
 import type {Clock, Timer} from './clock.js'
 import {isEncryptedCredentials, type FlowsRecord, type FlowsRecordStore, type RecordHead} from './flows-record/record.js'
 import type {AgentLog} from './log.js'
+import type {ExtraRoute} from './singleton-route.js'
 import {openFlowsRecordStore} from './flows-record/open.js'
 import {leaseBackend, type LeaseConfig} from './lease/backends/index.js'
 import {ENV} from '../model/env.js'
@@ -118,7 +119,16 @@ export class FlowsSync {
     return this.applied === this.lastHead.version && this.appliedGen === this.o.generation()
   }
 
-  /** The commit endpoint (POST /flows-record), for the status server. */
+  /** The commit endpoint as a route of the agent's status server. */
+  route(): ExtraRoute {
+    return async (req, res, path) => {
+      if (path !== FLOWS_RECORD_PATH) return false
+      await this.handle(req, res)
+      return true
+    }
+  }
+
+  /** The commit endpoint (POST /flows-record): the admin token as bearer, a JSON commit. */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const send = (a: CommitAnswer) => {
       const text = JSON.stringify(a.body)

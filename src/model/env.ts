@@ -21,6 +21,9 @@ export const ENV = {
   flowsRecordUrl: 'FF_HA_FLOWS_RECORD_URL',
   adminUser: 'FF_HA_ADMIN_USER',
   adminPasswordHash: 'FF_HA_ADMIN_PASSWORD_HASH',
+  // agent -> the ff-ha singleton node (read and removed from process.env by nodes/singleton.js at load)
+  singletonUrl: 'FF_HA_SINGLETON_URL',
+  singletonToken: 'FF_HA_SINGLETON_TOKEN',
   // the replica image -> the agent: the image's own Node-RED package
   nodeRedDir: 'FF_HA_NODE_RED_DIR',
   // agent -> its Node-RED child wrapper (removed before Node-RED starts)

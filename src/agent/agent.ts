@@ -126,6 +126,7 @@ class Agent implements AgentHandle {
   private witness: Witness | null = null
   private server: Server | null = null
   private flowsSync: FlowsSync | null = null
+  private readonly nodeRedEnv: Record<string, string>
 
   private state: SupervisorState
   private readonly queue: SupervisorEvent[] = []
@@ -146,7 +147,9 @@ class Agent implements AgentHandle {
     this.log = deps.log ?? jsonLog(config.replica)
     this.store = deps.store ?? null
     this.singletons = createSingletons(config, this.clock, this.log, () => this.elector)
-    this.launcher = new NodeRedLauncher({...config, env: {...config.env, ...singletonNodeEnv(config.statusHost, config.statusPort, this.singletonToken)}})
+    // Node-RED's environment: openFlowsSync adds the flows record's URL in start(), before the first spawn.
+    this.nodeRedEnv = {...config.env, ...singletonNodeEnv(config.statusHost, config.statusPort, this.singletonToken)}
+    this.launcher = new NodeRedLauncher({...config, env: this.nodeRedEnv})
     const leased = modeOf(config.mode).singleActive
     this.state = initialState(
       {
@@ -191,7 +194,7 @@ class Agent implements AgentHandle {
       }
     }
     // The shared flows record (docs/design/editor-deploy.md): before Node-RED starts, which gets its URL.
-    this.flowsSync = await openFlowsSync(c, this.statusUrl, {
+    this.flowsSync = await openFlowsSync({...c, env: this.nodeRedEnv}, this.statusUrl, {
       admin: this.startClient,
       log: this.log,
       clock: this.clock,

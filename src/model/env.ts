@@ -24,8 +24,12 @@ export const ENV = {
   nodeRedHost: 'FF_HA_NODE_RED_HOST',
   nodeRedLogLevel: 'FF_HA_NODE_RED_LOG_LEVEL',
   nodesDir: 'FF_HA_NODES_DIR',
+  flowsRecordUrl: 'FF_HA_FLOWS_RECORD_URL',
   adminUser: 'FF_HA_ADMIN_USER',
   adminPasswordHash: 'FF_HA_ADMIN_PASSWORD_HASH',
+  // agent -> the ff-ha singleton node (read and removed from process.env by nodes/singleton.js at load)
+  singletonUrl: 'FF_HA_SINGLETON_URL',
+  singletonToken: 'FF_HA_SINGLETON_TOKEN',
   // the replica image -> the agent: the image's own Node-RED package
   nodeRedDir: 'FF_HA_NODE_RED_DIR',
   // agent -> its Node-RED child wrapper (removed before Node-RED starts)

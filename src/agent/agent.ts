@@ -13,6 +13,7 @@ import {ensureBootsStopped} from '../nodered/userdir.js'
 import {systemClock, toEpoch, type Clock, type Timer} from './clock.js'
 import {prepareSettings, type AgentConfig} from './config.js'
 import type {DeploySignal} from './deploy-window.js'
+import {openFlowsSync, type FlowsSync} from './flows-sync.js'
 import {LeaseElector} from './lease/elector.js'
 import {leaseBackend} from './lease/backends/index.js'
 import {openLeaseStore} from './lease/open.js'
@@ -22,6 +23,9 @@ import {jsonLog, type AgentLog} from './log.js'
 import {AgentMetrics, type MetricsScrape} from './metrics.js'
 import {NodeRedLauncher} from './node-red-child.js'
 import {startStatusServer} from './status-server.js'
+import {createSingletons} from './singleton-setup.js'
+import {newSingletonToken, singletonNodeEnv, singletonRoute} from './singleton-route.js'
+import type {SingletonSource} from './singletons.js'
 import type {AgentStatus, Health} from './status.js'
 import {
   START_TIMEOUT_MS,
@@ -123,6 +127,8 @@ class Agent implements AgentHandle {
   private liveness: ReplicaLiveness | null = null
   private witness: Witness | null = null
   private server: Server | null = null
+  private flowsSync: FlowsSync | null = null
+  private readonly nodeRedEnv: Record<string, string>
 
   private state: SupervisorState
   private readonly queue: SupervisorEvent[] = []
@@ -133,13 +139,19 @@ class Agent implements AgentHandle {
   private watchdog: Timer | null = null
   private stopping: Promise<void> | null = null
   private lastStoreError = ''
+  /** The ff-ha singleton node's leases, and the token its requests carry (singletons.ts). */
+  private readonly singletons: SingletonSource
+  private readonly singletonToken = newSingletonToken()
 
   constructor(private readonly config: AgentConfig, deps: AgentDeps) {
     this.clock = deps.clock ?? systemClock
     this.counters = new AgentMetrics(config.replica)
     this.log = deps.log ?? jsonLog(config.replica)
     this.store = deps.store ?? null
-    this.launcher = new NodeRedLauncher(config)
+    this.singletons = createSingletons(config, this.clock, this.log, () => this.elector)
+    // Node-RED's environment: openFlowsSync adds the flows record's URL in start(), before the first spawn.
+    this.nodeRedEnv = {...config.env, ...singletonNodeEnv(config.statusHost, config.statusPort, this.singletonToken)}
+    this.launcher = new NodeRedLauncher({...config, env: this.nodeRedEnv})
     const leased = modeOf(config.mode).singleActive
     this.state = initialState(
       {
@@ -188,10 +200,19 @@ class Agent implements AgentHandle {
         )
       }
     }
+    // The shared flows record (docs/design/editor-deploy.md): before Node-RED starts, which gets its URL.
+    this.flowsSync = await openFlowsSync({...c, env: this.nodeRedEnv}, this.statusUrl, {
+      admin: this.startClient,
+      log: this.log,
+      clock: this.clock,
+      running: () => this.state.flowsState === 'start',
+      generation: () => this.state.child?.pid ?? null,
+    })
     try {
-      this.server = await startStatusServer(this, {host: c.statusHost, port: c.statusPort, token: c.statusToken})
+      this.server = await startStatusServer(this, {host: c.statusHost, port: c.statusPort, token: c.statusToken, routes: [singletonRoute(this.singletons, this.singletonToken), ...(this.flowsSync ? [this.flowsSync.route()] : [])]})
     } catch (err) {
       await this.store?.close()
+      await this.flowsSync?.stop()
       const code = (err as {code?: string}).code
       throw new RemoteError(`${c.replica}: cannot serve the status endpoints on ${c.statusHost}:${c.statusPort} (${code ?? errorMessage(err)})`, {
         replica: c.replica,
@@ -215,6 +236,7 @@ class Agent implements AgentHandle {
       stopBoundMs: c.stopBoundMs,
     })
     this.witness?.start()
+    this.flowsSync?.start()
     this.dispatch({kind: 'boot'})
     this.watch()
     if (this.elector) this.leaseLoop()
@@ -421,7 +443,8 @@ class Agent implements AgentHandle {
     const loop = async () => {
       if (this.state.shutdown) return
       const t0 = this.clock.now()
-      await elector.tick(() => wantsLease(this.state, this.clock.now(), elector.leading))
+      // A candidate also needs the shared record's flows: a spare never takes over with older ones.
+      await elector.tick(() => wantsLease(this.state, this.clock.now(), elector.leading) && (elector.leading || (this.flowsSync?.mayLead() ?? true)))
       const period = elector.leading ? retry : candidatePoll
       if (!this.state.shutdown) this.later(period - (this.clock.now() - t0), () => void loop())
     }
@@ -484,8 +507,10 @@ class Agent implements AgentHandle {
     this.child = null
     this.bootStopped()
     await Promise.allSettled([this.control.close(), this.healthClient.close(), this.stopClient.close(), this.startClient.close()])
+    await this.singletons.close()
     await this.store?.close()
     this.liveness?.close()
+    await this.flowsSync?.stop()
     this.launcher.cleanup()
     if (this.server) {
       this.server.closeAllConnections()

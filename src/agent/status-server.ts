@@ -2,6 +2,7 @@ import {timingSafeEqual} from 'node:crypto'
 import {createServer, type Server} from 'node:http'
 import {redact} from '../output/secrets.js'
 import type {MetricsScrape} from './metrics.js'
+import type {ExtraRoute} from './singleton-route.js'
 import type {AgentStatus, Health} from './status.js'
 
 export interface StatusSource {
@@ -16,6 +17,8 @@ export interface StatusServerOptions {
   port: number
   /** When set, /status and /metrics need `Authorization: Bearer <token>`; /healthz and /active stay open. */
   token?: string
+  /** Routes with their own methods and auth (the singleton node's /singleton/<name>), asked first. */
+  routes?: ExtraRoute[]
 }
 
 /** What the token guards. /healthz and /active stay open for probes and proxies: they say only up or down. */
@@ -41,6 +44,11 @@ export function startStatusServer(source: StatusSource, options: StatusServerOpt
       const text = redact(typeof body === 'string' ? body : JSON.stringify(body))
       res.writeHead(code, {'content-type': type, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text), ...headers})
       res.end(req.method === 'HEAD' ? undefined : text)
+    }
+    try {
+      for (const route of options.routes ?? []) if (await route(req, res, path)) return
+    } catch (err) {
+      return send(500, {error: (err as Error).message})
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, {error: 'only GET'})
     if (GUARDED_PATHS.has(path) && !authorized(req.headers.authorization)) {

@@ -33,7 +33,8 @@ export interface ComposeLeasePiece {
 
 /** The agent's environment in a pod, and the Lease RBAC it needs (null: none). */
 export interface KubernetesLeasePiece {
-  env: {name: string; value: string}[]
+  /** A value, or a key of the profile's Kubernetes Secret (secrets.kubernetesSecret) for a credential. */
+  env: ({name: string; value: string} | {name: string; secretKey: string})[]
   /** The leases the agent's ServiceAccount may get/create/update (coordination.k8s.io). */
   rbac: {resourceNames: string[]} | null
 }

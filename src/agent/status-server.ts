@@ -3,6 +3,7 @@ import {createServer, type Server} from 'node:http'
 import {redact} from '../output/secrets.js'
 import type {MetricsScrape} from './metrics.js'
 import {handoverRoute, type HandoverSource} from './handover.js'
+import type {ExtraRoute} from './singleton-route.js'
 import type {AgentStatus, Health} from './status.js'
 
 export interface StatusSource extends Partial<HandoverSource> {
@@ -17,6 +18,8 @@ export interface StatusServerOptions {
   port: number
   /** When set, /status and /metrics need `Authorization: Bearer <token>`; /healthz and /active stay open. */
   token?: string
+  /** Routes with their own methods and auth (the singleton node's /singleton/<name>), asked first. */
+  routes?: ExtraRoute[]
 }
 
 /** What the token guards. /healthz and /active stay open for probes and proxies: they say only up or down. */
@@ -48,6 +51,11 @@ export function startStatusServer(source: StatusSource, options: StatusServerOpt
       // POST, always with the status token (handover.ts says why)
       const r = await handoverRoute(req, {configured: !!expected, authorized: !!expected && authorized(req.headers.authorization)}, source).catch(err => ({code: 500, body: {error: (err as Error).message}, headers: {}}))
       return send(r.code, r.body, 'application/json', r.headers)
+    }
+    try {
+      for (const route of options.routes ?? []) if (await route(req, res, path)) return
+    } catch (err) {
+      return send(500, {error: (err as Error).message})
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, {error: 'only GET'})
     if (GUARDED_PATHS.has(path) && !authorized(req.headers.authorization)) {

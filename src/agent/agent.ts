@@ -136,7 +136,8 @@ class Agent implements AgentHandle {
   private readonly timers = new Set<Timer>()
   private watchdog: Timer | null = null
   private stopping: Promise<void> | null = null
-  private lastStoreError = ''
+  /** Monotonic ms at which the lease store stopped answering; null while it answers. */
+  private storeLostAt: number | null = null
   /** The ff-ha singleton node's leases, and the token its requests carry (singletons.ts). */
   private readonly singletons: SingletonSource
   private readonly singletonToken = newSingletonToken()
@@ -437,7 +438,8 @@ class Agent implements AgentHandle {
       if (this.state.shutdown) return
       const t0 = this.clock.now()
       // A candidate also needs the shared record's flows: a spare never takes over with older ones.
-      await elector.tick(() => wantsLease(this.state, this.clock.now(), elector.leading) && (elector.leading || (this.flowsSync?.mayLead() ?? true)))
+      const round = await elector.tick(() => wantsLease(this.state, this.clock.now(), elector.leading) && (elector.leading || (this.flowsSync?.mayLead() ?? true)))
+      if (round !== 'error') this.onStoreAnswered()
       const period = elector.leading ? retry : candidatePoll
       if (!this.state.shutdown) this.later(period - (this.clock.now() - t0), () => void loop())
     }
@@ -453,10 +455,18 @@ class Agent implements AgentHandle {
     })
   }
 
+  // Logged once per state change (lost, then regained), never once per failed round: a store that is down
+  // for an hour (etcd without quorum) must not flood the log, and its changing error texts are one outage.
   private onStoreError(err: unknown): void {
-    const message = errorMessage(err)
-    if (message !== this.lastStoreError) this.log('lease', {action: 'error', error: message, store: this.store?.describe})
-    this.lastStoreError = message
+    if (this.storeLostAt !== null) return
+    this.storeLostAt = this.clock.now()
+    this.log('lease', {action: 'store-lost', error: errorMessage(err), store: this.store?.describe})
+  }
+
+  private onStoreAnswered(): void {
+    if (this.storeLostAt === null) return
+    this.log('lease', {action: 'store-regained', downMs: Math.round(this.clock.now() - this.storeLostAt), store: this.store?.describe})
+    this.storeLostAt = null
   }
 
   private bootStopped(): void {

@@ -71,6 +71,8 @@ export async function runIteration(topology: Topology, scenario: ScenarioName, o
       } else {
         await waitServed(http, faultAt, recoveryTimeoutMs)
       }
+      if (fault.healedAt !== undefined) healedAt = fault.healedAt
+      if (fault.observeUntil !== undefined && fault.observeUntil > now()) await sleep(fault.observeUntil - now())
       if (fault.heal && scenario === 'hang') await fault.heal()
       await sleep(options.settleMs ?? 600)
       const timeline = await finish()

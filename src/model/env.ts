@@ -20,6 +20,10 @@ export const ENV = {
   nodesDir: 'FF_HA_NODES_DIR',
   adminUser: 'FF_HA_ADMIN_USER',
   adminPasswordHash: 'FF_HA_ADMIN_PASSWORD_HASH',
+  // the shared context store: the agent writes its lease token to this file (hot-spare fencing); a sqlite
+  // store's file when not the profile's (local drills and tests)
+  contextTokenFile: 'FF_HA_CONTEXT_TOKEN_FILE',
+  contextPath: 'FF_HA_CONTEXT_PATH',
   // the replica image -> the agent: the image's own Node-RED package
   nodeRedDir: 'FF_HA_NODE_RED_DIR',
   // agent -> its Node-RED child wrapper (removed before Node-RED starts)

@@ -165,8 +165,25 @@ class SharedContextStore {
 function createSharedContextStore(config) {
   return new SharedContextStore(config)
 }
+
+/**
+ * Raise the fence of config's store to `token`, from outside Node-RED: ff-ha's agent calls this when it takes
+ * the lease, before it starts the flows, so that an old holder that wakes up is refused even before the new
+ * one writes anything. Opens one connection, raises, closes. Rejects with FencedWriteError when the fence is
+ * already higher (a newer holder exists).
+ */
+async function raiseFence(config, token) {
+  const store = new SharedContextStore({...config, token: undefined, tokenFile: undefined})
+  await store.backend.openForFence()
+  try {
+    await store.fence(token)
+  } finally {
+    await store.backend.close()
+  }
+}
 createSharedContextStore.toString = () => 'ff-ha shared context'
 
 module.exports = createSharedContextStore
 module.exports.SharedContextStore = SharedContextStore
 module.exports.ATOMIC_KEY = ATOMIC_KEY
+module.exports.raiseFence = raiseFence

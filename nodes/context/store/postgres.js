@@ -246,6 +246,22 @@ class PostgresBackend {
     return [...this.cache.keys()]
   }
 
+  /** Open only what fence() needs (one connection, the schema): the agent raising the fence at takeover. */
+  async openForFence() {
+    try {
+      this.writer = this.connection()
+      await this.writer.connect()
+      this.connected.push(this.writer)
+      await this.writer.query(SCHEMA).catch(async err => {
+        if (err.code !== '23505' && err.code !== '42P07') throw err
+        await this.writer.query(SCHEMA)
+      })
+    } catch (err) {
+      await this.close()
+      throw new ConfigError(`cannot reach PostgreSQL at ${this.target}: ${err.code || err.message}; check the shared context's connection string and that the server is up`)
+    }
+  }
+
   /** Raise the fence to `token` without writing a value (the agent calls this at takeover). */
   fence(token) {
     return this.enqueue(async c => {

@@ -56,6 +56,10 @@ class SqliteBackend {
     })
   }
 
+  openForFence() {
+    this.open()
+  }
+
   close() {
     if (this.db) this.db.close()
     this.db = null

@@ -153,6 +153,8 @@ class SharedContextStore {
       increment: (key, by = 1) => this.operate(scope, key, 'increment', {by}),
       compareAndSet: (key, expected, value) => this.operate(scope, key, 'compareAndSet', {expected, value}),
       append: (key, value) => this.operate(scope, key, 'append', {value}),
+      // how many writes the fence refused (this store's fence domain): the proof that a stale writer was stopped
+      refusals: async () => this.backend.refusals(),
     }
   }
 

@@ -13,10 +13,12 @@ import {ensureBootsStopped} from '../nodered/userdir.js'
 import {systemClock, toEpoch, type Clock, type Timer} from './clock.js'
 import {prepareSettings, type AgentConfig} from './config.js'
 import type {DeploySignal} from './deploy-window.js'
+import {openFlowsSync, type FlowsSync} from './flows-sync.js'
 import {LeaseElector} from './lease/elector.js'
 import {leaseBackend} from './lease/backends/index.js'
 import {openLeaseStore} from './lease/open.js'
 import type {LeaseStore} from './lease/store.js'
+import type {ReplicaLiveness} from './lease/liveness.js'
 import {jsonLog, type AgentLog} from './log.js'
 import {AgentMetrics, type MetricsScrape} from './metrics.js'
 import {NodeRedLauncher} from './node-red-child.js'
@@ -122,8 +124,11 @@ class Agent implements AgentHandle {
   private readonly startClient: AdminClient
   private store: LeaseStore | null = null
   private elector: LeaseElector | null = null
+  private liveness: ReplicaLiveness | null = null
   private witness: Witness | null = null
   private server: Server | null = null
+  private flowsSync: FlowsSync | null = null
+  private readonly nodeRedEnv: Record<string, string>
 
   private state: SupervisorState
   private readonly queue: SupervisorEvent[] = []
@@ -144,7 +149,9 @@ class Agent implements AgentHandle {
     this.log = deps.log ?? jsonLog(config.replica)
     this.store = deps.store ?? null
     this.singletons = createSingletons(config, this.clock, this.log, () => this.elector)
-    this.launcher = new NodeRedLauncher({...config, env: {...config.env, ...singletonNodeEnv(config.statusHost, config.statusPort, this.singletonToken)}})
+    // Node-RED's environment: openFlowsSync adds the flows record's URL in start(), before the first spawn.
+    this.nodeRedEnv = {...config.env, ...singletonNodeEnv(config.statusHost, config.statusPort, this.singletonToken)}
+    this.launcher = new NodeRedLauncher({...config, env: this.nodeRedEnv})
     const leased = modeOf(config.mode).singleActive
     this.state = initialState(
       {
@@ -176,22 +183,36 @@ class Agent implements AgentHandle {
     const c = this.config
     const {rendered} = prepareSettings(c)
     if (this.state.config.leased) {
-      this.store ??= await openLeaseStore(c)
+      // A store given by a test stands alone: no liveness file beside a lease file it does not use.
+      if (!this.store) {
+        this.store = await openLeaseStore(c)
+        await this.openLiveness()
+      }
       this.elector = new LeaseElector(this.store, c.replica, c.timings, this.clock, {
         onAcquired: (token, previousHolder) => this.dispatch({kind: 'lease-acquired', token, previousHolder}),
         onLost: reason => this.dispatch({kind: 'lease-lost', reason}),
         onStoreError: err => this.onStoreError(err),
-      })
+        onHolderGone: holder => this.log('lease', {action: 'holder-gone', holder}),
+      }, this.liveness)
       if (c.witness) {
         this.witness = new Witness(c.witness, this.clock, c.timings.renewDeadlineMs, c.timings.retryPeriodMs, probeTcp, (ok, startedAt) =>
           this.dispatch({kind: 'witness-probed', ok, startedAt}),
         )
       }
     }
+    // The shared flows record (docs/design/editor-deploy.md): before Node-RED starts, which gets its URL.
+    this.flowsSync = await openFlowsSync({...c, env: this.nodeRedEnv}, this.statusUrl, {
+      admin: this.startClient,
+      log: this.log,
+      clock: this.clock,
+      running: () => this.state.flowsState === 'start',
+      generation: () => this.state.child?.pid ?? null,
+    })
     try {
-      this.server = await startStatusServer(this, {host: c.statusHost, port: c.statusPort, token: c.statusToken, routes: [singletonRoute(this.singletons, this.singletonToken)]})
+      this.server = await startStatusServer(this, {host: c.statusHost, port: c.statusPort, token: c.statusToken, routes: [singletonRoute(this.singletons, this.singletonToken), ...(this.flowsSync ? [this.flowsSync.route()] : [])]})
     } catch (err) {
       await this.store?.close()
+      await this.flowsSync?.stop()
       const code = (err as {code?: string}).code
       throw new RemoteError(`${c.replica}: cannot serve the status endpoints on ${c.statusHost}:${c.statusPort} (${code ?? errorMessage(err)})`, {
         replica: c.replica,
@@ -215,6 +236,7 @@ class Agent implements AgentHandle {
       stopBoundMs: c.stopBoundMs,
     })
     this.witness?.start()
+    this.flowsSync?.start()
     this.dispatch({kind: 'boot'})
     this.watch()
     if (this.elector) this.leaseLoop()
@@ -421,7 +443,8 @@ class Agent implements AgentHandle {
     const loop = async () => {
       if (this.state.shutdown) return
       const t0 = this.clock.now()
-      await elector.tick(() => wantsLease(this.state, this.clock.now(), elector.leading))
+      // A candidate also needs the shared record's flows: a spare never takes over with older ones.
+      await elector.tick(() => wantsLease(this.state, this.clock.now(), elector.leading) && (elector.leading || (this.flowsSync?.mayLead() ?? true)))
       const period = elector.leading ? retry : candidatePoll
       if (!this.state.shutdown) this.later(period - (this.clock.now() - t0), () => void loop())
     }
@@ -435,6 +458,21 @@ class Agent implements AgentHandle {
       this.dispatch({kind: 'tick'})
       this.watch()
     })
+  }
+
+  /** The backend's liveness lock (held for the life of the agent), where it can prove a replica dead. */
+  private async openLiveness(): Promise<void> {
+    const open = leaseBackend(this.config.lease.backend).openLiveness
+    if (!open) return
+    try {
+      const opening = await open(this.config.lease, this.config.replica, this.launcher.canHoldLiveness())
+      if (opening.disabled !== undefined) return this.log('warning', {message: `early takeover off: ${opening.disabled}`})
+      this.liveness = opening.liveness
+      this.launcher.liveness = this.liveness.childEnv()
+    } catch (err) {
+      await this.store?.close()
+      throw err
+    }
   }
 
   private onStoreError(err: unknown): void {
@@ -471,6 +509,8 @@ class Agent implements AgentHandle {
     await Promise.allSettled([this.control.close(), this.healthClient.close(), this.stopClient.close(), this.startClient.close()])
     await this.singletons.close()
     await this.store?.close()
+    this.liveness?.close()
+    await this.flowsSync?.stop()
     this.launcher.cleanup()
     if (this.server) {
       this.server.closeAllConnections()

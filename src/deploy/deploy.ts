@@ -182,7 +182,12 @@ async function deployOne(run: Run, rev: string, options: DeployOptions, strategy
     }
     progress.start(run.name, `${run.name}: deploying rev ${shortRev(rev)}${modeOf(options.mode).deploy.roles ? ` (${run.role})` : ''}`)
     run.attempted = true
-    const posted = await run.client.postFlows(options.flows, {rev: options.force ? undefined : pre.rev, credentials: options.credentials, type: options.type ?? 'full', timeoutMs: sized.requestMs})
+    const posted = await run.client.postFlows(options.flows, {rev: options.force ? undefined : pre.rev, credentials: options.credentials, type: options.type ?? 'full', timeoutMs: sized.requestMs}).catch(async err => {
+      // Its agent may have brought it to these very flows meanwhile (the shared flows record,
+      // docs/design/editor-deploy.md): Node-RED refuses our older rev with 409, and runs ours.
+      if (err instanceof AdminError && err.kind === 'conflict' && (await observe(run.client)).rev === rev) return {rev}
+      throw err
+    })
     run.posted = posted.rev
     // POST /flows answers before the flows started: confirm the state. The answer's rev is Node-RED's hash
     // of what it saved; when it equals the file's rev that is the proof, else read the flows back.

@@ -94,7 +94,7 @@ function env(profile: Profile): Obj[] {
     // The pod's address: the kubelet's probes reach the agent there (its default is 127.0.0.1).
     {name: ENV.statusHost, value: '0.0.0.0'},
     {name: ENV.nodeRedPort, value: String(profile.http.port)},
-    ...(kubernetesLease(profile)?.env ?? []),
+    ...(kubernetesLease(profile)?.env ?? []).map(e => ('secretKey' in e ? {name: e.name, ...secret(e.secretKey)} : e)),
     {name: profile.secrets.adminTokenEnv, ...secret(SECRET_KEYS.adminToken)},
     {name: profile.secrets.credentialSecretEnv, ...secret(SECRET_KEYS.credentialSecret)},
     // Optional key: when present, /status and /metrics need it as a bearer token.

@@ -23,6 +23,7 @@ import {jsonLog, type AgentLog} from './log.js'
 import {AgentMetrics, type MetricsScrape} from './metrics.js'
 import {NodeRedLauncher} from './node-red-child.js'
 import {startStatusServer} from './status-server.js'
+import type {HandoverAnswer, HandoverRequest} from './handover.js'
 import {createSingletons} from './singleton-setup.js'
 import {newSingletonToken, singletonNodeEnv, singletonRoute} from './singleton-route.js'
 import type {SingletonSource} from './singletons.js'
@@ -138,7 +139,11 @@ class Agent implements AgentHandle {
   private readonly timers = new Set<Timer>()
   private watchdog: Timer | null = null
   private stopping: Promise<void> | null = null
-  private lastStoreError = ''
+  /** Monotonic ms at which the lease store stopped answering; null while it answers. */
+  private storeLostAt: number | null = null
+  /** POST /handover requests waiting for the machine's handover-settled, by id. */
+  private readonly handovers = new Map<number, (settled: {ok: boolean; reason: string}) => void>()
+  private handoverSeq = 0
   /** The ff-ha singleton node's leases, and the token its requests carry (singletons.ts). */
   private readonly singletons: SingletonSource
   private readonly singletonToken = newSingletonToken()
@@ -279,6 +284,41 @@ class Agent implements AgentHandle {
     return this.counters.render(this.state.role, e?.view().token ?? null)
   }
 
+  /**
+   * POST /handover: the machine stops the flows and hands the lease over (invariant 9); then wait, within
+   * the request's bound, until another replica has taken it (a tenure with a larger token), as this agent's
+   * own lease reads see it (every candidate poll: 50 ms with sqlite).
+   */
+  async handover(request: HandoverRequest): Promise<{code: number; body: HandoverAnswer}> {
+    const t0 = this.clock.now()
+    const from = this.config.replica
+    const to = request.to ?? null
+    const view = () => this.elector?.view() ?? {holder: null, token: null}
+    const answer = (code: number, fields: Partial<HandoverAnswer>) => {
+      const v = view()
+      return {code, body: {handedOver: false, from, to, taken: false, holder: v.holder, fencingToken: v.token, ms: Math.round(this.clock.now() - t0), ...fields}}
+    }
+    if (this.stopping) return answer(409, {error: 'the agent is stopping'})
+    if (request.dryRun) {
+      const st = this.status()
+      const ok = this.active()
+      return answer(ok ? 200 : 409, {handedOver: ok, dryRun: true, ...(ok ? {} : {error: `it is not the active replica (it is ${st.role})`})})
+    }
+    const tokenBefore = this.elector?.token ?? null
+    const id = ++this.handoverSeq
+    const settled = new Promise<{ok: boolean; reason: string}>(resolve => this.handovers.set(id, resolve))
+    this.dispatch({kind: 'handover', id, to})
+    const result = await settled
+    if (!result.ok) return answer(409, {error: result.reason})
+    const timeoutMs = request.timeoutMs ?? this.config.timings.leaseDurationMs + 1000
+    const taken = () => {
+      const v = view()
+      return v.holder !== null && v.holder !== from && v.token !== null && (tokenBefore === null || v.token > tokenBefore)
+    }
+    while (!taken() && this.clock.now() - t0 < timeoutMs && !this.stopping) await new Promise<void>(r => this.later(10, r))
+    return answer(200, {handedOver: true, taken: taken()})
+  }
+
   stop(reason = 'stopped'): Promise<void> {
     if (this.stopping) return this.stopping
     this.stopping = this.done.then(() => undefined)
@@ -378,9 +418,13 @@ class Agent implements AgentHandle {
         return
       case 'resign-lease':
         return this.elector?.resignNow(c.lost)
+      case 'handover-settled':
+        this.handovers.get(c.id)?.({ok: c.ok, reason: c.reason})
+        this.handovers.delete(c.id)
+        return
       case 'release-lease':
         if (!this.elector) return this.dispatch({kind: 'lease-released', reason: c.reason, released: false, forFence: c.forFence})
-        void this.elector.release().then(released => this.dispatch({kind: 'lease-released', reason: c.reason, released, forFence: c.forFence}))
+        void this.elector.release(c.to ?? null).then(released => this.dispatch({kind: 'lease-released', reason: c.reason, released, forFence: c.forFence}))
         return
       case 'boot-stopped':
         return this.bootStopped()
@@ -444,7 +488,8 @@ class Agent implements AgentHandle {
       if (this.state.shutdown) return
       const t0 = this.clock.now()
       // A candidate also needs the shared record's flows: a spare never takes over with older ones.
-      await elector.tick(() => wantsLease(this.state, this.clock.now(), elector.leading) && (elector.leading || (this.flowsSync?.mayLead() ?? true)))
+      const round = await elector.tick(() => wantsLease(this.state, this.clock.now(), elector.leading) && (elector.leading || (this.flowsSync?.mayLead() ?? true)))
+      if (round !== 'error') this.onStoreAnswered()
       const period = elector.leading ? retry : candidatePoll
       if (!this.state.shutdown) this.later(period - (this.clock.now() - t0), () => void loop())
     }
@@ -475,10 +520,18 @@ class Agent implements AgentHandle {
     }
   }
 
+  // Logged once per state change (lost, then regained), never once per failed round: a store that is down
+  // for an hour (etcd without quorum) must not flood the log, and its changing error texts are one outage.
   private onStoreError(err: unknown): void {
-    const message = errorMessage(err)
-    if (message !== this.lastStoreError) this.log('lease', {action: 'error', error: message, store: this.store?.describe})
-    this.lastStoreError = message
+    if (this.storeLostAt !== null) return
+    this.storeLostAt = this.clock.now()
+    this.log('lease', {action: 'store-lost', error: errorMessage(err), store: this.store?.describe})
+  }
+
+  private onStoreAnswered(): void {
+    if (this.storeLostAt === null) return
+    this.log('lease', {action: 'store-regained', downMs: Math.round(this.clock.now() - this.storeLostAt), store: this.store?.describe})
+    this.storeLostAt = null
   }
 
   private bootStopped(): void {

@@ -95,14 +95,14 @@ export class LeaseElector {
     return this.enqueue(() => this.round(want))
   }
 
-  /** Give the lease up if the record names us (after flows are stopped). */
-  release(): Promise<boolean> {
+  /** Give the lease up if the record names us (after flows are stopped); `to`: hand it to that replica. */
+  release(to: string | null = null): Promise<boolean> {
     return this.enqueue(async () => {
       this.resignNow()
       try {
         const obs = await this.store.read()
         this.state = observe(this.state, obs, this.clock.now()).state
-        const p = planRelease(this.state, this.clock.wall())
+        const p = planRelease(this.state, this.clock.wall(), to)
         if (!p || p.kind !== 'release') return false
         const sentAt = this.clock.now()
         const version = await this.store.write(p.record, p.version)

@@ -153,11 +153,18 @@ export function observeHolderGone(state: LeaseState, version: string | null): Le
   return {...state, goneVersion: version}
 }
 
-/** A write that gives the lease up (holder null) so that a candidate may take it without waiting for expiry. */
-export function planRelease(state: LeaseState, wallNow: number): Plan | null {
+/**
+ * A write that gives the lease up (holder null) so that a candidate may take it without waiting for expiry.
+ * `to` (a handover): the record names that replica instead. It is no tenure yet (the token stays): the named
+ * replica sees its own name at its next read and acquires it with a new token (plan: not leading, so a new
+ * tenure); every other candidate sees a record that changed and waits leaseDuration, as for any holder. If
+ * the named replica never takes it, it expires like any lease and anyone may.
+ */
+export function planRelease(state: LeaseState, wallNow: number, to: string | null = null): Plan | null {
   const record = state.observed?.record
   if (!record || record.holder !== state.identity) return null
-  return {kind: 'release', version: state.observed!.version, record: {...record, holder: null, renewTime: wallNow}}
+  const holder = to === state.identity ? null : to
+  return {kind: 'release', version: state.observed!.version, record: {...record, holder, renewTime: wallNow}}
 }
 
 /** Take in a successful write of `record` (new `version`) that was SENT at monotonic `sentAt`. */

@@ -10,7 +10,7 @@ import {makeProgress} from '../output/progress.js'
 import {DEFAULT_CLUSTER_FILE} from '../paths.js'
 
 export default class FailoverTest extends BaseCommand {
-  static override summary = 'Run failover drills (crash, replica-crash, hang, freeze, partition, graceful, deploy) under live traffic and measure MTTR and loss.'
+  static override summary = 'Run failover drills (crash, replica-crash, hang, freeze, partition, host-loss, graceful, deploy; etcd faults on --target hosts) under live traffic and measure MTTR and loss.'
 
   static override description = `Stands up the profile's replicas locally (ff-ha agents with real Node-RED, a sqlite lease, HAProxy with
 the rendered haproxy.cfg or a built-in proxy, Mosquitto when on PATH), or attaches to a running Compose or
@@ -23,7 +23,12 @@ Scenarios: crash (SIGKILL Node-RED), replica-crash (the whole replica at once: S
 docker kill on compose; the takeover waits for the lease to expire), hang (SIGSTOP Node-RED), freeze
 (SIGSTOP agent and Node-RED, docker pause on compose; then SIGCONT), partition (the replica's network
 namespace cut off; needs root), graceful (SIGTERM the agent, docker stop), deploy (ff-ha deploy of a
-changed flows file). With no --profile and no ff-ha.yaml: a local hot-spare set of two replicas.
+changed flows file), host-loss (--target hosts: the active's host lost at once: its agent, Node-RED and etcd
+member killed and its link cut). With no --profile and no ff-ha.yaml: a local hot-spare set of two replicas. --target hosts (root, iproute2, etcd) runs three hosts in network namespaces on a bridge: an
+etcd member on each, agents with Node-RED on hosts 0 and 1 holding the etcd lease, host 2 the witness; its
+own scenarios: etcd-leader-kill, etcd-member-partition (the witness host cut off), etcd-outage (every
+member stopped for less than the renew deadline) and etcd-outage-long (past the renew deadline, short of
+the lease). Every target lists every fault class, or says why one cannot run there.
 --target compose finds the replicas of a running rendered project by their labels (Compose v2 or
 docker-compose 1.29), defaults --url to its HAProxy on 127.0.0.1 and --mqtt-url to its bundled broker.`
 
@@ -32,12 +37,13 @@ docker-compose 1.29), defaults --url to its HAProxy on 127.0.0.1 and --mqtt-url 
     '<%= config.bin %> failover-test --scenario crash,hang --iterations 5 --report drill.html',
     '<%= config.bin %> failover-test --profile ff-ha.yaml --flows flows.json --junit drill.xml --json',
     '<%= config.bin %> failover-test --target compose --profile ff-ha.yaml',
+    '<%= config.bin %> failover-test --target hosts --scenario partition,host-loss,etcd-leader-kill',
   ]
 
   static override flags = {
     profile: Flags.string({char: 'p', description: 'HA profile (default: ./ff-ha.yaml, else a local hot-spare set of two).', env: 'FF_HA_PROFILE'}),
     flows: Flags.string({description: 'Flows file to deploy beside the probe tab (default: the bundled example).'}),
-    target: Flags.string({description: 'Run locally, or attach to a running Compose / Kubernetes set-up.', options: ['local', 'compose', 'kubernetes'], default: 'local'}),
+    target: Flags.string({description: 'Run locally, on three hosts in network namespaces with an etcd lease (hosts, as root), or attach to a running Compose / Kubernetes set-up.', options: ['local', 'hosts', 'compose', 'kubernetes'], default: 'local'}),
     scenario: Flags.string({char: 's', description: 'Comma-separated scenarios, or "all" (all this machine can run).', default: 'all'}),
     iterations: Flags.integer({char: 'n', description: 'Iterations per scenario.', default: 3, min: 1}),
     traffic: Flags.string({description: 'Traffic kinds: http, or http,mqtt (MQTT needs a broker: Mosquitto on PATH, the profile\'s, or --mqtt-url).', default: 'http,mqtt'}),

@@ -55,7 +55,7 @@ export async function runFailoverTest(input: FailoverTestInput): Promise<Failove
   const cwd = input.cwd ?? process.cwd()
   const {profile, profileText, profileSource} = resolveProfileInput(input.profileFile, cwd)
   const {flows, flowsSource} = resolveFlows(input.flowsFile)
-  const target = oneOf(input.target, ['local', 'compose', 'kubernetes'] as const, '--target')
+  const target = oneOf(input.target, ['local', 'hosts', 'compose', 'kubernetes'] as const, '--target')
   const scenarios = parseScenarios(input.scenarios)
   const traffic = new Set(input.traffic.split(',').map(s => s.trim()).filter(Boolean))
   for (const t of traffic) if (t !== 'http' && t !== 'mqtt') throw new InputError(`--traffic: unknown kind "${t}"`, 'use http, mqtt or http,mqtt')
@@ -66,7 +66,7 @@ export async function runFailoverTest(input: FailoverTestInput): Promise<Failove
   for (const f of [input.junitFile, input.reportFile]) if (f && !existsSync(dirname(resolve(cwd, f)))) throw new InputError(`${f}: its directory does not exist`)
 
   let attach: Parameters<typeof runDrill>[0]['attach']
-  if (target !== 'local') {
+  if (target === 'compose' || target === 'kubernetes') {
     // compose: the rendered project publishes HAProxy on compose.ports.http, the bundled broker on 127.0.0.1
     const url = input.url ?? (target === 'compose' ? `http://127.0.0.1:${profile.compose.ports.http}/` : undefined)
     if (!url) throw new InputError(`--target ${target} attaches to a running set-up: --url (the proxy or Service that clients use) is required`)

@@ -10,7 +10,9 @@ import {startLocalTopology} from './topology/local.js'
 import {netnsUnavailable} from './topology/netns.js'
 import type {Topology} from './topology/types.js'
 import {connectMqttTraffic, type MqttTraffic} from './traffic/mqtt.js'
-import type {DrillReport, IterationMetrics, IterationTimeline, ScenarioName, ScenarioResult} from './types.js'
+import type {DrillReport, DrillTarget, IterationMetrics, IterationTimeline, ScenarioName, ScenarioResult} from './types.js'
+import {faultClassCoverage} from './targets.js'
+import {startHostsTopology} from './topology/hosts.js'
 import {ENV} from '../model/env.js'
 
 export interface DrillOptions {
@@ -18,7 +20,7 @@ export interface DrillOptions {
   /** The profile's YAML (the local agents get a copy). */
   profileText: string
   flows: FlowNode[]
-  target: 'local' | 'compose' | 'kubernetes'
+  target: DrillTarget
   scenarios: ScenarioName[]
   iterations: number
   mqtt: boolean
@@ -45,7 +47,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   let coldStartMs: number | null = null
   let proxy = 'none'
   let broker = 'off'
-  const groups: {network: 'loopback' | 'netns'; scenarios: ScenarioName[]}[] = []
+  let lease: string | undefined
+  const groups: {network: 'loopback' | 'netns' | 'hosts'; scenarios: ScenarioName[]}[] = []
   if (options.target === 'local') {
     const plain = options.scenarios.filter(s => s !== 'partition')
     if (plain.length) groups.push({network: 'loopback', scenarios: plain})
@@ -54,18 +57,21 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       if (why) results.set('partition', skippedScenario('partition', why))
       else groups.push({network: 'netns', scenarios: ['partition']})
     }
-  } else groups.push({network: 'loopback', scenarios: options.scenarios})
+  } else if (options.target === 'hosts') groups.push({network: 'hosts', scenarios: options.scenarios})
+  else groups.push({network: 'loopback', scenarios: options.scenarios})
 
   try {
     for (const group of groups) {
       checkAborted(options.signal)
       const topology = options.attach
         ? await options.attach(resources)
-        : await startLocalTopology({
+        : group.network === 'hosts'
+          ? await startHostsTopology({profile: options.profile, profileText: options.profileText, userFlows: options.flows, proxy: options.proxy ?? 'auto', mqtt: options.mqtt, resources, log})
+          : await startLocalTopology({
             profile: options.profile,
             profileText: options.profileText,
             userFlows: options.flows,
-            network: group.network,
+            network: group.network === 'netns' ? 'netns' : 'loopback',
             proxy: options.proxy ?? 'auto',
             mqtt: options.mqtt,
             resources,
@@ -74,10 +80,11 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
           })
       proxy = topology.proxy
       broker = topology.broker
+      lease = topology.lease ?? lease
       let mqtt: MqttTraffic | undefined
       try {
         if (options.mqtt && topology.mqttUrl) mqtt = await connectMqttTraffic({url: topology.mqttUrl, runId: topology.runId, rate: options.rate})
-        if (coldStartMs === null && options.baseline !== false && options.target === 'local') {
+        if (coldStartMs === null && options.baseline !== false && (options.target === 'local' || options.target === 'hosts')) {
           log('measuring the cold-start baseline (a fresh Node-RED with the same flows, spawn to serving)')
           coldStartMs = await measureColdStart({flows: topology.baselineFlows(), env: coldEnv(options.profile, topology), resources})
         }
@@ -130,9 +137,11 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     mode: options.profile.mode,
     proxy,
     broker,
+    ...(lease ? {lease} : {}),
     baseline: {coldStartMs},
     slo: options.profile.slo,
     scenarios,
+    faultClasses: faultClassCoverage(options.target, scenarios),
     passed: scenarios.every(s => s.passed),
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,

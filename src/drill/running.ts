@@ -37,7 +37,7 @@ function bootMisreport(samples: Sample[], i: number): boolean {
 
 function isRunning(s: Sample, events: RoleEvent[], timeline: IterationTimeline, replica: string): boolean {
   const f = timeline.fault
-  const suspends = f.scenario === 'crash' || f.scenario === 'replica-crash' || f.scenario === 'hang' || f.scenario === 'freeze'
+  const suspends = f.scenario === 'crash' || f.scenario === 'replica-crash' || f.scenario === 'hang' || f.scenario === 'freeze' || f.scenario === 'host-loss'
   const held = suspends && f.replica === replica && s.t >= f.at && (f.healedAt === undefined || s.t < f.healedAt)
   // The Node-RED process that the fault killed or stopped runs nothing, whatever is said about it: on
   // attached targets the flows state is the agent's last view, which stays `start` until the agent notices

@@ -5,9 +5,18 @@ import type {ModeId} from '../modes/index.js'
 
 // crash: Node-RED alone dies (its agent sees it and releases the lease). replica-crash: the whole replica
 // dies at once, agent and Node-RED (a container killed, a host lost): nobody releases the lease, so the
-// takeover waits for it to expire; that is the fault users meet most.
-export type ScenarioName = 'crash' | 'replica-crash' | 'hang' | 'freeze' | 'partition' | 'graceful' | 'deploy'
-export const ALL_SCENARIOS: ScenarioName[] = ['crash', 'replica-crash', 'hang', 'freeze', 'partition', 'graceful', 'deploy']
+// takeover waits for it to expire; that is the fault users meet most. host-loss: the replica's host lost at
+// once (agent, Node-RED and its etcd member killed, its network cut; --target hosts).
+// The etcd-* scenarios break the lease store, not a replica (--target hosts): its leader killed, one member
+// cut off, the whole cluster unreachable for less than the renew deadline (the holder keeps leading) or for
+// longer than that but less than the lease (it must stop; nobody can take over meanwhile). src/drill/targets.ts says, per target,
+// which of them run there and why the others cannot.
+export const FAULT_CLASSES = ['crash', 'replica-crash', 'hang', 'freeze', 'partition', 'host-loss', 'graceful', 'deploy'] as const
+export const ETCD_FAULTS = ['etcd-leader-kill', 'etcd-member-partition', 'etcd-outage', 'etcd-outage-long'] as const
+export type ScenarioName = (typeof FAULT_CLASSES)[number] | (typeof ETCD_FAULTS)[number]
+export type EtcdFault = (typeof ETCD_FAULTS)[number]
+export const ALL_SCENARIOS: ScenarioName[] = [...FAULT_CLASSES, ...ETCD_FAULTS]
+export const isEtcdFault = (s: ScenarioName): s is EtcdFault => (ETCD_FAULTS as readonly string[]).includes(s)
 
 export type Role = AgentRole
 
@@ -137,16 +146,30 @@ export interface ScenarioResult {
   timelines?: IterationTimeline[]
 }
 
+/** Whether a scenario ran in this drill, was not asked for, or cannot run on the target (and why). */
+export interface FaultClassCoverage {
+  name: ScenarioName
+  status: 'ran' | 'skipped' | 'not requested' | 'unsupported'
+  /** Why it was skipped or cannot run here. */
+  why?: string
+}
+
+export type DrillTarget = 'local' | 'hosts' | 'compose' | 'kubernetes'
+
 export interface DrillReport {
-  target: 'local' | 'compose' | 'kubernetes'
+  target: DrillTarget
   mode: ModeId
   /** Which proxy routed the traffic: haproxy (with its version), builtin, or external (attached targets). */
   proxy: string
   /** The broker: mosquitto on a port, the profile's URL, or "off: <reason>". */
   broker: string
+  /** The lease the agents held, where the drill chose it (the hosts target: etcd on its members). */
+  lease?: string
   baseline: {coldStartMs: number | null}
   slo: {maxMttrMs: number; maxLostMessages: number; maxDualActiveMs: number}
   scenarios: ScenarioResult[]
+  /** Every fault class (and the target's own scenarios), in FAULT_CLASSES order: ran, or why not. */
+  faultClasses: FaultClassCoverage[]
   passed: boolean
   startedAt: string
   durationMs: number

@@ -4,6 +4,7 @@ import {ENV} from '../model/env.js'
 import {modeOf} from '../modes/index.js'
 import {contextPlan} from '../model/context-storage.js'
 import type {Profile} from './schema.js'
+import {replicasUseLease} from '../agent/singleton-names.js'
 
 /** A cross-field problem, at the path of the field that should change. */
 export interface ProfileIssue {
@@ -35,7 +36,7 @@ export function crossFieldIssues(p: Profile): ProfileIssue[] {
   const f = p.failover
   const mode = modeOf(p.mode)
   const lease = leaseBackend(f.lease)
-  if (mode.singleActive && !lease.targets.includes(p.target)) {
+  if (replicasUseLease(p, mode.singleActive) && !lease.targets.includes(p.target)) {
     const serving = LEASE_BACKENDS.filter(b => b.targets.includes(p.target)).map(b => b.id)
     issues.push(lease.wrongTarget?.(p.target) ?? {path: ['failover', 'lease'], message: `${lease.id} cannot be the lease on ${p.target}`, hint: `use ${serving.join(' or ')}, or leave failover.lease out`})
   }
@@ -84,7 +85,7 @@ export function crossFieldIssues(p: Profile): ProfileIssue[] {
     issues.push({path: ['deploy', 'replicas'], message: 'static discovery needs a list of replicas ({name, url})', hint: 'add deploy.replicas: [{name: node-red-0, url: http://host:1880}, ...], or remove deploy.discovery'})
   }
   // The lease backend's own rules (sqlite: the lease file's directory).
-  if (mode.singleActive) issues.push(...(lease.profileIssues?.(p) ?? []))
+  if (replicasUseLease(p, mode.singleActive)) issues.push(...(lease.profileIssues?.(p) ?? []))
   issues.push(...sharedContextIssues(p))
   return issues
 }

@@ -3,6 +3,7 @@ import {DEFAULT_MODE, MODE_IDS, type ModeId} from '../modes/index.js'
 import {LEASE_BACKEND_IDS, leaseProfileFields, type LeaseBackendId} from '../agent/lease/backends/index.js'
 import {brokerUrl, containerPath, dns1123Label, dns1123Subdomain, hostPort, httpUrl, imageReference, ingressHost, jsonValue, kubernetesQuantity, singleLine, urlPathPrefix} from './types.js'
 import {ENV} from '../model/env.js'
+import {SINGLETON_NAME, SINGLETON_NAME_HINT} from '../agent/singleton-names.js'
 
 // The HA profile (ff-ha.yaml). Every object is strict: an unknown key is an error with a did-you-mean.
 // Nested sections use prefault({}) so that their own defaults apply when the section is left out (zod 4's
@@ -80,6 +81,12 @@ export const failoverSchema = z.strictObject({
   witness: hostPort.optional(),
   /** Port of the agent's status server (/healthz, /active, /status, /metrics). */
   statusPort: z.number().int().min(1).max(65535).default(9880),
+  /**
+   * The names of the `ff-ha singleton` nodes in the flows (load-balanced mode). Kubernetes: render lets the
+   * agents' Role use exactly these singleton leases; a singleton not listed stays in error, never passes.
+   * Compose (sqlite): any name works; the list is not needed.
+   */
+  singletons: z.array(z.string().regex(SINGLETON_NAME, SINGLETON_NAME_HINT)).default([]),
 })
 
 export const httpSchema = z.strictObject({

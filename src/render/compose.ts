@@ -6,6 +6,7 @@ import {yamlTemplate} from './template.js'
 import {InputError} from '../errors.js'
 import {COMPOSE_LABELS, CONTAINER, RENDERED, replicaImage, replicaNames} from './names.js'
 import {leaseBackend} from '../agent/lease/backends/index.js'
+import {composeLeasePiece} from './singleton-lease.js'
 import type {ComposeLeasePiece} from '../agent/lease/backends/types.js'
 import {modeOf} from '../modes/index.js'
 import {ENV} from '../model/env.js'
@@ -38,12 +39,12 @@ function composeUsage(profile: Profile): string {
   return `# Start (Compose v2 or docker-compose 1.29, from this directory, with the secrets in .env):\n#   docker compose -p ${p} up -d --build     or     docker-compose -p ${p} up -d --build\n`
 }
 
-/** The lease backend's environment and volumes (hot-spare only: load-balanced replicas hold no lease). */
+/** The lease backend's environment and volumes (load-balanced replicas: for their singletons, singleton-lease.ts). */
 function composeLease(profile: Profile): ComposeLeasePiece | null {
-  if (!modeOf(profile.mode).singleActive) return null
   const backend = leaseBackend(profile.failover.lease)
   if (!backend.render.compose) throw new InputError(`failover.lease: ${backend.id} cannot serve target compose`, `use one of the lease backends for compose, or leave failover.lease out`)
-  return backend.render.compose(profile)
+  const piece = backend.render.compose
+  return modeOf(profile.mode).singleActive ? piece(profile) : composeLeasePiece(() => piece(profile))
 }
 
 /** The agent's environment in every replica (values that are the same for all but the replica's name). */

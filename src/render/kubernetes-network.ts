@@ -1,7 +1,7 @@
 import type {Profile} from '../profile/schema.js'
 import {meta, selectorLabels, template, type Obj} from './kubernetes-meta.js'
 import {ROUTES} from './kubernetes-routes.js'
-import {modeOf} from '../modes/index.js'
+import {podsUseLeaseApi} from './singleton-lease.js'
 
 // The replicas' NetworkPolicy: who reaches Node-RED and the agent, and where they may connect.
 // docs/design/kubernetes.md, section 8.
@@ -40,7 +40,7 @@ export function networkPolicy(profile: Profile): Obj {
       ],
       egress: [
         dns,
-        ...(modeOf(profile.mode).singleActive ? [{...apiServer, to: np.apiServer.map(cidr => ({ipBlock: {cidr}}))}] : []),
+        ...(podsUseLeaseApi(profile) ? [{...apiServer, to: np.apiServer.map(cidr => ({ipBlock: {cidr}}))}] : []),
         ...(np.flowEgress === 'none' && brokerPort ? [{ports: [{port: brokerPort, protocol: 'TCP'}]}] : []),
         // The flows' own connections (brokers, databases, HTTP APIs): anywhere, unless the profile says none.
         ...(np.flowEgress === 'any' ? [{}] : []),

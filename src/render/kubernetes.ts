@@ -6,6 +6,7 @@ import {ROUTES, clientIpAffinity} from './kubernetes-routes.js'
 import {CONTAINER, RENDERED, cliVersion, replicaImage} from './names.js'
 import {InputError} from '../errors.js'
 import {leaseBackend} from '../agent/lease/backends/index.js'
+import {kubernetesLeasePiece, podsUseLeaseApi} from './singleton-lease.js'
 import type {KubernetesLeasePiece} from '../agent/lease/backends/types.js'
 import {modeOf} from '../modes/index.js'
 import {drainMs} from '../model/proxy-checks.js'
@@ -57,12 +58,13 @@ function kustomization(profile: Profile, resources: string[]): Obj {
   }
 }
 
-/** The lease backend's env and RBAC (hot-spare only: load-balanced replicas hold no lease). */
+/** The lease backend's env and RBAC (load-balanced replicas: only for listed singletons, singleton-lease.ts). */
 function kubernetesLease(profile: Profile): KubernetesLeasePiece | null {
-  if (!modeOf(profile.mode).singleActive) return null
+  if (!podsUseLeaseApi(profile)) return null
   const backend = leaseBackend(profile.failover.lease)
   if (!backend.render.kubernetes) throw new InputError(`failover.lease: ${backend.id} cannot serve target kubernetes`, `use one of the lease backends for kubernetes, or leave failover.lease out`)
-  return backend.render.kubernetes(profile)
+  const piece = backend.render.kubernetes
+  return kubernetesLeasePiece(profile, () => piece(profile))
 }
 
 function leaseRbac(profile: Profile, leases: string[]): Record<string, Obj> {
@@ -93,7 +95,7 @@ function env(profile: Profile): Obj[] {
     // The pod's address: the kubelet's probes reach the agent there (its default is 127.0.0.1).
     {name: ENV.statusHost, value: '0.0.0.0'},
     {name: ENV.nodeRedPort, value: String(profile.http.port)},
-    ...(kubernetesLease(profile)?.env ?? []),
+    ...(kubernetesLease(profile)?.env ?? []).map(e => ('secretKey' in e ? {name: e.name, ...secret(e.secretKey)} : e)),
     {name: profile.secrets.adminTokenEnv, ...secret(SECRET_KEYS.adminToken)},
     {name: profile.secrets.credentialSecretEnv, ...secret(SECRET_KEYS.credentialSecret)},
     // Optional key: when present, /status and /metrics need it as a bearer token.
@@ -187,7 +189,7 @@ function statefulSet(profile: Profile, version: string): Obj {
       template: {
         metadata: {labels: commonLabels(profile)},
         spec: {
-          ...(mode.singleActive ? {serviceAccountName: `${profile.name}-agent`} : {automountServiceAccountToken: false}),
+          ...(kubernetesLease(profile)?.rbac ? {serviceAccountName: `${profile.name}-agent`} : {automountServiceAccountToken: false}),
           terminationGracePeriodSeconds: terminationGraceSeconds(profile),
           securityContext: pod.securityContext,
           affinity: affinity(profile, pod.affinity),

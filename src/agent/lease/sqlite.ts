@@ -23,7 +23,7 @@ const BUSY_TIMEOUT_MS = 50
  * waits, but SQLite answers busy at once where waiting could deadlock (two connections both upgrading a
  * lock, as at the switch to WAL).
  */
-function whileBusy(ms: number, fn: () => void): void {
+export function whileBusy(ms: number, fn: () => void): void {
   const deadline = Date.now() + ms
   for (;;) {
     try {

@@ -22,7 +22,9 @@ const ROLE_COLOURS: Record<string, string> = {
 }
 
 export function drillHtml(report: DrillReport): string {
-  const sections = report.scenarios.map(scenarioSection).join('\n')
+  // grouped by fault class, in the order the table and --json list them
+  const byName = new Map(report.scenarios.map(sc => [sc.name, sc]))
+  const sections = report.faultClasses.map(c => byName.get(c.name)).filter((sc): sc is ScenarioResult => sc !== undefined).map(scenarioSection).join('\n')
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ff-ha failover-test report</title>
 <style>
@@ -34,7 +36,7 @@ td,th{border:1px solid #d4d9de;padding:3px 8px;text-align:right}th:first-child,t
 svg{background:#fbfcfd;border:1px solid #e3e7eb;margin:6px 0}
 </style></head><body>
 <h1>ff-ha failover-test — ${report.passed ? '<span class="pass">passed</span>' : '<span class="fail">FAILED</span>'}</h1>
-<p>Target <b>${esc(report.target)}</b>, mode <b>${esc(report.mode)}</b>, proxy <b>${esc(report.proxy)}</b>, broker <b>${esc(report.broker)}</b>.
+<p>Target <b>${esc(report.target)}</b>, mode <b>${esc(report.mode)}</b>, proxy <b>${esc(report.proxy)}</b>, broker <b>${esc(report.broker)}</b>${report.lease ? `, lease <b>${esc(report.lease)}</b>` : ''}.
 Cold start of the same Node-RED with the same flows: <b>${report.baseline.coldStartMs ?? 'not measured'}${report.baseline.coldStartMs === null ? '' : ' ms'}</b>.
 SLO: MTTR ≤ ${report.slo.maxMttrMs} ms, lost messages ≤ ${report.slo.maxLostMessages}, dual-active ≤ ${report.slo.maxDualActiveMs} ms. Started ${esc(report.startedAt)}, took ${(report.durationMs / 1000).toFixed(1)} s.</p>
 ${summaryTable(report)}
@@ -48,11 +50,14 @@ ${sections}
 }
 
 function summaryTable(report: DrillReport): string {
-  const rows = report.scenarios.map(s => {
+  const byName = new Map(report.scenarios.map(sc => [sc.name, sc]))
+  const rows = report.faultClasses.map(c => {
+    const s = byName.get(c.name)
+    if (!s) return `<tr><td>${c.name}</td><td colspan="11" class="skip" style="text-align:left">${esc(c.status)}${c.why ? `: ${esc(c.why)}` : ''}</td></tr>`
     const verdict = s.skipped ? `<span class="skip">skipped: ${esc(s.skipped)}</span>` : s.passed ? '<span class="pass">pass</span>' : '<span class="fail">FAIL</span>'
     return `<tr><td>${s.name}</td><td>${s.iterations.length}</td><td>${n(s.mttrMs.p50)}</td><td>${n(s.mttrMs.p95)}</td><td>${n(s.mttrMs.max)}</td><td>${n(s.detectionMs.p50)}</td><td>${s.ratioToColdStart ?? '-'}</td><td>${s.httpFailed}</td><td>${s.mqttLost} (${s.mqttLostAfterStop})</td><td>${s.mqttDuplicated}</td><td>${s.dualActiveMs}</td><td>${verdict}</td></tr>`
   })
-  return `<table><tr><th>scenario</th><th>runs</th><th>MTTR p50 ms</th><th>p95</th><th>max</th><th>detection p50</th><th>÷ cold start</th><th>HTTP failed</th><th>MQTT lost (after the stop)</th><th>dup</th><th>dual-active ms</th><th>result</th></tr>${rows.join('')}</table>`
+  return `<table><tr><th>fault class</th><th>runs</th><th>MTTR p50 ms</th><th>p95</th><th>max</th><th>detection p50</th><th>÷ cold start</th><th>HTTP failed</th><th>MQTT lost (after the stop)</th><th>dup</th><th>dual-active ms</th><th>result</th></tr>${rows.join('')}</table>`
 }
 
 function scenarioSection(s: ScenarioResult): string {

@@ -6,8 +6,8 @@ export type DrillJson = Omit<DrillReport, 'scenarios'> & {scenarios: Array<Omit<
 /**
  * The documented --json shape: {target, mode, proxy, broker, baseline: {coldStartMs}, slo, scenarios:
  * [{name, iterations: [...], mttrMs: {p50, p95, max}, detectionMs: {...}, httpFailed, mqttLost,
- * mqttDuplicated, dualActiveMs, ratioToColdStart, passed, failures, skipped?}], passed, startedAt,
- * durationMs}. The raw timelines are left out (they go to the HTML report).
+ * mqttDuplicated, dualActiveMs, ratioToColdStart, passed, failures, skipped?}], faultClasses: [{name,
+ * status: ran | skipped | not requested | unsupported, why?}], lease?, passed, startedAt, durationMs}. The raw timelines are left out (they go to the HTML report).
  */
 export function drillJson(report: DrillReport): DrillJson {
   return {

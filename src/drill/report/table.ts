@@ -24,18 +24,25 @@ export function drillTable(report: DrillReport): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)))
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd()
   const out = [
-    `ff-ha failover-test: target ${report.target}, mode ${report.mode}, proxy ${report.proxy}, broker ${report.broker}`,
+    `ff-ha failover-test: target ${report.target}, mode ${report.mode}, proxy ${report.proxy}, broker ${report.broker}${report.lease ? `, lease ${report.lease}` : ''}`,
     `cold start (spawn to serving, same flows): ${report.baseline.coldStartMs === null ? 'not measured' : `${report.baseline.coldStartMs} ms`}`,
     '',
     line(head),
     ...rows.map(line),
   ]
+  out.push('', ...faultClassLines(report))
   const failures = report.scenarios.flatMap(s => s.failures.map(f => `  ${s.name}: ${f}`))
   if (failures.length) out.push('', 'SLO missed:', ...failures)
   const notes = report.scenarios.flatMap(s => s.iterations.flatMap(i => i.notes.map(n => `  ${s.name} #${i.iteration}: ${n}`)))
   if (notes.length) out.push('', 'notes:', ...notes)
   out.push('', report.passed ? 'passed' : 'FAILED')
   return out.join('\n')
+}
+
+/** Every fault class on this target: ran, skipped here (why), not requested, or cannot run on it (why). */
+export function faultClassLines(report: DrillReport): string[] {
+  const width = Math.max(...report.faultClasses.map(c => c.name.length))
+  return [`fault classes on the ${report.target} target:`, ...report.faultClasses.map(c => `  ${c.name.padEnd(width)}  ${c.status}${c.why ? `: ${c.why}` : ''}`)]
 }
 
 function ms(v: Summary['p50']): string {

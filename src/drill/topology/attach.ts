@@ -9,7 +9,8 @@ import type {Profile} from '../../profile/schema.js'
 import {pollUntil} from '../../io/poll.js'
 import {sleep} from '../clock.js'
 import {PROBE_PATH, withProbe} from '../probe.js'
-import type {ScenarioName} from '../types.js'
+import {unsupportedOn} from '../targets.js'
+import {isEtcdFault, type EtcdFault, type ScenarioName} from '../types.js'
 import type {AppliedFault, Topology} from './types.js'
 
 // Compose and Kubernetes targets: attach to a running set-up. Traffic goes to --url (the proxy, the
@@ -27,10 +28,10 @@ import type {AppliedFault, Topology} from './types.js'
 //     replica-crash  kubectl delete pod --grace-period=0 --force
 //     hang           kubectl exec <pod> -- kill -STOP <Node-RED pid>
 //     graceful       kubectl delete pod (its grace period)
-// Not here: partition (needs a network policy / docker network disconnect that ff-ha does not own), and on
-// Kubernetes freeze (signals to a container's PID 1 from inside its namespace are ignored).
+// Not here (src/drill/targets.ts says why, per target): partition, host-loss, the etcd faults, and on
+// Kubernetes freeze.
 
-export type AttachFault = Exclude<ScenarioName, 'deploy' | 'partition'>
+export type AttachFault = Exclude<ScenarioName, 'deploy' | 'partition' | 'host-loss' | EtcdFault>
 
 export interface FaultRunner {
   /** Why a scenario cannot run on this target, or undefined. */
@@ -84,7 +85,7 @@ export function composeFaults(target: ComposeFaultTarget, tool: ToolEnv = {}): F
     throw new RemoteError(`docker ${verb} of ${replica} failed ${PAUSE_TRIES} times${last ? `: ${last}` : ''}`, {replica, hint: verb === 'pause' ? 'the cgroup freezer could not freeze the container; the freeze was not applied' : `run docker unpause ${id}`})
   }
   return {
-    unsupported: s => (s === 'partition' ? 'not on compose: cutting a container off needs docker network disconnect, which ff-ha does not run' : undefined),
+    unsupported: s => unsupportedOn('compose', s),
     async apply(scenario, replica, pid) {
       const id = await container(replica)
       switch (scenario) {
@@ -111,12 +112,7 @@ export function composeFaults(target: ComposeFaultTarget, tool: ToolEnv = {}): F
 export function kubernetesFaults(namespace: string, tool: ToolEnv = {}): FaultRunner {
   const k = (args: string[]) => runTool('kubectl', ['-n', namespace, ...args], {...tool, timeoutMs: 60_000})
   return {
-    unsupported: s =>
-      s === 'partition'
-        ? 'not on kubernetes: cutting a pod off needs a NetworkPolicy, which ff-ha does not write'
-        : s === 'freeze'
-          ? 'not on kubernetes: a container cannot SIGSTOP its own PID 1 (the kernel ignores it), and ff-ha has no node access'
-          : undefined,
+    unsupported: s => unsupportedOn('kubernetes', s),
     async apply(scenario, pod, pid) {
       switch (scenario) {
         case 'crash':
@@ -195,7 +191,7 @@ export async function attachTopology(options: AttachOptions): Promise<Topology> 
     },
     unsupported: s => options.faults.unsupported(s),
     async applyFault(scenario, name) {
-      if (scenario === 'partition') throw new RemoteError('partition is not supported on this target')
+      if (scenario === 'partition' || scenario === 'host-loss' || isEtcdFault(scenario)) throw new RemoteError(`${scenario} is not supported on this target`)
       const status = await statusOf(byName.get(name)!)
       const applied = await options.faults.apply(scenario, name, status?.nodeRedPid ?? null)
       if (applied.after) pending.set(name, applied.after)

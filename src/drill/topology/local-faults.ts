@@ -65,5 +65,20 @@ export async function applyLocalFault(
       await net.cut(nr)
       return {scenario, replica: name, heal: () => net.heal(nr)}
     }
+    case 'host-loss': {
+      // the host gone at once: its processes killed and its link cut in the same instant (the hosts
+      // target also kills the host's etcd member); the link comes back with the replica, in recover()
+      const net = context.net
+      if (!net) throw new RemoteError('host-loss needs a topology of hosts (--target hosts)')
+      const nr = net.replicas.find(x => x.namespace === r.namespace)!
+      const pid = await nodeRedPid()
+      const cut = net.cut(nr)
+      sendSignal(agentPid, 'SIGKILL')
+      sendSignal(pid, 'SIGKILL')
+      await cut
+      return {scenario, replica: name, nodeRedPid: pid}
+    }
+    default:
+      throw new RemoteError(`${scenario} is not a fault of one replica: the hosts target applies it`, {replica: name})
   }
 }

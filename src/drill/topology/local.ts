@@ -22,6 +22,7 @@ import {waitReady, waitSettled, waitSpareOrActive} from './local-readiness.js'
 import {agentUrl, nodeRedUrl, planReplicas, spawnAgent, type AgentLaunch, type LocalReplica} from './local-replica.js'
 import {createNetns, type NetnsNetwork} from './netns.js'
 import type {Topology} from './types.js'
+import {unsupportedOn} from '../targets.js'
 import {startWitness} from './witness.js'
 import {modeOf} from '../../modes/index.js'
 import {DEFAULT_CLUSTER_FILE} from '../../paths.js'
@@ -134,7 +135,7 @@ export async function startLocalTopology(options: LocalOptions): Promise<Topolog
     },
     unsupported(scenario: ScenarioName) {
       if (scenario === 'partition' && !net) return 'runs in its own network-namespace topology'
-      return undefined
+      return unsupportedOn('local', scenario)
     },
     applyFault: (scenario, name) => applyLocalFault(scenario, get(name), {agents, net}),
     async recover(fault) {

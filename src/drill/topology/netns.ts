@@ -38,7 +38,13 @@ async function ip(args: string[]): Promise<void> {
   throw new RemoteError(`ip ${args.join(' ')} failed: ${r.why}`)
 }
 
-export async function createNetns(count: number): Promise<NetnsNetwork> {
+/**
+ * forward: the namespaces talk to each other across the bridge (the hosts target's etcd members), not only
+ * to the root namespace. Where br_netfilter passes bridged frames through iptables and the FORWARD policy
+ * is DROP (a Docker engine sets both), that traffic is dropped: an ACCEPT rule for this bridge, as Docker
+ * adds for its own, removed with the bridge.
+ */
+export async function createNetns(count: number, options: {forward?: boolean} = {}): Promise<NetnsNetwork> {
   const id = (process.pid % 46656).toString(36).padStart(3, '0') + Math.floor(Math.random() * 36 ** 2).toString(36).padStart(2, '0')
   const subnet = `10.${200 + (process.pid % 50)}.${Math.floor(Math.random() * 250) + 1}`
   const bridge = `ffb${id}`
@@ -54,6 +60,13 @@ export async function createNetns(count: number): Promise<NetnsNetwork> {
     created.push(() => ip(['link', 'del', bridge]))
     await ip(['addr', 'add', `${gateway}/24`, 'dev', bridge])
     await ip(['link', 'set', bridge, 'up'])
+    if (options.forward) {
+      const rule = ['FORWARD', '-i', bridge, '-o', bridge, '-j', 'ACCEPT']
+      const added = await runCommand('iptables', ['-I', ...rule], {timeoutMs: 10_000})
+      // no iptables: nothing filters bridged frames through it either
+      if (added.ok) created.push(async () => void (await runCommand('iptables', ['-D', ...rule], {timeoutMs: 10_000})))
+      else if (added.code !== 'ENOENT') throw new RemoteError(`iptables -I ${rule.join(' ')} failed: ${added.why}`, {hint: 'the hosts must reach each other across the bridge'})
+    }
     for (let i = 0; i < count; i++) {
       const namespace = `ffha-${id}-${i}`
       const hostVeth = `ffv${id}${i}`

@@ -1,7 +1,7 @@
 import type {AgentStatus} from '../../admin/agent.js'
 import type {FlowNode} from '../../admin/types.js'
 import type {ObservedReplica} from '../observer.js'
-import type {RoleEvent, ScenarioName} from '../types.js'
+import type {DrillTarget, RoleEvent, ScenarioName} from '../types.js'
 import type {ModeId} from '../../modes/index.js'
 
 /** What the agent's GET /status says (admin/agent.ts reads it for deploy and the drill alike). */
@@ -15,12 +15,19 @@ export interface AppliedFault {
   heal?: () => Promise<void>
   /** The Node-RED process the fault killed or stopped (crash, replica-crash, hang, freeze). */
   nodeRedPid?: number
+  /** When the fault lifted itself before applyFault returned (a timed etcd outage). */
+  healedAt?: number
+  /**
+   * Keep watching until then before the iteration ends, even if clients never failed: a fault to the lease
+   * store (etcd) shows, if at all, only after a renew deadline or a lease has passed.
+   */
+  observeUntil?: number
 }
 
 // A set-up the drill runs against: the local processes it started, or a Compose / Kubernetes set-up it
 // attached to. The measuring code (traffic, observer, metrics, reports) is the same for all.
 export interface Topology {
-  target: 'local' | 'compose' | 'kubernetes'
+  target: DrillTarget
   mode: ModeId
   replicas: ObservedReplica[]
   /** The probe URL through the proxy / load balancer. */
@@ -29,6 +36,8 @@ export interface Topology {
   /** The MQTT broker URL for the drill's own clients, or undefined when MQTT is off. */
   mqttUrl?: string
   broker: string
+  /** The lease the agents hold, where the drill chose it (the hosts target). */
+  lease?: string
   /** The run id the probe's MQTT topics carry. */
   runId: string
   /** Admin token for /flows/state (the observer). */

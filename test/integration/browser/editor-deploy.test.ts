@@ -1,6 +1,7 @@
 import {statSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {join} from 'node:path'
+import {performance} from 'node:perf_hooks'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {packageRoot} from '../../../src/paths.js'
 import {browserAvailable, launchBrowser, type RunningBrowser} from '../../support/browser.js'
@@ -60,7 +61,7 @@ describe.runIf(canRun)('the editor through HAProxy (hot-spare), in Chromium', ()
     await context.close()
   }, 120_000)
 
-  it('today: Deploy in the editor reaches the active only; the spare keeps the old rev and stays stopped (#14 part 2 makes every replica converge)', async () => {
+  it('Deploy in the editor reaches every replica: the spare gets the same rev within 2 s and stays stopped (#14 part 2)', async () => {
     const active = await stack.set.waitForActive()
     const spare = stack.set.agents.find(a => a !== active)!
     const before = await Promise.all(stack.set.agents.map(a => replicaFlows(a.nodeRedUrl)))
@@ -96,7 +97,19 @@ describe.runIf(canRun)('the editor through HAProxy (hot-spare), in Chromium', ()
     }
     expect(await name.inputValue()).toBe('browser edit')
     await page.locator('#node-dialog-ok').click()
+    const deployAnswer = page.waitForResponse(r => new URL(r.url()).pathname === '/flows' && r.request().method() === 'POST')
     await page.locator('#red-ui-header-button-deploy').click()
+    expect((await deployAnswer).status()).toBe(200)
+    const deployedAt = performance.now()
+    // the spare converges on the shared flows record: same rev as the active, within 2 s of the Deploy's answer
+    let spareRev = ''
+    while (performance.now() - deployedAt < 2000) {
+      spareRev = (await replicaFlows(spare.nodeRedUrl)).rev
+      if (spareRev === (await replicaFlows(active.nodeRedUrl)).rev) break
+      await new Promise(r => setTimeout(r, 50))
+    }
+    const convergedMs = Math.round(performance.now() - deployedAt)
+    process.stderr.write(`editor-deploy: the spare had the active's rev ${convergedMs} ms after the Deploy's answer\n`)
     await page.locator('.red-ui-notification', {hasText: /deployed/i}).first().waitFor({timeout: 30_000})
     // the screenshot only: let the notification finish sliding in and the Deploy button stop spinning
     await page.locator('#red-ui-header-button-deploy.disabled').waitFor({timeout: 30_000})
@@ -113,12 +126,15 @@ describe.runIf(canRun)('the editor through HAProxy (hot-spare), in Chromium', ()
     expect(afterActive.flows.find(n => n.id === 'ff_ha_probe_answer')?.name).toBe('browser edit')
     expect((await active.status())?.role).toBe('active')
 
-    // Today's behaviour, recorded on purpose: the spare did not get the edit (same rev as before, old
-    // name) and its flows stay stopped. #14 part 2 (the editor's Deploy reaches every replica) changes the
-    // first two expectations to `afterSpare.rev === afterActive.rev` and the new name; the third stays.
+    // the spare has the edit too (same rev, the new name), reached within 2 s, and its flows stay stopped
     const afterSpare = await replicaFlows(spare.nodeRedUrl)
-    expect(afterSpare.rev).toBe(before[0].rev)
-    expect(afterSpare.flows.find(n => n.id === 'ff_ha_probe_answer')?.name).toBe('replica and sequence')
+    expect(afterSpare.rev).toBe(afterActive.rev)
+    expect(spareRev).toBe(afterActive.rev)
+    expect(convergedMs).toBeLessThan(2000)
+    expect(afterSpare.flows.find(n => n.id === 'ff_ha_probe_answer')?.name).toBe('browser edit')
+    // the active was not restarted by its own agent: one converge, on the spare only
+    expect(active.events.filter(e => e.event === 'flows-record' && e.action === 'converged')).toEqual([])
+    expect(spare.events.filter(e => e.event === 'flows-record' && e.action === 'converged').length).toBe(1)
     expect((await spare.status())?.role).toBe('spare')
     expect(await spare.flowsState()).toBe('stop')
   }, 180_000)

@@ -36,9 +36,9 @@ export function runCli(args: string[], options: {cwd: string; tmp: string; timeo
  * Write `profile` as ff-ha.yaml in `dir` and run `ff-ha failover-test <args> --json` there; throws, with the
  * CLI's output, when it printed no report.
  */
-export async function runDrill(dir: string, profile: string, args: string[]): Promise<{run: CliRun; json: DrillJson}> {
+export async function runDrill(dir: string, profile: string, args: string[], options: {onSpawn?: (pid: number) => void} = {}): Promise<{run: CliRun; json: DrillJson}> {
   writeFileSync(join(dir, 'ff-ha.yaml'), profile)
-  const run = await runCli(['failover-test', ...args, '--json'], {cwd: dir, tmp: dir})
+  const run = await runCli(['failover-test', ...args, '--json'], {cwd: dir, tmp: dir, onSpawn: options.onSpawn})
   let json: DrillJson
   try {
     json = JSON.parse(run.stdout) as DrillJson

@@ -7,6 +7,7 @@ import {describe, expect, it} from 'vitest'
 import {iterationMetrics} from '../../../src/drill/metrics.js'
 import {drillJson} from '../../../src/drill/report/json.js'
 import {scenarioResult, skippedScenario} from '../../../src/drill/slo.js'
+import {faultClassCoverage} from '../../../src/drill/targets.js'
 import type {DrillReport} from '../../../src/drill/types.js'
 import {packageRoot} from '../../../src/paths.js'
 import {hotSpareTimeline} from '../drill/synthetic.js'
@@ -18,7 +19,7 @@ function report(): DrillReport {
   const timelines = [hotSpareTimeline({takeover: 1200}), hotSpareTimeline({takeover: 1400})]
   const iterations = timelines.map((t, i) => iterationMetrics(t, i + 1))
   const scenarios = [scenarioResult('crash', 'hot-spare', iterations, slo, 1500, timelines), skippedScenario('partition', 'needs root (ip netns)')]
-  return {target: 'local', mode: 'hot-spare', proxy: 'builtin', broker: 'off: no broker', baseline: {coldStartMs: 1500}, slo, scenarios, passed: true, startedAt: '2026-12-01T08:00:00.000Z', durationMs: 12345}
+  return {target: 'local', mode: 'hot-spare', proxy: 'builtin', broker: 'off: no broker', baseline: {coldStartMs: 1500}, slo, scenarios, faultClasses: faultClassCoverage('local', scenarios), passed: true, startedAt: '2026-12-01T08:00:00.000Z', durationMs: 12345}
 }
 
 describe('failover-test --json', () => {

@@ -5,6 +5,7 @@ import {drillJson} from '../../../src/drill/report/json.js'
 import {drillJunit} from '../../../src/drill/report/junit.js'
 import {drillTable} from '../../../src/drill/report/table.js'
 import {scenarioResult, skippedScenario} from '../../../src/drill/slo.js'
+import {faultClassCoverage} from '../../../src/drill/targets.js'
 import type {DrillReport} from '../../../src/drill/types.js'
 import {hotSpareTimeline} from './synthetic.js'
 
@@ -17,7 +18,7 @@ function report(maxMttrMs = 5000): DrillReport {
     scenarioResult('crash', 'hot-spare', iterations, {...slo, maxMttrMs}, 1500, timelines),
     skippedScenario('partition', 'needs root (ip netns)'),
   ]
-  return {target: 'local', mode: 'hot-spare', proxy: 'builtin', broker: 'mosquitto 127.0.0.1:1883', baseline: {coldStartMs: 1500}, slo: {...slo, maxMttrMs}, scenarios, passed: scenarios.every(s => s.passed), startedAt: '2026-12-01T08:00:00.000Z', durationMs: 12345}
+  return {target: 'local', mode: 'hot-spare', proxy: 'builtin', broker: 'mosquitto 127.0.0.1:1883', baseline: {coldStartMs: 1500}, slo: {...slo, maxMttrMs}, scenarios, faultClasses: faultClassCoverage('local', scenarios), passed: scenarios.every(s => s.passed), startedAt: '2026-12-01T08:00:00.000Z', durationMs: 12345}
 }
 
 describe('drill reports', () => {

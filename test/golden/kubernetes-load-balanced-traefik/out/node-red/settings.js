@@ -86,5 +86,10 @@ module.exports = {
   // ff-ha's own nodes (`ff-ha mqtt in`: acks MQTT messages only when the flow is done with them). The process
   // that starts Node-RED (ff-ha's agent, src/nodered/launch.ts) passes the directory of the installed package.
   nodesDir: process.env.FF_HA_NODES_DIR ? [process.env.FF_HA_NODES_DIR] : [],
+  // Under ff-ha's agent, every save of the flows is committed to the shared flows record first, so that a
+  // Deploy from this editor reaches every replica (docs/design/editor-deploy.md in ff-ha).
+  ...(process.env.FF_HA_FLOWS_RECORD_URL && process.env.FF_HA_NODES_DIR
+    ? {storageModule: require(process.env.FF_HA_NODES_DIR + '/storage/flows-record.js').flowsRecordStorage({url: process.env.FF_HA_FLOWS_RECORD_URL, token: adminToken})}
+    : {}),
   ...profile.extra,
 }

@@ -1,0 +1,17 @@
+import type {LeaseConfig} from '../lease/backends/index.js'
+import type {FlowsRecordStore} from './record.js'
+
+/**
+ * The flows record beside the lease, in the same store (docs/design/editor-deploy.md), or null for a backend
+ * that has none yet. Throws when the store cannot be opened (the caller decides what that means).
+ */
+export async function openFlowsRecordStore(lease: LeaseConfig): Promise<FlowsRecordStore | null> {
+  switch (lease.backend) {
+    case 'sqlite': {
+      const {SqliteFlowsRecordStore} = await import('./sqlite.js')
+      return new SqliteFlowsRecordStore(lease.file, lease.name)
+    }
+    default:
+      return null
+  }
+}

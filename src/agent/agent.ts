@@ -18,10 +18,12 @@ import {LeaseElector} from './lease/elector.js'
 import {leaseBackend} from './lease/backends/index.js'
 import {openLeaseStore} from './lease/open.js'
 import type {LeaseStore} from './lease/store.js'
+import type {ReplicaLiveness} from './lease/liveness.js'
 import {jsonLog, type AgentLog} from './log.js'
 import {AgentMetrics, type MetricsScrape} from './metrics.js'
 import {NodeRedLauncher} from './node-red-child.js'
 import {startStatusServer} from './status-server.js'
+import type {HandoverAnswer, HandoverRequest} from './handover.js'
 import {createSingletons} from './singleton-setup.js'
 import {newSingletonToken, singletonNodeEnv, singletonRoute} from './singleton-route.js'
 import type {SingletonSource} from './singletons.js'
@@ -123,6 +125,7 @@ class Agent implements AgentHandle {
   private readonly startClient: AdminClient
   private store: LeaseStore | null = null
   private elector: LeaseElector | null = null
+  private liveness: ReplicaLiveness | null = null
   private witness: Witness | null = null
   private server: Server | null = null
   private flowsSync: FlowsSync | null = null
@@ -136,7 +139,11 @@ class Agent implements AgentHandle {
   private readonly timers = new Set<Timer>()
   private watchdog: Timer | null = null
   private stopping: Promise<void> | null = null
-  private lastStoreError = ''
+  /** Monotonic ms at which the lease store stopped answering; null while it answers. */
+  private storeLostAt: number | null = null
+  /** POST /handover requests waiting for the machine's handover-settled, by id. */
+  private readonly handovers = new Map<number, (settled: {ok: boolean; reason: string}) => void>()
+  private handoverSeq = 0
   /** The ff-ha singleton node's leases, and the token its requests carry (singletons.ts). */
   private readonly singletons: SingletonSource
   private readonly singletonToken = newSingletonToken()
@@ -181,12 +188,17 @@ class Agent implements AgentHandle {
     const c = this.config
     const {rendered} = prepareSettings(c)
     if (this.state.config.leased) {
-      this.store ??= await openLeaseStore(c)
+      // A store given by a test stands alone: no liveness file beside a lease file it does not use.
+      if (!this.store) {
+        this.store = await openLeaseStore(c)
+        await this.openLiveness()
+      }
       this.elector = new LeaseElector(this.store, c.replica, c.timings, this.clock, {
         onAcquired: (token, previousHolder) => this.dispatch({kind: 'lease-acquired', token, previousHolder}),
         onLost: reason => this.dispatch({kind: 'lease-lost', reason}),
         onStoreError: err => this.onStoreError(err),
-      })
+        onHolderGone: holder => this.log('lease', {action: 'holder-gone', holder}),
+      }, this.liveness)
       if (c.witness) {
         this.witness = new Witness(c.witness, this.clock, c.timings.renewDeadlineMs, c.timings.retryPeriodMs, probeTcp, (ok, startedAt) =>
           this.dispatch({kind: 'witness-probed', ok, startedAt}),
@@ -270,6 +282,41 @@ class Agent implements AgentHandle {
       this.counters.leaseLosses = e.losses
     }
     return this.counters.render(this.state.role, e?.view().token ?? null)
+  }
+
+  /**
+   * POST /handover: the machine stops the flows and hands the lease over (invariant 9); then wait, within
+   * the request's bound, until another replica has taken it (a tenure with a larger token), as this agent's
+   * own lease reads see it (every candidate poll: 50 ms with sqlite).
+   */
+  async handover(request: HandoverRequest): Promise<{code: number; body: HandoverAnswer}> {
+    const t0 = this.clock.now()
+    const from = this.config.replica
+    const to = request.to ?? null
+    const view = () => this.elector?.view() ?? {holder: null, token: null}
+    const answer = (code: number, fields: Partial<HandoverAnswer>) => {
+      const v = view()
+      return {code, body: {handedOver: false, from, to, taken: false, holder: v.holder, fencingToken: v.token, ms: Math.round(this.clock.now() - t0), ...fields}}
+    }
+    if (this.stopping) return answer(409, {error: 'the agent is stopping'})
+    if (request.dryRun) {
+      const st = this.status()
+      const ok = this.active()
+      return answer(ok ? 200 : 409, {handedOver: ok, dryRun: true, ...(ok ? {} : {error: `it is not the active replica (it is ${st.role})`})})
+    }
+    const tokenBefore = this.elector?.token ?? null
+    const id = ++this.handoverSeq
+    const settled = new Promise<{ok: boolean; reason: string}>(resolve => this.handovers.set(id, resolve))
+    this.dispatch({kind: 'handover', id, to})
+    const result = await settled
+    if (!result.ok) return answer(409, {error: result.reason})
+    const timeoutMs = request.timeoutMs ?? this.config.timings.leaseDurationMs + 1000
+    const taken = () => {
+      const v = view()
+      return v.holder !== null && v.holder !== from && v.token !== null && (tokenBefore === null || v.token > tokenBefore)
+    }
+    while (!taken() && this.clock.now() - t0 < timeoutMs && !this.stopping) await new Promise<void>(r => this.later(10, r))
+    return answer(200, {handedOver: true, taken: taken()})
   }
 
   stop(reason = 'stopped'): Promise<void> {
@@ -371,9 +418,13 @@ class Agent implements AgentHandle {
         return
       case 'resign-lease':
         return this.elector?.resignNow(c.lost)
+      case 'handover-settled':
+        this.handovers.get(c.id)?.({ok: c.ok, reason: c.reason})
+        this.handovers.delete(c.id)
+        return
       case 'release-lease':
         if (!this.elector) return this.dispatch({kind: 'lease-released', reason: c.reason, released: false, forFence: c.forFence})
-        void this.elector.release().then(released => this.dispatch({kind: 'lease-released', reason: c.reason, released, forFence: c.forFence}))
+        void this.elector.release(c.to ?? null).then(released => this.dispatch({kind: 'lease-released', reason: c.reason, released, forFence: c.forFence}))
         return
       case 'boot-stopped':
         return this.bootStopped()
@@ -437,7 +488,8 @@ class Agent implements AgentHandle {
       if (this.state.shutdown) return
       const t0 = this.clock.now()
       // A candidate also needs the shared record's flows: a spare never takes over with older ones.
-      await elector.tick(() => wantsLease(this.state, this.clock.now(), elector.leading) && (elector.leading || (this.flowsSync?.mayLead() ?? true)))
+      const round = await elector.tick(() => wantsLease(this.state, this.clock.now(), elector.leading) && (elector.leading || (this.flowsSync?.mayLead() ?? true)))
+      if (round !== 'error') this.onStoreAnswered()
       const period = elector.leading ? retry : candidatePoll
       if (!this.state.shutdown) this.later(period - (this.clock.now() - t0), () => void loop())
     }
@@ -453,10 +505,33 @@ class Agent implements AgentHandle {
     })
   }
 
+  /** The backend's liveness lock (held for the life of the agent), where it can prove a replica dead. */
+  private async openLiveness(): Promise<void> {
+    const open = leaseBackend(this.config.lease.backend).openLiveness
+    if (!open) return
+    try {
+      const opening = await open(this.config.lease, this.config.replica, this.launcher.canHoldLiveness())
+      if (opening.disabled !== undefined) return this.log('warning', {message: `early takeover off: ${opening.disabled}`})
+      this.liveness = opening.liveness
+      this.launcher.liveness = this.liveness.childEnv()
+    } catch (err) {
+      await this.store?.close()
+      throw err
+    }
+  }
+
+  // Logged once per state change (lost, then regained), never once per failed round: a store that is down
+  // for an hour (etcd without quorum) must not flood the log, and its changing error texts are one outage.
   private onStoreError(err: unknown): void {
-    const message = errorMessage(err)
-    if (message !== this.lastStoreError) this.log('lease', {action: 'error', error: message, store: this.store?.describe})
-    this.lastStoreError = message
+    if (this.storeLostAt !== null) return
+    this.storeLostAt = this.clock.now()
+    this.log('lease', {action: 'store-lost', error: errorMessage(err), store: this.store?.describe})
+  }
+
+  private onStoreAnswered(): void {
+    if (this.storeLostAt === null) return
+    this.log('lease', {action: 'store-regained', downMs: Math.round(this.clock.now() - this.storeLostAt), store: this.store?.describe})
+    this.storeLostAt = null
   }
 
   private bootStopped(): void {
@@ -487,6 +562,7 @@ class Agent implements AgentHandle {
     await Promise.allSettled([this.control.close(), this.healthClient.close(), this.stopClient.close(), this.startClient.close()])
     await this.singletons.close()
     await this.store?.close()
+    this.liveness?.close()
     await this.flowsSync?.stop()
     this.launcher.cleanup()
     if (this.server) {

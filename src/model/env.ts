@@ -36,6 +36,8 @@ export const ENV = {
   agentPid: 'FF_HA_AGENT_PID',
   agentFd: 'FF_HA_AGENT_FD',
   outerNodeOptions: 'FF_HA_OUTER_NODE_OPTIONS',
+  livenessFile: 'FF_HA_LIVENESS_FILE',
+  livenessSqlite: 'FF_HA_LIVENESS_SQLITE',
   // default names of the secrets (a profile may name others: secrets.*Env)
   adminToken: 'FF_HA_ADMIN_TOKEN',
   credentialSecret: 'FF_HA_CREDENTIAL_SECRET',

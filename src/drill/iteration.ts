@@ -123,7 +123,10 @@ export async function waitSteady(topology: Topology, timeoutMs: number): Promise
       if (!modeOf(topology.mode).singleActive) return views.every(v => v!.role === 'active' || v!.role === 'spare') ? {statuses} : undefined
       const actives = [...statuses.entries()].filter(([, s]) => s?.role === 'active')
       const spares = views.filter(v => v!.role === 'spare')
-      if (actives.length === 1 && actives.length + spares.length === views.length && actives[0][1]?.flowsState !== 'stop') return {active: actives[0][0], statuses}
+      // and every spare sees the active as the holder: a spare with a stale view (its store unreachable, an
+      // etcd member catching up) is not ready to take over, and its view would pass for a detection
+      const agreed = spares.every(v => v!.leaseHolder === undefined || v!.leaseHolder === actives[0]?.[0])
+      if (actives.length === 1 && actives.length + spares.length === views.length && agreed && actives[0][1]?.flowsState !== 'stop') return {active: actives[0][0], statuses}
       return undefined
     },
     {timeoutMs, intervalMs: 100, what: `the set-up settled (${modeOf(topology.mode).singleActive ? 'one active, the others spares' : 'every replica healthy'})`, detail: () => last},

@@ -174,3 +174,51 @@ describe('ff-ha singleton: a repeating inject on three load-balanced replicas ru
     console.log(`singleton handover after SIGTERM of ${holder.name}: release to acquire ${takeoverMs} ms; last tick of ${holder.name} to first of ${heir.name} ${Math.round(first.at - last.at)} ms (SIGTERM to first tick ${Math.round(first.at - stoppedAt)} ms, including the load-balanced drain)`)
   }, 60_000)
 })
+
+// Hot-spare: the replica lease is every singleton's lease (src/agent/singletons.ts, ReplicaLeaseSingletons):
+// the active's node passes, with the replica lease's token; after a failover, the new active's.
+describe('ff-ha singleton in hot-spare mode: the active passes, with its lease token', () => {
+  let set: AgentSet
+  let server: Server
+  const ticks: Tick[] = []
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      let body = ''
+      req.on('data', c => (body += c))
+      req.on('end', () => {
+        ticks.push({at: performance.now(), ...(JSON.parse(body) as Omit<Tick, 'at'>)})
+        res.end('ok')
+      })
+    })
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/tick`
+    set = await startAgents({replicas: 2, profile: 'name: singleton-hs\nmode: hot-spare\ntarget: compose\n', flows: flows(url)})
+    await set.waitForActive(120_000)
+  }, 150_000)
+
+  afterAll(async () => {
+    await set?.stop()
+    await new Promise(resolve => server?.close(resolve))
+  })
+
+  it('ticks once per period from the active, carrying its fencing token; after a failover from the new active with its token', async () => {
+    const active = await set.waitForActive()
+    const token = (await active.status())!.fencingToken
+    const since = performance.now()
+    while (ticks.filter(t => t.at >= since).length < 3) await sleep(100)
+    const steady = ticks.filter(t => t.at >= since).slice(0, 3)
+    expect(steady.every(t => t.replica === active.name && t.token === token)).toBe(true)
+    for (const g of gaps(steady)) expect(g).toBeGreaterThan(PERIOD_MS * 0.5)
+
+    active.signalNodeRed('SIGKILL')
+    active.signal('SIGKILL')
+    const killedAt = performance.now()
+    const next = await set.waitForActive(30_000, active.name)
+    const nextToken = (await next.status())!.fencingToken!
+    expect(nextToken).toBeGreaterThan(token!)
+    while (ticks.filter(t => t.at >= killedAt && t.replica === next.name).length < 2) await sleep(100)
+    const after = ticks.filter(t => t.at > killedAt + 200)
+    expect(after.every(t => t.replica === next.name && t.token === nextToken)).toBe(true)
+  }, 90_000)
+})

@@ -14,7 +14,7 @@ import {diffFlows} from './diff.js'
 import {activesProblem, expectedStates, preflightProblem, preflightReplica, roleOf, type Preflight} from './preflight.js'
 import {flowsRev, shortRev} from './rev.js'
 import {resolveStrategy, planWaves} from './strategy.js'
-import {handBack, handOver, handoverObstacle, handoverRefusal, waitSpare, type HandoverReport} from './handover.js'
+import {askBack, handOver, handoverObstacle, handoverRefusal, waitActive, waitSpare, type HandoverReport} from './handover.js'
 import type {DeployOptions, DeployReport, DeployRole, ReplicaReport} from './types.js'
 import type {Party} from './handover.js'
 import {observe, SpareStartedError, waitForRevAndState} from './verify.js'
@@ -91,6 +91,8 @@ export async function deployFlows(options: DeployOptions): Promise<DeployReport>
 
     let failed: Run[] = []
     let handedOver = false
+    /** The handover failed after the active had stopped its flows: it must become active again. */
+    let undo = false
     for (const wave of planWaves(runs, mode, strategy, options.maxUnavailable)) {
       if (strategy === 'handover' && active && wave.includes(active)) {
         // The last wave is the active: first hand its lease to an updated spare, then deploy it as a spare.
@@ -98,6 +100,7 @@ export async function deployFlows(options: DeployOptions): Promise<DeployReport>
         handover = step.report
         if (!step.ok) {
           failed = [active]
+          undo = step.undo
           break
         }
         handedOver = true
@@ -111,6 +114,13 @@ export async function deployFlows(options: DeployOptions): Promise<DeployReport>
     // to flows nobody wants; the old active stays a spare with its old flows (the report says so).
     const rollback = options.rollback !== false && !handedOver
     const rolledBack = failed.length > 0 && rollback ? await rollbackAll(runs, rev, options, progress) : []
+    if (undo && active && handover) {
+      // After the spares' rollback (the shared flows record is back at the old rev too): the old active,
+      // which still runs the old flows, takes the lease again once its hold-off has passed.
+      const back = await waitActive(party(active), options.statusToken, options.verifyTimeoutMs ?? 30_000)
+      handover.undone = back.ok
+      active.report.error += back.ok ? `; handed back: ${back.detail}` : `; not handed back: ${back.detail}`
+    }
     // What every replica runs now. A clean deploy has just confirmed each one (rev and state); after a
     // failure, ask them all again.
     await Promise.all(runs.filter(run => failed.length > 0 || run.report.status !== 'deployed').map(async run => {
@@ -268,11 +278,11 @@ function party(run: Run): Party {
  * flows, the lease is handed back first, so that the rollback of the spares happens with the old active
  * serving its old flows again.
  */
-async function handOverStep(active: Run, runs: Run[], rev: string, options: DeployOptions, progress: Progress): Promise<{ok: boolean; report: HandoverReport}> {
+async function handOverStep(active: Run, runs: Run[], rev: string, options: DeployOptions, progress: Progress): Promise<{ok: boolean; report: HandoverReport; undo: boolean}> {
   const spares = runs.filter(r => r.role === 'spare' && r.report.status !== 'failed').map(party)
   const timeoutMs = options.verifyTimeoutMs ?? 30_000
   progress.start(active.name, `${active.name}: handing the lease to an updated spare`)
-  const outcome = await handOver(party(active), spares, rev, options.statusToken, timeoutMs)
+  const outcome = await handOver(party(active), spares, rev, options.statusToken, timeoutMs, options.hooks?.beforeHandover)
   const report: HandoverReport = {from: active.name, to: outcome.to, ms: outcome.ms}
   if (outcome.ok) {
     active.role = 'spare'
@@ -283,17 +293,16 @@ async function handOverStep(active: Run, runs: Run[], rev: string, options: Depl
     next.report.after = {rev, state: 'start'}
     progress.succeed(active.name, `${active.name}: handed over to ${outcome.to} in ${outcome.ms} ms`)
     await waitSpare(party(active), options.statusToken, timeoutMs)
-    return {ok: true, report}
+    return {ok: true, report, undo: false}
   }
   active.report.status = 'failed'
   active.report.error = `${active.name}: ${outcome.error}`
   if (outcome.changedActive) {
-    const back = await handBack(party(active), spares, options.statusToken, timeoutMs)
-    report.undone = back.ok
-    active.report.error += back.ok ? `; handed back: ${back.detail}` : `; handing back failed: ${back.detail}`
+    const asked = await askBack(party(active), spares, options.statusToken)
+    if (asked.length) active.report.error += `; asked ${asked.join(', ')} to hand the lease back`
   }
   progress.fail(active.name, active.report.error)
-  return {ok: false, report}
+  return {ok: false, report, undo: outcome.changedActive}
 }
 
 /** Put back the flows each changed replica had. Only replicas that run our rev are touched. */

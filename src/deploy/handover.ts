@@ -58,7 +58,7 @@ export async function handoverRefusal(active: Party, statusToken: string | undef
 }
 
 /** Hand the lease from `active` to the first of `spares` that runs `rev` stopped; wait until it serves. */
-export async function handOver(active: Party, spares: Party[], rev: string, statusToken: string | undefined, timeoutMs: number): Promise<Outcome> {
+export async function handOver(active: Party, spares: Party[], rev: string, statusToken: string | undefined, timeoutMs: number, before?: (from: string, to: string) => void | Promise<void>): Promise<Outcome> {
   const t0 = performance.now()
   const ms = () => Math.round(performance.now() - t0)
   const problems: string[] = []
@@ -72,6 +72,7 @@ export async function handOver(active: Party, spares: Party[], rev: string, stat
     problems.push(problem)
   }
   if (!target) return {ok: false, to: null, ms: ms(), error: `no spare can take the lease: ${problems.join('; ')}`, changedActive: false}
+  await before?.(active.name, target.name)
   let reply: HandoverReply
   try {
     reply = await requestHandover(active.name, active.agentUrl!, {to: target.agentReplica ?? target.name, timeoutMs}, statusToken, timeoutMs + 5000)
@@ -98,22 +99,31 @@ export async function handOver(active: Party, spares: Party[], rev: string, stat
 }
 
 /**
- * Undo a handover that did not end with an updated spare serving: whoever is active now (a spare) hands the
- * lease back to `active`; then wait for `active` to be active again. It still runs the old flows, and it
- * takes the lease back once its hold-off (leaseDuration after it handed over) has passed.
+ * Undo, first half: a spare that took the lease but did not serve in time is asked to hand it back to the
+ * old active (which still runs the old flows). The caller then rolls the spares back (with the shared flows
+ * record, that moves the record back to the old rev, which the old active's lease gate wants) and waits for
+ * the old active with waitActive().
  */
-export async function handBack(active: Party, spares: Party[], statusToken: string | undefined, timeoutMs: number): Promise<{ok: boolean; detail: string}> {
+export async function askBack(active: Party, spares: Party[], statusToken: string | undefined): Promise<string[]> {
+  const asked: string[] = []
+  await Promise.all(spares.filter(s => s.agentUrl).map(async spare => {
+    const s = await getAgentStatus(spare.name, spare.agentUrl!, AGENT_TIMEOUT_MS, statusToken).catch(() => undefined)
+    if (s?.role !== 'active' && s?.leaseHolder !== (spare.agentReplica ?? spare.name)) return
+    asked.push(spare.name)
+    await requestHandover(spare.name, spare.agentUrl!, {to: active.agentReplica ?? active.name, timeoutMs: 0}, statusToken, AGENT_TIMEOUT_MS * 3).catch(() => undefined)
+  }))
+  return asked
+}
+
+/**
+ * Undo, second half: wait until the old active is active again. It takes the lease back once its hold-off
+ * (leaseDuration after it handed over) has passed and the lease is free (handed back, or expired).
+ */
+export async function waitActive(active: Party, statusToken: string | undefined, timeoutMs: number): Promise<{ok: boolean; detail: string}> {
   const deadline = Date.now() + timeoutMs
-  const askedBack = new Set<string>()
   while (Date.now() < deadline) {
     const mine = await getAgentStatus(active.name, active.agentUrl!, AGENT_TIMEOUT_MS, statusToken).catch(() => undefined)
     if (mine?.role === 'active' && (await agentActive(active.agentUrl!))) return {ok: true, detail: `${active.name} is active again`}
-    for (const spare of spares.filter(s => s.agentUrl && !askedBack.has(s.name))) {
-      const s = await getAgentStatus(spare.name, spare.agentUrl!, AGENT_TIMEOUT_MS, statusToken).catch(() => undefined)
-      if (s?.role !== 'active') continue
-      askedBack.add(spare.name)
-      await requestHandover(spare.name, spare.agentUrl!, {to: active.agentReplica ?? active.name, timeoutMs: 0}, statusToken, AGENT_TIMEOUT_MS).catch(() => undefined)
-    }
     await new Promise(r => setTimeout(r, 50))
   }
   return {ok: false, detail: `${active.name} did not become active again within ${timeoutMs} ms`}

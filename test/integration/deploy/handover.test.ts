@@ -1,4 +1,8 @@
+import {spawn} from 'node:child_process'
+import {writeFileSync} from 'node:fs'
+import {join} from 'node:path'
 import {performance} from 'node:perf_hooks'
+import {pathToFileURL} from 'node:url'
 import {request} from 'undici'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {AdminClient} from '../../../src/admin/client.js'
@@ -7,6 +11,7 @@ import type {FlowNode, ReplicaTarget} from '../../../src/admin/types.js'
 import {deployFlows, flowsRev, type DeployOptions, type DeployReport} from '../../../src/deploy/deploy.js'
 import {FlowsWatcher, TEST_TOKEN, describeAround, probeFlows, sleep, startAgents, type AgentProcess, type AgentSet} from '../../../harness/agents.js'
 import {probeFlows as taggedProbe} from '../../../harness/deploy-flows.js'
+import {packageRoot} from '../../../src/paths.js'
 
 // The hot-spare deploy by handover (strategy handover, the default) against three real agents, each with a
 // real Node-RED 4.1, on one sqlite lease, with a status token. A watcher samples every Node-RED's
@@ -167,6 +172,24 @@ describe('ff-ha deploy --strategy handover (real agents, real Node-RED, sqlite l
     expect(again.ok, again.error).toBe(true)
   }, 120_000)
 
+  it('ff-ha deploy (the CLI, --discovery local): hands over by default, --json says from whom to whom; no token in any output', async () => {
+    const active = await set.waitForActive()
+    writeFileSync(join(set.dir, 'cluster.json'), JSON.stringify({replicas: targets}))
+    writeFileSync(join(set.dir, 'v4.json'), JSON.stringify(tagged('v4')))
+    const run = await ffha(['deploy', 'v4.json', '--discovery', 'local', '--cluster-file', 'cluster.json', '--mode', 'hot-spare', '--no-lint', '--json'], set.dir, {FF_HA_ADMIN_TOKEN: TEST_TOKEN, FF_HA_STATUS_TOKEN: STATUS_TOKEN})
+    expect(run.code, run.stderr).toBe(0)
+    const report = JSON.parse(run.stdout) as DeployReport
+    expect(report).toMatchObject({ok: true, strategy: 'handover', handover: {from: active.name}})
+    expect(report.handover!.to).not.toBe(active.name)
+    expect(run.stderr).toMatch(new RegExp(`${active.name}: handed over to ${report.handover!.to} in \\d+ ms`))
+    for (const out of [run.stdout, run.stderr]) {
+      expect(out).not.toContain(TEST_TOKEN)
+      expect(out).not.toContain(STATUS_TOKEN)
+    }
+    expect(await served(set.byName(report.handover!.to!))).toBe('v4')
+    noDualActive()
+  }, 90_000)
+
   it('POST /handover: a spare refuses (409), a wrong token is 401; the active hands over to whichever spare is first', async () => {
     const active = await set.waitForActive()
     const spare = set.agents.find(a => a !== active)!
@@ -187,3 +210,16 @@ describe('ff-ha deploy --strategy handover (real agents, real Node-RED, sqlite l
     noDualActive()
   }, 60_000)
 })
+
+function ffha(args: string[], cwd: string, env: Record<string, string>): Promise<{code: number | null; stdout: string; stderr: string}> {
+  return new Promise((resolve, reject) => {
+    const tsx = pathToFileURL(join(packageRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href
+    const child = spawn(process.execPath, ['--import', tsx, join(packageRoot, 'bin', 'dev.js'), ...args], {cwd, env: {PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd, CI: '1', NO_COLOR: '1', ...env}})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', c => (stdout += c))
+    child.stderr.on('data', c => (stderr += c))
+    child.on('error', reject)
+    child.on('close', code => resolve({code, stdout, stderr}))
+  })
+}

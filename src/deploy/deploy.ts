@@ -282,7 +282,7 @@ async function handOverStep(active: Run, runs: Run[], rev: string, options: Depl
   const spares = runs.filter(r => r.role === 'spare' && r.report.status !== 'failed').map(party)
   const timeoutMs = options.verifyTimeoutMs ?? 30_000
   progress.start(active.name, `${active.name}: handing the lease to an updated spare`)
-  const outcome = await handOver(party(active), spares, rev, options.statusToken, timeoutMs, options.hooks?.beforeHandover)
+  const outcome = await handOver(party(active), spares, rev, options.statusToken, timeoutMs)
   const report: HandoverReport = {from: active.name, to: outcome.to, ms: outcome.ms}
   if (outcome.ok) {
     active.role = 'spare'

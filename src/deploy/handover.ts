@@ -58,7 +58,7 @@ export async function handoverRefusal(active: Party, statusToken: string | undef
 }
 
 /** Hand the lease from `active` to the first of `spares` that runs `rev` stopped; wait until it serves. */
-export async function handOver(active: Party, spares: Party[], rev: string, statusToken: string | undefined, timeoutMs: number, before?: (from: string, to: string) => void | Promise<void>): Promise<Outcome> {
+export async function handOver(active: Party, spares: Party[], rev: string, statusToken: string | undefined, timeoutMs: number): Promise<Outcome> {
   const t0 = performance.now()
   const ms = () => Math.round(performance.now() - t0)
   const problems: string[] = []
@@ -72,7 +72,6 @@ export async function handOver(active: Party, spares: Party[], rev: string, stat
     problems.push(problem)
   }
   if (!target) return {ok: false, to: null, ms: ms(), error: `no spare can take the lease: ${problems.join('; ')}`, changedActive: false}
-  await before?.(active.name, target.name)
   let reply: HandoverReply
   try {
     reply = await requestHandover(active.name, active.agentUrl!, {to: target.agentReplica ?? target.name, timeoutMs}, statusToken, timeoutMs + 5000)

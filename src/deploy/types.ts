@@ -56,8 +56,6 @@ export interface DeployReport {
 export interface DeployHooks {
   /** After every replica passed preflight, before anything is posted (tests use it to race a deploy). */
   afterPreflight?: () => void | Promise<void>
-  /** strategy handover: the target is chosen, the active not asked yet (tests freeze a spare's agent here). */
-  beforeHandover?: (from: string, to: string) => void | Promise<void>
   /** After a replica's deploy step settled. */
   afterReplica?: (name: string, status: DeployStatus) => void | Promise<void>
 }

@@ -33,7 +33,7 @@ export async function runIteration(topology: Topology, scenario: ScenarioName, o
   const writesBefore = topology.probeWritesUrl ? await readProbeWrites(topology.probeWritesUrl) : undefined
   const start = now()
   const eventsFrom = topology.roleEvents.length
-  const observer = startObserver(topology.replicas, {token: topology.token})
+  const observer = startObserver(topology.replicas, {token: topology.token, statusToken: topology.statusToken})
   const http = startHttpTraffic({url: topology.probeUrl, rate: options.rate})
   options.mqtt?.begin()
   const recoveryTimeoutMs = options.recoveryTimeoutMs ?? 30_000

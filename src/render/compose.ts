@@ -39,6 +39,11 @@ function composeUsage(profile: Profile): string {
   return `# Start (Compose v2 or docker-compose 1.29, from this directory, with the secrets in .env):\n#   docker compose -p ${p} up -d --build     or     docker-compose -p ${p} up -d --build\n`
 }
 
+/** The named volumes that hold the lease (render/lease-volume.ts checks that none is a network one). */
+export function composeLeaseVolumes(profile: Profile): string[] {
+  return composeLease(profile)?.volumes.map(v => v.name) ?? []
+}
+
 /** The lease backend's environment and volumes (load-balanced replicas: for their singletons, singleton-lease.ts). */
 function composeLease(profile: Profile): ComposeLeasePiece | null {
   const backend = leaseBackend(profile.failover.lease)
@@ -93,10 +98,10 @@ export function wholeSeconds(ms: number): string {
   return `${Math.ceil(ms / 1000)}s`
 }
 
-type Service = Record<string, any>
+export type Service = Record<string, any>
 
 /** The template's services, read fresh each time (templates/compose/compose.yaml). */
-function templateServices(): {replica: Service; haproxy: Service; mosquitto: Service} {
+export function templateServices(): {replica: Service; haproxy: Service; mosquitto: Service} {
   const project = yamlTemplate('compose', 'compose.yaml')
   const {'node-red-0': replica, haproxy, mosquitto} = project.services
   return {replica, haproxy, mosquitto}
@@ -128,7 +133,7 @@ export function checkHostPorts(profile: Profile): void {
 
 const loopback = (host: number, container: number) => `127.0.0.1:${host}:${container}`
 
-function replicaService(base: Service, profile: Profile, replica: string, index: number, version: string): Service {
+export function replicaService(base: Service, profile: Profile, replica: string, index: number, version: string): Service {
   const {build, ...rest} = base
   const healthUrl = `http://127.0.0.1:${profile.failover.statusPort}/healthz`
   const [cmd, node, flag, script] = base.healthcheck.test as string[]

@@ -50,6 +50,8 @@ export interface AgentLaunch {
   profileFile: string
   leaseFile: string
   token: string
+  /** The agents' status token (secrets.statusTokenEnv): /status, /metrics and POST /handover need it. */
+  statusToken?: string
   secret: string
   resources: Resources
   roleEvents: RoleEvent[]
@@ -73,6 +75,7 @@ export function spawnAgent(r: LocalReplica, launch: AgentLaunch): void {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     [launch.profile.secrets.adminTokenEnv]: launch.token,
+    ...(launch.statusToken ? {[launch.profile.secrets.statusTokenEnv]: launch.statusToken} : {}),
     [launch.profile.secrets.credentialSecretEnv]: launch.secret,
     [ENV.replica]: r.name,
     [ENV.nodeRedHost]: r.namespace ? '0.0.0.0' : r.host,

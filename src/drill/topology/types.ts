@@ -44,6 +44,8 @@ export interface Topology {
   runId: string
   /** Admin token for /flows/state (the observer). */
   token?: string
+  /** The agents' status token for their /status (the observer), when they have one. */
+  statusToken?: string
   /** Role changes logged by the agents (local target only: their stdout). */
   roleEvents: RoleEvent[]
   /** The agents' /status, by replica (undefined: no answer). */

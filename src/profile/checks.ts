@@ -5,6 +5,7 @@ import {modeOf} from '../modes/index.js'
 import {contextPlan} from '../model/context-storage.js'
 import type {Profile} from './schema.js'
 import {replicasUseLease} from '../agent/singleton-names.js'
+import {hostsIssues} from './hosts.js'
 
 /** A cross-field problem, at the path of the field that should change. */
 export interface ProfileIssue {
@@ -84,6 +85,7 @@ export function crossFieldIssues(p: Profile): ProfileIssue[] {
   if (p.deploy.discovery === 'static' && !p.deploy.replicas?.length) {
     issues.push({path: ['deploy', 'replicas'], message: 'static discovery needs a list of replicas ({name, url})', hint: 'add deploy.replicas: [{name: node-red-0, url: http://host:1880}, ...], or remove deploy.discovery'})
   }
+  issues.push(...hostsIssues(p))
   // The lease backend's own rules (sqlite: the lease file's directory).
   if (replicasUseLease(p, mode.singleActive)) issues.push(...(lease.profileIssues?.(p) ?? []))
   issues.push(...sharedContextIssues(p))

@@ -3,6 +3,7 @@ import {DEFAULT_MODE, MODE_IDS, type ModeId} from '../modes/index.js'
 import {LEASE_BACKEND_IDS, leaseProfileFields, type LeaseBackendId} from '../agent/lease/backends/index.js'
 import {brokerUrl, containerPath, dns1123Label, dns1123Subdomain, hostPort, httpUrl, imageReference, ingressHost, jsonValue, kubernetesQuantity, singleLine, urlPathPrefix} from './types.js'
 import {ENV} from '../model/env.js'
+import {hostSchema} from './hosts.js'
 import {SINGLETON_NAME, SINGLETON_NAME_HINT} from '../agent/singleton-names.js'
 
 // The HA profile (ff-ha.yaml). Every object is strict: an unknown key is an error with a did-you-mean.
@@ -178,6 +179,8 @@ export const composeSchema = z.strictObject({
       mosquitto: memoryLimit.default('128m'),
     })
     .prefault({}),
+  /** The etcd image of the members that hosts[].etcd runs (several hosts). */
+  etcdImage: imageReference.default('quay.io/coreos/etcd:v3.5.17'),
 })
 
 export const secretsSchema = z.strictObject({
@@ -226,6 +229,8 @@ export const profileSchema = z.strictObject({
   secrets: secretsSchema.prefault({}),
   slo: sloSchema.prefault({}),
   deploy: deploySchema.prefault({}),
+  /** Several hosts without Kubernetes: which host runs which replicas and etcd members (compose; src/profile/hosts.ts). */
+  hosts: z.array(hostSchema).optional(),
 })
 
 export type ProfileInput = z.input<typeof profileSchema>

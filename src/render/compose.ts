@@ -93,10 +93,10 @@ export function wholeSeconds(ms: number): string {
   return `${Math.ceil(ms / 1000)}s`
 }
 
-type Service = Record<string, any>
+export type Service = Record<string, any>
 
 /** The template's services, read fresh each time (templates/compose/compose.yaml). */
-function templateServices(): {replica: Service; haproxy: Service; mosquitto: Service} {
+export function templateServices(): {replica: Service; haproxy: Service; mosquitto: Service} {
   const project = yamlTemplate('compose', 'compose.yaml')
   const {'node-red-0': replica, haproxy, mosquitto} = project.services
   return {replica, haproxy, mosquitto}
@@ -128,7 +128,7 @@ export function checkHostPorts(profile: Profile): void {
 
 const loopback = (host: number, container: number) => `127.0.0.1:${host}:${container}`
 
-function replicaService(base: Service, profile: Profile, replica: string, index: number, version: string): Service {
+export function replicaService(base: Service, profile: Profile, replica: string, index: number, version: string): Service {
   const {build, ...rest} = base
   const healthUrl = `http://127.0.0.1:${profile.failover.statusPort}/healthz`
   const [cmd, node, flag, script] = base.healthcheck.test as string[]

@@ -108,3 +108,59 @@ export class AgentStatusClient {
 function slash(url: string): string {
   return url.endsWith('/') ? url : url + '/'
 }
+
+/** What POST <agentUrl>/handover answered (src/agent/handover.ts is the server side). */
+export interface HandoverReply {
+  /** 200: the agent gave the lease up (or, dryRun, would); 409: it refused; 401/403: the status token. */
+  status: number
+  handedOver: boolean
+  taken: boolean
+  holder: string | null
+  error?: string
+}
+
+/**
+ * POST <agentUrl>/handover: ask the active's agent to stop its flows and hand the lease to `to`. Answers as
+ * a value for every HTTP status; throws (AdminError) only when the agent cannot be reached or does not
+ * answer within `timeoutMs`.
+ */
+export async function requestHandover(replica: string, agentUrl: string, body: {to?: string; dryRun?: boolean; timeoutMs?: number}, token: string | undefined, timeoutMs: number): Promise<HandoverReply> {
+  const url = new URL('handover', slash(agentUrl))
+  registerSecret(token)
+  const dispatcher = new Agent({maxResponseSize: MAX_STATUS_BYTES})
+  try {
+    const res = await request(url, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: {'content-type': 'application/json', accept: 'application/json', ...(token ? {authorization: `Bearer ${token}`} : {})},
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      dispatcher,
+    })
+    const text = await res.body.text()
+    let parsed: Partial<HandoverReply> = {}
+    try {
+      parsed = JSON.parse(text) as Partial<HandoverReply>
+    } catch {
+      parsed = {error: `not JSON (HTTP ${res.statusCode})`}
+    }
+    return {status: res.statusCode, handedOver: parsed.handedOver === true, taken: parsed.taken === true, holder: typeof parsed.holder === 'string' ? parsed.holder : null, ...(typeof parsed.error === 'string' ? {error: parsed.error} : {})}
+  } catch (err) {
+    const code = (err as {code?: string}).code
+    if (code?.includes('TIMEOUT')) throw new AdminError(replica, 'timeout', `agent POST /handover: no answer within ${timeoutMs} ms`)
+    throw new AdminError(replica, 'unreachable', `agent: ${describeNetworkError(url.origin, code, err as Error)}`)
+  } finally {
+    void dispatcher.close()
+  }
+}
+
+/** GET <agentUrl>/active: 200 while it holds the lease with its flows started (what the proxies ask). */
+export async function agentActive(agentUrl: string, timeoutMs = 2000): Promise<boolean> {
+  try {
+    const res = await request(new URL('active', slash(agentUrl)), {headersTimeout: timeoutMs, bodyTimeout: timeoutMs})
+    await res.body.dump()
+    return res.statusCode === 200
+  } catch {
+    return false
+  }
+}

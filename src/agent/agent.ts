@@ -12,16 +12,19 @@ import {modeOf} from '../modes/index.js'
 import {ensureBootsStopped} from '../nodered/userdir.js'
 import {systemClock, toEpoch, type Clock, type Timer} from './clock.js'
 import {prepareSettings, type AgentConfig} from './config.js'
+import {contextFenceFor, type ContextFence} from './context-fence.js'
 import type {DeploySignal} from './deploy-window.js'
 import {openFlowsSync, type FlowsSync} from './flows-sync.js'
 import {LeaseElector} from './lease/elector.js'
 import {leaseBackend} from './lease/backends/index.js'
 import {openLeaseStore} from './lease/open.js'
 import type {LeaseStore} from './lease/store.js'
+import type {ReplicaLiveness} from './lease/liveness.js'
 import {jsonLog, type AgentLog} from './log.js'
 import {AgentMetrics, type MetricsScrape} from './metrics.js'
 import {NodeRedLauncher} from './node-red-child.js'
 import {startStatusServer} from './status-server.js'
+import type {HandoverAnswer, HandoverRequest} from './handover.js'
 import {createSingletons} from './singleton-setup.js'
 import {newSingletonToken, singletonNodeEnv, singletonRoute} from './singleton-route.js'
 import type {SingletonSource} from './singletons.js'
@@ -85,6 +88,8 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
 
 const WATCHDOG_MS = 20
 const TERMINATE_GRACE_MS = 10_000
+/** After a failed raise of the shared context's fence, wait this long before the start is retried. */
+const FENCE_RETRY_MS = 500
 
 /** Node-RED's CPU time so far in clock ticks (Linux /proc; elsewhere null: only deploy signals count). */
 function cpuTicks(pid: number | undefined): number | null {
@@ -123,6 +128,7 @@ class Agent implements AgentHandle {
   private readonly startClient: AdminClient
   private store: LeaseStore | null = null
   private elector: LeaseElector | null = null
+  private liveness: ReplicaLiveness | null = null
   private witness: Witness | null = null
   private server: Server | null = null
   private flowsSync: FlowsSync | null = null
@@ -136,10 +142,16 @@ class Agent implements AgentHandle {
   private readonly timers = new Set<Timer>()
   private watchdog: Timer | null = null
   private stopping: Promise<void> | null = null
-  private lastStoreError = ''
+  /** Monotonic ms at which the lease store stopped answering; null while it answers. */
+  private storeLostAt: number | null = null
+  /** POST /handover requests waiting for the machine's handover-settled, by id. */
+  private readonly handovers = new Map<number, (settled: {ok: boolean; reason: string}) => void>()
+  private handoverSeq = 0
   /** The ff-ha singleton node's leases, and the token its requests carry (singletons.ts). */
   private readonly singletons: SingletonSource
   private readonly singletonToken = newSingletonToken()
+  private readonly contextFence: ContextFence | null
+  private lastFenceError = ''
 
   constructor(private readonly config: AgentConfig, deps: AgentDeps) {
     this.clock = deps.clock ?? systemClock
@@ -151,6 +163,7 @@ class Agent implements AgentHandle {
     this.nodeRedEnv = {...config.env, ...singletonNodeEnv(config.statusHost, config.statusPort, this.singletonToken)}
     this.launcher = new NodeRedLauncher({...config, env: this.nodeRedEnv})
     const leased = modeOf(config.mode).singleActive
+    this.contextFence = leased ? contextFenceFor(config.profile, config.userDir, config.env) : null
     this.state = initialState(
       {
         replica: config.replica,
@@ -180,13 +193,20 @@ class Agent implements AgentHandle {
   async start(): Promise<void> {
     const c = this.config
     const {rendered} = prepareSettings(c)
+    // A token left by an earlier run (a crash) would let this replica write as if it held the lease.
+    this.contextFence?.clear()
     if (this.state.config.leased) {
-      this.store ??= await openLeaseStore(c)
+      // A store given by a test stands alone: no liveness file beside a lease file it does not use.
+      if (!this.store) {
+        this.store = await openLeaseStore(c)
+        await this.openLiveness()
+      }
       this.elector = new LeaseElector(this.store, c.replica, c.timings, this.clock, {
         onAcquired: (token, previousHolder) => this.dispatch({kind: 'lease-acquired', token, previousHolder}),
         onLost: reason => this.dispatch({kind: 'lease-lost', reason}),
         onStoreError: err => this.onStoreError(err),
-      })
+        onHolderGone: holder => this.log('lease', {action: 'holder-gone', holder}),
+      }, this.liveness)
       if (c.witness) {
         this.witness = new Witness(c.witness, this.clock, c.timings.renewDeadlineMs, c.timings.retryPeriodMs, probeTcp, (ok, startedAt) =>
           this.dispatch({kind: 'witness-probed', ok, startedAt}),
@@ -227,6 +247,7 @@ class Agent implements AgentHandle {
       command: c.command.length ? c.command : null,
       timings: c.timings,
       stopBoundMs: c.stopBoundMs,
+      contextFence: this.contextFence ? this.contextFence.describe() : null,
     })
     this.witness?.start()
     this.flowsSync?.start()
@@ -270,6 +291,41 @@ class Agent implements AgentHandle {
       this.counters.leaseLosses = e.losses
     }
     return this.counters.render(this.state.role, e?.view().token ?? null)
+  }
+
+  /**
+   * POST /handover: the machine stops the flows and hands the lease over (invariant 9); then wait, within
+   * the request's bound, until another replica has taken it (a tenure with a larger token), as this agent's
+   * own lease reads see it (every candidate poll: 50 ms with sqlite).
+   */
+  async handover(request: HandoverRequest): Promise<{code: number; body: HandoverAnswer}> {
+    const t0 = this.clock.now()
+    const from = this.config.replica
+    const to = request.to ?? null
+    const view = () => this.elector?.view() ?? {holder: null, token: null}
+    const answer = (code: number, fields: Partial<HandoverAnswer>) => {
+      const v = view()
+      return {code, body: {handedOver: false, from, to, taken: false, holder: v.holder, fencingToken: v.token, ms: Math.round(this.clock.now() - t0), ...fields}}
+    }
+    if (this.stopping) return answer(409, {error: 'the agent is stopping'})
+    if (request.dryRun) {
+      const st = this.status()
+      const ok = this.active()
+      return answer(ok ? 200 : 409, {handedOver: ok, dryRun: true, ...(ok ? {} : {error: `it is not the active replica (it is ${st.role})`})})
+    }
+    const tokenBefore = this.elector?.token ?? null
+    const id = ++this.handoverSeq
+    const settled = new Promise<{ok: boolean; reason: string}>(resolve => this.handovers.set(id, resolve))
+    this.dispatch({kind: 'handover', id, to})
+    const result = await settled
+    if (!result.ok) return answer(409, {error: result.reason})
+    const timeoutMs = request.timeoutMs ?? this.config.timings.leaseDurationMs + 1000
+    const taken = () => {
+      const v = view()
+      return v.holder !== null && v.holder !== from && v.token !== null && (tokenBefore === null || v.token > tokenBefore)
+    }
+    while (!taken() && this.clock.now() - t0 < timeoutMs && !this.stopping) await new Promise<void>(r => this.later(10, r))
+    return answer(200, {handedOver: true, taken: taken()})
   }
 
   stop(reason = 'stopped'): Promise<void> {
@@ -358,9 +414,14 @@ class Agent implements AgentHandle {
         )
         return
       case 'start-flows':
-        this.startClient.setFlowsState('start').then(
-          state => this.dispatch({kind: 'start-answered', id: c.id, state}),
-          err => this.dispatch({kind: 'start-failed', id: c.id, failure: failure(err)}),
+        this.armContextFence().then(
+          () =>
+            this.startClient.setFlowsState('start').then(
+              state => this.dispatch({kind: 'start-answered', id: c.id, state}),
+              err => this.dispatch({kind: 'start-failed', id: c.id, failure: failure(err)}),
+            ),
+          // the start is retried by the machine; wait a little so that an unreachable store is not hammered
+          err => this.later(FENCE_RETRY_MS, () => this.dispatch({kind: 'start-failed', id: c.id, failure: failure(err)})),
         )
         return
       case 'stop-flows':
@@ -370,10 +431,16 @@ class Agent implements AgentHandle {
         )
         return
       case 'resign-lease':
+        // before anything else: from now on the store refuses this replica's writes
+        this.contextFence?.clear()
         return this.elector?.resignNow(c.lost)
+      case 'handover-settled':
+        this.handovers.get(c.id)?.({ok: c.ok, reason: c.reason})
+        this.handovers.delete(c.id)
+        return
       case 'release-lease':
         if (!this.elector) return this.dispatch({kind: 'lease-released', reason: c.reason, released: false, forFence: c.forFence})
-        void this.elector.release().then(released => this.dispatch({kind: 'lease-released', reason: c.reason, released, forFence: c.forFence}))
+        void this.elector.release(c.to ?? null).then(released => this.dispatch({kind: 'lease-released', reason: c.reason, released, forFence: c.forFence}))
         return
       case 'boot-stopped':
         return this.bootStopped()
@@ -437,7 +504,8 @@ class Agent implements AgentHandle {
       if (this.state.shutdown) return
       const t0 = this.clock.now()
       // A candidate also needs the shared record's flows: a spare never takes over with older ones.
-      await elector.tick(() => wantsLease(this.state, this.clock.now(), elector.leading) && (elector.leading || (this.flowsSync?.mayLead() ?? true)))
+      const round = await elector.tick(() => wantsLease(this.state, this.clock.now(), elector.leading) && (elector.leading || (this.flowsSync?.mayLead() ?? true)))
+      if (round !== 'error') this.onStoreAnswered()
       const period = elector.leading ? retry : candidatePoll
       if (!this.state.shutdown) this.later(period - (this.clock.now() - t0), () => void loop())
     }
@@ -453,10 +521,52 @@ class Agent implements AgentHandle {
     })
   }
 
+  /**
+   * Hot-spare with the shared context store: before flows start, the store's fence is raised to this tenure's
+   * token and the token file written, so every write of the new active carries it and an old one is refused.
+   */
+  private async armContextFence(): Promise<void> {
+    const token = this.elector?.token
+    if (!this.contextFence || token == null) return
+    try {
+      await this.contextFence.arm(token)
+      if (this.lastFenceError) this.log('context', {action: 'fenced', fencingToken: token})
+      this.lastFenceError = ''
+    } catch (err) {
+      const message = errorMessage(err)
+      if (message !== this.lastFenceError) this.log('context', {action: 'error', error: message})
+      this.lastFenceError = message
+      throw err
+    }
+  }
+
+  /** The backend's liveness lock (held for the life of the agent), where it can prove a replica dead. */
+  private async openLiveness(): Promise<void> {
+    const open = leaseBackend(this.config.lease.backend).openLiveness
+    if (!open) return
+    try {
+      const opening = await open(this.config.lease, this.config.replica, this.launcher.canHoldLiveness())
+      if (opening.disabled !== undefined) return this.log('warning', {message: `early takeover off: ${opening.disabled}`})
+      this.liveness = opening.liveness
+      this.launcher.liveness = this.liveness.childEnv()
+    } catch (err) {
+      await this.store?.close()
+      throw err
+    }
+  }
+
+  // Logged once per state change (lost, then regained), never once per failed round: a store that is down
+  // for an hour (etcd without quorum) must not flood the log, and its changing error texts are one outage.
   private onStoreError(err: unknown): void {
-    const message = errorMessage(err)
-    if (message !== this.lastStoreError) this.log('lease', {action: 'error', error: message, store: this.store?.describe})
-    this.lastStoreError = message
+    if (this.storeLostAt !== null) return
+    this.storeLostAt = this.clock.now()
+    this.log('lease', {action: 'store-lost', error: errorMessage(err), store: this.store?.describe})
+  }
+
+  private onStoreAnswered(): void {
+    if (this.storeLostAt === null) return
+    this.log('lease', {action: 'store-regained', downMs: Math.round(this.clock.now() - this.storeLostAt), store: this.store?.describe})
+    this.storeLostAt = null
   }
 
   private bootStopped(): void {
@@ -483,10 +593,12 @@ class Agent implements AgentHandle {
     this.watchdog?.cancel()
     this.witness?.stop()
     this.child = null
+    this.contextFence?.clear()
     this.bootStopped()
     await Promise.allSettled([this.control.close(), this.healthClient.close(), this.stopClient.close(), this.startClient.close()])
     await this.singletons.close()
     await this.store?.close()
+    this.liveness?.close()
     await this.flowsSync?.stop()
     this.launcher.cleanup()
     if (this.server) {

@@ -3,6 +3,7 @@ import {closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, write
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {AGENT_FD, spawnNodeRed} from '../nodered/launch.js'
+import {resolveNodeRed} from '../nodered/runtime.js'
 import {ensureBootsStopped} from '../nodered/userdir.js'
 import type {AgentConfig} from './config.js'
 import {ENV} from '../model/env.js'
@@ -12,12 +13,30 @@ import {ENV} from '../model/env.js'
 // ends the container; elsewhere this preload, required into Node-RED through NODE_OPTIONS, kills Node-RED
 // within 100 ms of its parent's death. It removes itself from the environment so that processes Node-RED
 // spawns (exec nodes) do not inherit it.
-const PARENT_WATCH = `'use strict'
+/** The preload text (exported for the liveness test, which runs it without an agent). */
+export const PARENT_WATCH = `'use strict'
 const agentPid = Number(process.env['${ENV.agentPid}'])
 delete process.env['${ENV.agentPid}']
 if (process.env['${ENV.outerNodeOptions}'] !== undefined) process.env.NODE_OPTIONS = process.env['${ENV.outerNodeOptions}']
 else delete process.env.NODE_OPTIONS
 delete process.env['${ENV.outerNodeOptions}']
+// The replica's liveness lock (agent/lease/liveness.ts): held from before red.js runs to this process's
+// exit, so that a spare never takes the lease early while these flows can run. No lock, no Node-RED.
+const livenessFile = process.env['${ENV.livenessFile}']
+const livenessSqlite = process.env['${ENV.livenessSqlite}']
+delete process.env['${ENV.livenessFile}']
+delete process.env['${ENV.livenessSqlite}']
+if (livenessFile) {
+  try {
+    const db = new (require(livenessSqlite))(livenessFile, {fileMustExist: true, timeout: 5000})
+    db.exec('BEGIN')
+    db.prepare('SELECT covered FROM liveness').get()
+    process[Symbol.for('ff-ha.liveness')] = db // referenced for the life of the process
+  } catch (err) {
+    process.stderr.write('ff-ha: cannot hold the liveness lock ' + livenessFile + ' (' + err.message + '): not starting Node-RED\\n')
+    process.exit(70)
+  }
+}
 if (agentPid && process.ppid === agentPid) {
   setInterval(() => {
     if (process.ppid !== agentPid) process.kill(process.pid, 'SIGKILL')
@@ -75,6 +94,8 @@ if (agentFd > 2) {
 
 export class NodeRedLauncher {
   private preloadDir: string | null = null
+  /** The liveness lock's environment for the preload (agent/lease/liveness.ts); null: none. */
+  liveness: Record<string, string> | null = null
 
   constructor(private readonly config: AgentConfig) {}
 
@@ -95,6 +116,19 @@ export class NodeRedLauncher {
       bootStopped: true,
       args: ownSettings ? [] : ['--settings', c.settingsFile],
     })
+  }
+
+  /**
+   * Whether the Node-RED this launcher starts can hold the liveness lock: the preload loads the agent's
+   * better-sqlite3, so it must run on this Node (not a custom command, not Node-RED 5's own Node 22).
+   */
+  canHoldLiveness(): boolean {
+    if (this.config.command.length > 0) return false
+    try {
+      return resolveNodeRed(this.config.major).node === process.execPath
+    } catch {
+      return false
+    }
   }
 
   /** The last lines of Node-RED's log, to say what is wrong in a crash loop. */
@@ -124,7 +158,7 @@ export class NodeRedLauncher {
       NODE_OPTIONS: `${outer ? outer + ' ' : ''}--require ${JSON.stringify(join(this.preloadDir, 'parent-watch.cjs'))}`,
     }
     if (outer !== undefined) env[ENV.outerNodeOptions] = outer
-    return env
+    return {...env, ...this.liveness}
   }
 
   private spawnCommand(): ChildProcess {

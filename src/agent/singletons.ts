@@ -49,6 +49,9 @@ export interface SingletonSource {
   close(): Promise<void>
 }
 
+/** How long after a failed open of a singleton's store the next claim tries again. */
+const OPEN_RETRY_MS = 2000
+
 function nameProblem(name: string): string | null {
   return SINGLETON_NAME.test(name) ? null : `invalid singleton name ${JSON.stringify(name).slice(0, 80)}: ${SINGLETON_NAME_HINT}`
 }
@@ -88,6 +91,8 @@ interface Entry {
 /** One lease per singleton name, run while the node asks for it (load-balanced mode). */
 export class LeasedSingletons implements SingletonSource {
   private readonly entries = new Map<string, Entry>()
+  /** Stores that could not be opened: the error, and when to try again (a poll must not reopen, or log, every time). */
+  private readonly openFailures = new Map<string, {error: string; retryAt: number}>()
   private closed = false
   readonly pollMs: number
   readonly interestMs: number
@@ -102,6 +107,8 @@ export class LeasedSingletons implements SingletonSource {
     const problem = nameProblem(name) ?? this.o.refuse?.(name) ?? null
     if (problem) return errorAnswer(name, problem, this.pollMs)
     if (this.closed) return this.standby(name, null)
+    const failed = this.openFailures.get(name)
+    if (failed && this.o.clock.now() < failed.retryAt) return errorAnswer(name, failed.error, this.pollMs)
     let e = this.entries.get(name)
     if (!e) {
       e = {name, elector: null, store: null, ready: Promise.resolve(), lastClaim: this.o.clock.now(), grantedUntil: -Infinity, retiring: null, storeError: null, lastError: null}
@@ -152,11 +159,13 @@ export class LeasedSingletons implements SingletonSource {
       e.store = await this.o.open(leaseName)
     } catch (err) {
       e.lastError = errorMessage(err)
-      log('singleton', {name: e.name, action: 'error', error: e.lastError})
-      // Not kept: the next claim tries to open it again.
+      if (this.openFailures.get(e.name)?.error !== e.lastError) log('singleton', {name: e.name, action: 'error', error: e.lastError})
+      // Not kept: a claim after OPEN_RETRY_MS tries to open it again.
+      this.openFailures.set(e.name, {error: e.lastError, retryAt: clock.now() + OPEN_RETRY_MS})
       this.entries.delete(e.name)
       return
     }
+    if (this.openFailures.delete(e.name)) log('singleton', {name: e.name, action: 'recovered'})
     e.elector = new LeaseElector(e.store, replica, this.o.timings, clock, {
       onAcquired: (token, previousHolder) => log('singleton', {name: e.name, action: 'acquired', token, previousHolder, lease: leaseName}),
       onLost: reason => log('singleton', {name: e.name, action: 'lost', reason}),

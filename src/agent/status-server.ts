@@ -2,10 +2,11 @@ import {timingSafeEqual} from 'node:crypto'
 import {createServer, type Server} from 'node:http'
 import {redact} from '../output/secrets.js'
 import type {MetricsScrape} from './metrics.js'
+import {handoverRoute, type HandoverSource} from './handover.js'
 import type {ExtraRoute} from './singleton-route.js'
 import type {AgentStatus, Health} from './status.js'
 
-export interface StatusSource {
+export interface StatusSource extends Partial<HandoverSource> {
   status(): AgentStatus
   health(): Health
   active(): boolean
@@ -29,6 +30,7 @@ const GUARDED_PATHS = new Set(['/status', '/metrics'])
 //   GET /active   200 only while this replica holds the lease AND its flows are started (proxies, readiness)
 //   GET /status   the AgentStatus JSON                     (bearer token, when one is configured)
 //   GET /metrics  Prometheus text                          (bearer token, when one is configured)
+//   POST /handover  hand the lease to a spare (active only; always the bearer token: handover.ts)
 // Every body goes through the same scrubbing as the agent's log: a /healthz reason quotes Node-RED's log,
 // and a flow or module may have logged a secret there.
 export function startStatusServer(source: StatusSource, options: StatusServerOptions): Promise<Server> {
@@ -44,6 +46,11 @@ export function startStatusServer(source: StatusSource, options: StatusServerOpt
       const text = redact(typeof body === 'string' ? body : JSON.stringify(body))
       res.writeHead(code, {'content-type': type, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text), ...headers})
       res.end(req.method === 'HEAD' ? undefined : text)
+    }
+    if (path === '/handover') {
+      // POST, always with the status token (handover.ts says why)
+      const r = await handoverRoute(req, {configured: !!expected, authorized: !!expected && authorized(req.headers.authorization)}, source).catch(err => ({code: 500, body: {error: (err as Error).message}, headers: {}}))
+      return send(r.code, r.body, 'application/json', r.headers)
     }
     try {
       for (const route of options.routes ?? []) if (await route(req, res, path)) return

@@ -5,7 +5,7 @@ import type {CommandJson} from '../output/command-json.js'
 import {DeployFailedError, runDeploy} from '../deploy/run.js'
 import {formatDeployReport} from '../deploy/summary.js'
 import {makeProgress} from '../output/progress.js'
-import {MODE_IDS, type ModeId} from '../modes/index.js'
+import {MODE_IDS, STRATEGY_IDS, type DeployStrategy, type ModeId} from '../modes/index.js'
 import {ENV} from '../model/env.js'
 import {DEFAULT_CLUSTER_FILE} from '../paths.js'
 
@@ -13,11 +13,17 @@ export default class Deploy extends BaseCommand {
   static override summary = 'Deploy a flows file to every replica through the admin API and prove they all run it.'
 
   static override description = `Reads and lints the flows file (refusing on errors unless --no-lint), preflights every replica (reachable,
-authorized, runtime state API on, current rev and state) and changes nothing unless all pass. Hot-spare:
-the spares first, then the active; a spare stays stopped. Load-balanced: rolling (one at a time, the next
-only when the last runs the new rev and is healthy) or parallel. Each POST carries the rev read in
+authorized, runtime state API on, current rev and state) and changes nothing unless all pass. Hot-spare
+(--strategy handover, the default): the spares first (they stay stopped), then the active's agent hands the
+lease to an updated spare (the active stops its flows, the spare starts the new ones: a gap like a graceful
+failover's, not a full restart's), then the old active, now a spare. A handover needs the agents and their
+status token (FF_HA_STATUS_TOKEN); without them the default deploys in place and says why. --strategy
+in-place: the spares, then the active's flows restarted in place. Load-balanced: rolling (one at a time, the
+next only when the last runs the new rev and is healthy) or parallel. Each POST carries the rev read in
 preflight, so a deploy made by someone else in between is a conflict (--force deploys over it). When a
-replica fails part-way the replicas already changed are rolled back (--no-rollback keeps them).
+replica fails part-way the replicas already changed are rolled back (--no-rollback keeps them); a handover
+that fails after the active stopped its flows is handed back to it first. Once an updated spare serves, the
+deploy is not undone: if the old active then fails to take the new flows, it stays a spare with its old ones.
 
 Replicas come from --target, or from the profile: deploy.replicas, Compose (the engine's containers labelled by ff-ha render), Kubernetes
 (kubectl, with a port-forward per pod), or the local cluster of \`ff-ha failover-test\` (--discovery local).
@@ -32,6 +38,7 @@ nodeRed.apiMaxLength, default 50mb); ff-ha reads answers up to 64 MiB, or 1.25 x
   static override examples = [
     '<%= config.bin %> deploy flows.json --target http://127.0.0.1:1880/ --target http://127.0.0.1:1881/',
     '<%= config.bin %> deploy --profile ff-ha.yaml --strategy rolling --max-unavailable 1',
+    '<%= config.bin %> deploy flows.json --discovery local --strategy handover',
     '<%= config.bin %> deploy flows.json --discovery local --dry-run',
     '<%= config.bin %> deploy flows.json --profile ff-ha.yaml --credentials creds.json --json',
     '<%= config.bin %> deploy flows.json --target http://127.0.0.1:1880/ --no-auth',
@@ -47,7 +54,7 @@ nodeRed.apiMaxLength, default 50mb); ff-ha reads answers up to 64 MiB, or 1.25 x
     discovery: Flags.string({description: 'Where to find the replicas (default: the profile\'s deploy.discovery or target).', options: ['static', 'compose', 'kubernetes', 'local']}),
     'cluster-file': Flags.string({description: 'Local cluster file written by failover-test (--discovery local).', default: DEFAULT_CLUSTER_FILE}),
     mode: Flags.string({description: 'HA mode (default: the profile\'s, else hot-spare).', options: [...MODE_IDS]}),
-    strategy: Flags.string({description: 'Order of the deploy (default: rolling for load-balanced; hot-spare deploys the spares in parallel, then the active).', options: ['parallel', 'rolling']}),
+    strategy: Flags.string({description: 'How the deploy goes (default: handover for hot-spare, rolling for load-balanced). Hot-spare: handover, in-place, parallel or rolling (the spares so, then the active in place).', options: [...STRATEGY_IDS]}),
     type: Flags.string({description: 'Node-RED deployment type.', options: ['full', 'flows', 'nodes'], default: 'full'}),
     'max-unavailable': Flags.integer({description: 'Rolling: replicas deploying at once.', min: 1, default: 1}),
     credentials: Flags.string({description: 'Node credentials: plaintext JSON by node id (never logged; an encrypted {"$": ...} blob is refused).'}),
@@ -76,7 +83,7 @@ nodeRed.apiMaxLength, default 50mb); ff-ha reads answers up to 64 MiB, or 1.25 x
       discovery: flags.discovery as 'static' | 'compose' | 'kubernetes' | 'local' | undefined,
       clusterFile: flags['cluster-file'],
       mode: flags.mode as ModeId | undefined,
-      strategy: flags.strategy as 'parallel' | 'rolling' | undefined,
+      strategy: flags.strategy as DeployStrategy | undefined,
       type: flags.type as 'full' | 'flows' | 'nodes',
       maxUnavailable: flags['max-unavailable'],
       credentialsFile: flags.credentials,

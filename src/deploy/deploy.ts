@@ -13,8 +13,10 @@ import {checkCredentials, checkCredentialsMatchFlows} from './credentials.js'
 import {diffFlows} from './diff.js'
 import {activesProblem, expectedStates, preflightProblem, preflightReplica, roleOf, type Preflight} from './preflight.js'
 import {flowsRev, shortRev} from './rev.js'
-import {defaultStrategy, planWaves} from './strategy.js'
+import {resolveStrategy, planWaves} from './strategy.js'
+import {handBack, handOver, handoverObstacle, handoverRefusal, waitSpare, type HandoverReport} from './handover.js'
 import type {DeployOptions, DeployReport, DeployRole, ReplicaReport} from './types.js'
+import type {Party} from './handover.js'
 import {observe, SpareStartedError, waitForRevAndState} from './verify.js'
 import {modeOf} from '../modes/index.js'
 
@@ -42,10 +44,12 @@ export async function deployFlows(options: DeployOptions): Promise<DeployReport>
   const t0 = performance.now()
   checkOptions(options)
   const {mode, flows} = options
-  const strategy = options.strategy ?? defaultStrategy(mode)
+  let strategy = resolveStrategy(mode, options.strategy)
   const progress = options.progress ?? silent
   const rev = flowsRev(flows)
   const runs: Run[] = options.replicas.map(target => newRun(target, options))
+  let handover: HandoverReport | undefined
+  let note: string | undefined
   const finish = (error?: string): DeployReport => ({
     rev,
     // Errors never carry secrets by construction; redact anyway, as this report goes to --json as is.
@@ -56,11 +60,29 @@ export async function deployFlows(options: DeployOptions): Promise<DeployReport>
     mode,
     strategy,
     dryRun: Boolean(options.dryRun),
+    ...(handover ? {handover} : {}),
+    ...(note ? {note} : {}),
   })
 
   try {
     const refusal = await preflightAll(runs, mode, progress, options.statusToken)
     if (refusal) return {...finish(refusal.message), ...(refusal.hint ? {hint: refusal.hint} : {})}
+    // A handover needs an active with an agent that accepts it, and a spare: ask before anything changes.
+    const active = strategy === 'handover' ? runs.find(r => r.role === 'active') : undefined
+    if (active) {
+      const spares = runs.filter(r => r.role === 'spare').map(party)
+      const obstacle = handoverObstacle(party(active), spares, options.statusToken) ?? (await handoverRefusal(party(active), options.statusToken))
+      const why = typeof obstacle === 'string' ? obstacle : obstacle?.message
+      if (why) {
+        // Asked for by name: refuse. By default: deploy in place, as before handovers, and say why.
+        if (options.strategy === 'handover' || (typeof obstacle === 'object' && !obstacle.fallback)) {
+          return {...finish(`refused before any change: cannot hand over: ${why}`), hint: 'give every agent and ff-ha deploy the status token (secrets.statusTokenEnv), or pass --strategy in-place'}
+        }
+        strategy = 'in-place'
+        note = `deployed in place, not by handover: ${why}`
+        progress.info(note)
+      }
+    }
     if (options.dryRun) {
       for (const run of runs) run.report.changes = run.pre!.rev === rev ? {added: [], removed: [], changed: []} : diffFlows(run.pre!.flows, flows)
       return finish()
@@ -68,13 +90,27 @@ export async function deployFlows(options: DeployOptions): Promise<DeployReport>
     await options.hooks?.afterPreflight?.()
 
     let failed: Run[] = []
+    let handedOver = false
     for (const wave of planWaves(runs, mode, strategy, options.maxUnavailable)) {
+      if (strategy === 'handover' && active && wave.includes(active)) {
+        // The last wave is the active: first hand its lease to an updated spare, then deploy it as a spare.
+        const step = await handOverStep(active, runs, rev, options, progress)
+        handover = step.report
+        if (!step.ok) {
+          failed = [active]
+          break
+        }
+        handedOver = true
+      }
       await Promise.all(wave.map(run => deployOne(run, rev, options, strategy, progress)))
       failed = wave.filter(r => r.report.status === 'failed')
       if (failed.length > 0) break
     }
 
-    const rolledBack = failed.length > 0 && options.rollback !== false ? await rollbackAll(runs, rev, options, progress) : []
+    // After a handover the new active serves the new flows: undoing that would cost a second gap to go back
+    // to flows nobody wants; the old active stays a spare with its old flows (the report says so).
+    const rollback = options.rollback !== false && !handedOver
+    const rolledBack = failed.length > 0 && rollback ? await rollbackAll(runs, rev, options, progress) : []
     // What every replica runs now. A clean deploy has just confirmed each one (rev and state); after a
     // failure, ask them all again.
     await Promise.all(runs.filter(run => failed.length > 0 || run.report.status !== 'deployed').map(async run => {
@@ -86,7 +122,8 @@ export async function deployFlows(options: DeployOptions): Promise<DeployReport>
       // A POST that got no answer may sit in a hung replica's socket buffer and be applied when it wakes.
       const unknown = runs.filter(r => r.unanswered).map(r => r.name)
       const hint = unknown.length > 0 ? `${unknown.join(', ')} may still apply this deploy when it answers again: once it does, run ff-ha deploy again to converge every replica` : undefined
-      return {...finish(failureMessage(runs, failed, rolledBack, options.rollback !== false)), ...(hint ? {hint} : {})}
+      const after = handedOver ? `the handover is done (${handover!.to} is active with rev ${shortRev(rev)}); ${failed.map(r => r.name).join(', ')} still runs its old flows as a spare: run ff-ha deploy again` : undefined
+      return {...finish(failureMessage(runs, failed, rolledBack, rollback, after)), ...(hint ? {hint} : {})}
     }
     // Node-RED's own hash is the truth: should it ever differ from ours (it hashes what it saved), every
     // replica must still agree on it.
@@ -221,6 +258,44 @@ async function deployOne(run: Run, rev: string, options: DeployOptions, strategy
   }
 }
 
+function party(run: Run): Party {
+  return {name: run.name, client: run.client, agentUrl: run.client.replica.agentUrl, agentReplica: run.pre?.agentReplica}
+}
+
+/**
+ * Hand the active's lease to an updated spare; on success the active is a spare from here on (its deploy
+ * must leave it stopped). On failure the active's report says why; if the active had already stopped its
+ * flows, the lease is handed back first, so that the rollback of the spares happens with the old active
+ * serving its old flows again.
+ */
+async function handOverStep(active: Run, runs: Run[], rev: string, options: DeployOptions, progress: Progress): Promise<{ok: boolean; report: HandoverReport}> {
+  const spares = runs.filter(r => r.role === 'spare' && r.report.status !== 'failed').map(party)
+  const timeoutMs = options.verifyTimeoutMs ?? 30_000
+  progress.start(active.name, `${active.name}: handing the lease to an updated spare`)
+  const outcome = await handOver(party(active), spares, rev, options.statusToken, timeoutMs)
+  const report: HandoverReport = {from: active.name, to: outcome.to, ms: outcome.ms}
+  if (outcome.ok) {
+    active.role = 'spare'
+    active.states = ['stop']
+    const next = runs.find(r => r.name === outcome.to)!
+    next.role = 'active'
+    next.states = ['start']
+    next.report.after = {rev, state: 'start'}
+    progress.succeed(active.name, `${active.name}: handed over to ${outcome.to} in ${outcome.ms} ms`)
+    await waitSpare(party(active), options.statusToken, timeoutMs)
+    return {ok: true, report}
+  }
+  active.report.status = 'failed'
+  active.report.error = `${active.name}: ${outcome.error}`
+  if (outcome.changedActive) {
+    const back = await handBack(party(active), spares, options.statusToken, timeoutMs)
+    report.undone = back.ok
+    active.report.error += back.ok ? `; handed back: ${back.detail}` : `; handing back failed: ${back.detail}`
+  }
+  progress.fail(active.name, active.report.error)
+  return {ok: false, report}
+}
+
 /** Put back the flows each changed replica had. Only replicas that run our rev are touched. */
 async function rollbackAll(runs: Run[], rev: string, options: DeployOptions, progress: Progress): Promise<string[]> {
   const rolled: string[] = []
@@ -257,10 +332,11 @@ async function rollbackAll(runs: Run[], rev: string, options: DeployOptions, pro
   return runs.map(r => r.name).filter(name => rolled.includes(name))
 }
 
-function failureMessage(runs: Run[], failed: Run[], rolledBack: string[], rollback: boolean): string {
+function failureMessage(runs: Run[], failed: Run[], rolledBack: string[], rollback: boolean, instead?: string): string {
   const first = failed[0].report.error ?? `${failed[0].name} failed`
   const parts = [`deploy failed: ${first}${failed.length > 1 ? ` (and ${failed.length - 1} more)` : ''}`]
-  if (rollback) parts.push(rolledBack.length > 0 ? `rolled back ${rolledBack.join(', ')}` : 'nothing to roll back')
+  if (instead) parts.push(instead)
+  else if (rollback) parts.push(rolledBack.length > 0 ? `rolled back ${rolledBack.join(', ')}` : 'nothing to roll back')
   else parts.push('not rolled back (--no-rollback)')
   const split = revisionSplit(runs)
   if (split) parts.push(`replicas now run different revisions: ${split}`)

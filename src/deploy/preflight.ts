@@ -13,6 +13,8 @@ export interface Preflight {
   state: FlowsState
   stateApiEnabled: boolean
   agentRole?: AgentRole
+  /** The name the agent goes by (its lease identity), which a handover names. */
+  agentReplica?: string
 }
 
 export async function preflightReplica(client: AdminClient, agentTimeoutMs = 3000, statusToken?: string): Promise<Preflight> {
@@ -32,7 +34,7 @@ export async function preflightReplica(client: AdminClient, agentTimeoutMs = 300
     boolean,
     Awaited<ReturnType<typeof getAgentStatus>> | undefined,
   ]
-  return {rev: flows.rev, flows: flows.flows, state, stateApiEnabled, agentRole: agent?.role}
+  return {rev: flows.rev, flows: flows.flows, state, stateApiEnabled, agentRole: agent?.role, ...(typeof agent?.replica === 'string' ? {agentReplica: agent.replica} : {})}
 }
 
 /**

@@ -10,6 +10,9 @@ export function formatDeployReport(report: DeployReport): string {
   const lines = table(rows)
   for (const r of report.replicas) if (r.error) lines.push(`  ${r.name}: ${r.error.startsWith(`${r.name}: `) ? r.error.slice(r.name.length + 2) : r.error}`)
   const on = report.replicas.filter(r => r.after.rev === report.rev).length
+  const h = report.handover
+  if (h) lines.push(h.to && !h.undone && report.replicas.find(r => r.name === h.to)?.after.state === 'start' ? `handover: ${h.from} -> ${h.to} in ${h.ms} ms` : `handover from ${h.from}${h.to ? ` to ${h.to}` : ''} failed after ${h.ms} ms${h.undone ? ', handed back' : ''}`)
+  if (report.note) lines.push(`note: ${report.note}`)
   lines.push(report.ok ? `rev ${shortRev(report.rev)} on ${on} of ${report.replicas.length} replicas (${report.mode}, ${report.strategy}) in ${report.durationMs} ms` : `FAILED: ${report.error}`)
   return lines.join('\n')
 }

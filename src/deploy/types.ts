@@ -4,9 +4,11 @@ import type {AdminAuth, Credentials, FlowNode, FlowsState, ReplicaTarget} from '
 import type {Progress} from '../output/progress.js'
 import type {HaMode} from '../profile/schema.js'
 import type {NodeChanges} from './diff.js'
+import type {HandoverReport} from './handover.js'
 
 export type DeployStatus = 'deployed' | 'unchanged' | 'rolled-back' | 'failed'
-export type Strategy = 'parallel' | 'rolling'
+export type {DeployStrategy as Strategy} from '../modes/types.js'
+import type {DeployStrategy as Strategy} from '../modes/types.js'
 /** What a replica is for this deploy: hot-spare active or spare, or a load-balanced member. */
 
 export type {DeployRole}
@@ -42,8 +44,13 @@ export interface DeployReport {
   /** What to do about it, when known. */
   hint?: string
   mode: HaMode
+  /** The strategy that ran (in-place when a default handover could not be done: `note` says why). */
   strategy: Strategy
   dryRun: boolean
+  /** strategy handover: who handed the lease to whom, how long until the new active served. */
+  handover?: HandoverReport
+  /** Something the user should know that is not an error (why a default handover was not done). */
+  note?: string
 }
 
 export interface DeployHooks {
@@ -60,7 +67,7 @@ export interface DeployOptions {
   /** The agents' status token, for their /status (secrets.statusTokenEnv), when they have one. */
   statusToken?: string
   mode: HaMode
-  /** Load-balanced: rolling (default) or parallel. Hot-spare: how the spares go (default parallel). */
+  /** Load-balanced: rolling (default) or parallel. Hot-spare: handover (default), in-place, parallel, rolling. */
   strategy?: Strategy
   type?: 'full' | 'flows' | 'nodes'
   /** Rolling: how many replicas may be deploying at once (default 1). */

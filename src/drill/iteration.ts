@@ -1,6 +1,7 @@
 import {pollUntil} from '../io/poll.js'
 import {now, sleep} from './clock.js'
 import {startObserver} from './observer.js'
+import {readProbeWrites, writesBetween} from './shared-context.js'
 import {startHttpTraffic, type HttpTraffic} from './traffic/http.js'
 import type {MqttTraffic} from './traffic/mqtt.js'
 import type {AgentView, AppliedFault, Topology} from './topology/types.js'
@@ -29,9 +30,10 @@ export async function runIteration(topology: Topology, scenario: ScenarioName, o
   const steady = await waitSteady(topology, 90_000)
   const names = topology.replicas.map(r => r.name)
   const victim = modeOf(mode).drill.victim === 'the-active' ? steady.active! : names[(options.iteration - 1) % names.length]
+  const writesBefore = topology.probeWritesUrl ? await readProbeWrites(topology.probeWritesUrl) : undefined
   const start = now()
   const eventsFrom = topology.roleEvents.length
-  const observer = startObserver(topology.replicas, {token: topology.token})
+  const observer = startObserver(topology.replicas, {token: topology.token, statusToken: topology.statusToken})
   const http = startHttpTraffic({url: topology.probeUrl, rate: options.rate})
   options.mqtt?.begin()
   const recoveryTimeoutMs = options.recoveryTimeoutMs ?? 30_000
@@ -96,6 +98,7 @@ export async function runIteration(topology: Topology, scenario: ScenarioName, o
     await http.stop()
     const mqtt = options.mqtt ? await options.mqtt.end() : undefined
     const samples = await observer.stop()
+    const sharedContext = topology.probeWritesUrl ? writesBetween(writesBefore, await readProbeWrites(topology.probeWritesUrl)) : undefined
     return {
       mode,
       replicas: names,
@@ -106,6 +109,7 @@ export async function runIteration(topology: Topology, scenario: ScenarioName, o
       roleEvents: topology.roleEvents.slice(eventsFrom),
       http: http.records,
       mqtt,
+      ...(sharedContext ? {sharedContext} : {}),
     }
   }
 }
@@ -123,7 +127,10 @@ export async function waitSteady(topology: Topology, timeoutMs: number): Promise
       if (!modeOf(topology.mode).singleActive) return views.every(v => v!.role === 'active' || v!.role === 'spare') ? {statuses} : undefined
       const actives = [...statuses.entries()].filter(([, s]) => s?.role === 'active')
       const spares = views.filter(v => v!.role === 'spare')
-      if (actives.length === 1 && actives.length + spares.length === views.length && actives[0][1]?.flowsState !== 'stop') return {active: actives[0][0], statuses}
+      // and every spare sees the active as the holder: a spare with a stale view (its store unreachable, an
+      // etcd member catching up) is not ready to take over, and its view would pass for a detection
+      const agreed = spares.every(v => v!.leaseHolder === undefined || v!.leaseHolder === actives[0]?.[0])
+      if (actives.length === 1 && actives.length + spares.length === views.length && agreed && actives[0][1]?.flowsState !== 'stop') return {active: actives[0][0], statuses}
       return undefined
     },
     {timeoutMs, intervalMs: 100, what: `the set-up settled (${modeOf(topology.mode).singleActive ? 'one active, the others spares' : 'every replica healthy'})`, detail: () => last},

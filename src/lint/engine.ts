@@ -7,7 +7,7 @@ import type {FlowsFile} from '../flows/parse.js'
 import {computeFeeding, type Feeding} from './feeding.js'
 import {allRules} from './rules/index.js'
 import {SuppressionIndex} from './suppress.js'
-import type {FileReport, Finding, Fix, HaMode, LintReport, Rule, RuleContext, RuleSetting, Severity} from './types.js'
+import type {FileReport, Finding, Fix, HaMode, LintProfileView, LintReport, NotFixed, Rule, RuleContext, RuleSetting, Severity} from './types.js'
 
 export interface LintOptions {
   mode: HaMode
@@ -18,15 +18,19 @@ export interface LintOptions {
   shareGroup?: string
   /** The rules to run (tests); default: all. */
   ruleSet?: readonly Rule[]
+  /** What rules read from the HA profile (--profile). */
+  profile?: LintProfileView
 }
 
 export interface LintResult extends LintReport {
   /** The fixes found, by file path, for `--fix`. Not part of the JSON contract. */
   fixes: Map<string, Fix[]>
+  /** Findings of fixable rules that --fix cannot rewrite, by file path, with the reason. */
+  notFixed: Map<string, NotFixed[]>
 }
 
 export function lintFiles(files: FlowsFile[], options: LintOptions): LintReport {
-  const {fixes: _fixes, ...report} = lintWithFixes(files, options)
+  const {fixes: _fixes, notFixed: _notFixed, ...report} = lintWithFixes(files, options)
   return report
 }
 
@@ -38,10 +42,13 @@ export function lintWithFixes(files: FlowsFile[], options: LintOptions): LintRes
   const active = ruleSet.filter(r => settingOf(r, options) !== 'off')
   const reports: FileReport[] = []
   const fixes = new Map<string, Fix[]>()
+  const notFixed = new Map<string, NotFixed[]>()
   for (const file of files) {
     const fileFixes: Fix[] = []
-    reports.push(lintOne(file, active, options, fileFixes))
+    const fileNotFixed: NotFixed[] = []
+    reports.push(lintOne(file, active, options, fileFixes, fileNotFixed))
     if (fileFixes.length) fixes.set(file.path, fileFixes)
+    if (fileNotFixed.length) notFixed.set(file.path, fileNotFixed)
   }
   const summary = {errors: 0, warnings: 0, infos: 0, suppressed: 0}
   for (const r of reports) {
@@ -52,14 +59,14 @@ export function lintWithFixes(files: FlowsFile[], options: LintOptions): LintRes
       else summary.infos++
     }
   }
-  return {mode: options.mode, files: reports, summary, fixes}
+  return {mode: options.mode, files: reports, summary, fixes, notFixed}
 }
 
 function settingOf(rule: Rule, options: LintOptions): RuleSetting {
   return options.rules?.[rule.meta.id] ?? rule.meta.severity[options.mode]
 }
 
-function lintOne(file: FlowsFile, rules: Rule[], options: LintOptions, fixes: Fix[]): FileReport {
+function lintOne(file: FlowsFile, rules: Rule[], options: LintOptions, fixes: Fix[], notFixed: NotFixed[]): FileReport {
   const model = buildModel(file)
   const includeDisabled = options.includeDisabled ?? false
   const suppressions = new SuppressionIndex(model)
@@ -73,7 +80,8 @@ function lintOne(file: FlowsFile, rules: Rule[], options: LintOptions, fixes: Fi
       return (feeding ??= computeFeeding(model, includeDisabled))
     },
     shareGroup: options.shareGroup ?? defaultShareGroup(file.path),
-    report({index, message, severity, fix}) {
+    profile: options.profile,
+    report({index, message, severity, fix, notFixed: why}) {
       const pos = file.positionOf(index)
       const s = suppressions.find(index, rule.meta.id)
       if (s) {
@@ -86,7 +94,7 @@ function lintOne(file: FlowsFile, rules: Rule[], options: LintOptions, fixes: Fi
       if (fix) {
         finding.fixable = true
         fixes.push(fix)
-      }
+      } else if (why) notFixed.push({ruleId: rule.meta.id, nodeId: finding.nodeId, nodeType: finding.nodeType, line: pos.line, column: pos.column, reason: why})
       report.findings.push(finding)
     },
   }

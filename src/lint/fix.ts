@@ -30,6 +30,8 @@ export interface FixResult {
   applied: AppliedFix[]
   /** `-`/`+` lines per change, for --dry-run. */
   diff: string
+  /** Nodes were inserted (the singleton): indexes moved, so the text must be parsed again. */
+  reparse: boolean
 }
 
 /** Apply fixes to the file's text. A fix whose value is not where expected is skipped, never guessed.
@@ -38,7 +40,13 @@ export interface FixResult {
 export function applyFixes(file: FlowsFile, fixes: Fix[]): FixResult {
   const found: TextEdit[] = []
   const byStart = new Map<number, Fix>()
+  const inserts: Array<{fix: Fix; wires: TextEdit; node: TextEdit}> = []
   for (const fix of fixes) {
+    if (fix.insert) {
+      const planned = insertEdits(file, fix)
+      if (planned) inserts.push({fix, ...planned})
+      continue
+    }
     const span = findStringValue(file.text, file.offsetOf(fix.index), fix.key)
     if (!span) continue
     const literal = file.text.slice(span.start, span.end)
@@ -48,18 +56,36 @@ export function applyFixes(file: FlowsFile, fixes: Fix[]): FixResult {
     found.push({start: span.start, end: span.end, replacement})
     byStart.set(span.start, fix)
   }
-  found.sort((a, b) => a.start - b.start)
+  // An insert's two edits (the wires, the new node after the object) go in together or not at all.
+  for (const ins of inserts) {
+    found.push(ins.wires, ins.node)
+    byStart.set(ins.wires.start, ins.fix)
+  }
+  found.sort((a, b) => a.start - b.start || a.end - b.end)
   // Two fixes of the same value (or overlapping spans) would corrupt the text: the first one wins.
-  const edits = found.filter((e, k) => k === 0 || e.start >= found[k - 1].end)
+  const kept = found.filter((e, k) => k === 0 || e.start >= found[k - 1].end)
+  const keptSet = new Set(kept)
+  const whole = new Set(inserts.filter(i => keptSet.has(i.wires) && keptSet.has(i.node)).flatMap(i => [i.wires, i.node]))
+  const insertEditSet = new Set(inserts.flatMap(i => [i.wires, i.node]))
+  const edits = kept.filter(e => !insertEditSet.has(e) || whole.has(e))
   const pieces = textPieces(file.text, edits)
   let text: string | undefined
   const applied: AppliedFix[] = []
   const changes: ValueChange[] = []
   const diff: string[] = []
   for (const e of edits) {
-    const fix = byStart.get(e.start)!
+    const fix = byStart.get(e.start)
+    // The second edit of an insert (the new node) is shown with its first.
+    if (!fix || (fix.insert && !insertEditSet.has(e))) continue
     const pos = file.positionAt(e.start)
     const node = file.nodes[fix.index]
+    if (fix.insert) {
+      const added = fix.insert.node
+      applied.push({nodeId: node.id, key: fix.key, from: fix.from, to: fix.to, line: pos.line, column: pos.column})
+      diff.push(printable(`@@ ${file.path}:${pos.line}:${pos.column} ${node.type} ${node.id} wires, and a new ${added.type} ${added.id} after it`))
+      diff.push(printable(`-"wires": ${fix.from}`), printable(`+"wires": ${fix.to}`), printable(`+${JSON.stringify(added)}`))
+      continue
+    }
     applied.push({nodeId: node.id, key: fix.key, from: fix.from, to: fix.to, line: pos.line, column: pos.column})
     changes.push({index: fix.index, key: fix.key, value: fix.to})
     // The file's own text, but a JSON string may hold C1 controls and bidi overrides raw: shown escaped.
@@ -75,6 +101,94 @@ export function applyFixes(file: FlowsFile, fixes: Fix[]): FixResult {
     diff: diff.length ? diff.join('\n') + '\n' : '',
     edits,
     changes,
+    reparse: edits.some(e => whole.has(e)),
+  }
+}
+
+/**
+ * The two edits of an insert fix: the node's `wires` value replaced, and the new node written after the node's
+ * object, each in the file's style (pretty files: one property a line at the node's indentation; minified: none).
+ * Undefined when the wires are not what the fix expects (the file changed under it): skipped, never guessed.
+ */
+function insertEdits(file: FlowsFile, fix: Fix): {wires: TextEdit; node: TextEdit} | undefined {
+  const {text} = file
+  const start = file.offsetOf(fix.index)
+  const span = findValue(text, start, fix.key)
+  if (!span) return undefined
+  let current: unknown
+  try {
+    current = JSON.parse(text.slice(span.start, span.end))
+  } catch {
+    return undefined
+  }
+  if (JSON.stringify(current) !== fix.from) return undefined
+  const end = skipValue(text, start)
+  const objectIndent = indentAt(text, start)
+  const keyIndent = indentBefore(text, span.start)
+  const pretty = file.indent !== '' && objectIndent !== undefined && text.slice(start, end).includes('\n')
+  const wires = pretty && keyIndent !== undefined ? JSON.stringify(fix.insert!.wires, null, file.indent).replace(/\n/g, file.eol + keyIndent) : JSON.stringify(fix.insert!.wires)
+  const node = fix.insert!.node
+  const added =
+    objectIndent === undefined
+      ? `,${JSON.stringify(node)}`
+      : `,${file.eol}${objectIndent}${pretty ? JSON.stringify(node, null, file.indent).replace(/\n/g, file.eol + objectIndent) : JSON.stringify(node)}`
+  return {wires: {start: span.start, end: span.end, replacement: wires}, node: {start: end, end, replacement: added}}
+}
+
+/** The whitespace before offset when only whitespace precedes it on its line, else undefined. */
+function indentAt(text: string, offset: number): string | undefined {
+  let s = offset
+  while (s > 0 && (text[s - 1] === ' ' || text[s - 1] === '\t')) s--
+  return s === 0 || text[s - 1] === '\n' ? text.slice(s, offset) : undefined
+}
+
+/** The indentation of the line holding offset (the key before a value), when the key starts its line. */
+function indentBefore(text: string, offset: number): string | undefined {
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1
+  const m = /^[ \t]*/.exec(text.slice(lineStart, offset))![0]
+  return text[lineStart + m.length] === '"' ? m : undefined
+}
+
+/** The end of the JSON value (object, array, string or scalar) starting at `start`. */
+export function skipValue(text: string, start: number): number {
+  const c = text.charCodeAt(start)
+  if (c === 0x22) return skipString(text, start)
+  if (c !== 0x7b && c !== 0x5b) {
+    let i = start
+    while (i < text.length && !/[\s,\]}]/.test(text[i])) i++
+    return i
+  }
+  let depth = 0
+  for (let i = start; i < text.length; i++) {
+    const d = text.charCodeAt(i)
+    if (d === 0x22) i = skipString(text, i) - 1
+    else if (d === 0x7b || d === 0x5b) depth++
+    else if (d === 0x7d || d === 0x5d) {
+      depth--
+      if (depth === 0) return i + 1
+    }
+  }
+  return text.length
+}
+
+/** The span of the value (of any JSON type) of `key` directly in the object at `start`; the last when repeated. */
+export function findValue(text: string, start: number, key: string): {start: number; end: number} | undefined {
+  if (text.charCodeAt(start) !== 0x7b) return undefined
+  let found: {start: number; end: number} | undefined
+  let i = start + 1
+  for (;;) {
+    while (i < text.length && /[\s,]/.test(text[i])) i++
+    if (text[i] !== '"') return text[i] === '}' ? found : undefined
+    const keyEnd = skipString(text, i)
+    const name = JSON.parse(text.slice(i, keyEnd)) as string
+    let j = keyEnd
+    while (/\s/.test(text[j] ?? '')) j++
+    if (text[j] !== ':') return undefined
+    j++
+    while (/\s/.test(text[j] ?? '')) j++
+    const valueEnd = skipValue(text, j)
+    if (name === key) found = {start: j, end: valueEnd}
+    i = valueEnd
   }
 }
 

@@ -5,6 +5,7 @@ import {resolve} from 'node:path'
 import type {ChalkInstance} from 'chalk'
 import {InputError} from '../errors.js'
 import {editedFlowsFile} from '../flows/edited.js'
+import {printable} from '../flows/printable.js'
 import {parseFlowsText, readFlowsFile, type FlowsFile} from '../flows/parse.js'
 import {readFlowsInput} from '../flows/read.js'
 import type {Profile} from '../profile/schema.js'
@@ -15,7 +16,8 @@ import {jsonReport} from './reporters/json.js'
 import {reporters, type Format, type ReportContext} from './reporters/index.js'
 import {summaryLine, modeLine} from './reporters/stylish.js'
 import {allRules} from './rules/index.js'
-import {HA_MODES, type HaMode, type LintReport, type RuleSetting} from './types.js'
+import {HA_MODES, type HaMode, type LintReport, type NotFixed, type RuleSetting} from './types.js'
+import {lintProfileView} from './profile-view.js'
 import {STRICTEST_MODE} from '../modes/index.js'
 
 export interface LintFlowsOptions {
@@ -23,7 +25,7 @@ export interface LintFlowsOptions {
   mode?: HaMode
   /** The HA profile (--profile), loaded by the caller: the loader brings zod and yaml, a third of a small
    * lint's start-up, so the command imports it only when --profile is given. */
-  profile?: Pick<Profile, 'mode' | 'mqtt'>
+  profile?: Pick<Profile, 'mode' | 'mqtt'> & Partial<Pick<Profile, 'http' | 'nodeRed'>>
   format: Format
   output?: string
   /** Fail when there are more warnings than this; undefined = no limit. */
@@ -44,7 +46,7 @@ export interface LintFlowsOptions {
 export interface LintFlowsResult {
   report: LintReport
   /** The --json shape (the report, the mode's source, and the fixes when --fix). */
-  json: ReturnType<typeof jsonReport> & {fixes?: Array<AppliedFix & {path: string; written: boolean}>}
+  json: ReturnType<typeof jsonReport> & {fixes?: Array<AppliedFix & {path: string; written: boolean}>; notFixed?: Array<NotFixed & {path: string}>}
   /** What goes to stdout. */
   stdout: string
   /** Human notes for stderr (the summary when the report went to --output). */
@@ -90,8 +92,9 @@ export function runLintFlows(opts: LintFlowsOptions): LintFlowsResult {
     stdinText ??= (opts.readStdin ?? (() => readFlowsInput('-', read)))()
     return parseFlowsText(stdinText, '-')
   })
-  const lintOptions = {mode, rules, includeDisabled: opts.includeDisabled, shareGroup}
+  const lintOptions = {mode, rules, includeDisabled: opts.includeDisabled, shareGroup, profile: profile ? lintProfileView(profile) : undefined}
   let result = lintWithFixes(files, lintOptions)
+  const firstNotFixed = result.notFixed
   const fixes: Array<AppliedFix & {path: string; written: boolean}> = []
   let diff = ''
   if (opts.fix) {
@@ -108,12 +111,16 @@ export function runLintFlows(opts: LintFlowsOptions): LintFlowsResult {
       // The fixed file without parsing it again: the same nodes with the new values (see flows/edited.ts).
       // A new id would make the id index stale: parse again. A new type (mqtt in -> ff-ha mqtt in) is kept in
       // step by editedFlowsFile, so the nodes are reused as for any other value.
-      return fixed.changes.some(c => c.key === 'id') ? parseFlowsText(fixed.text, file.path) : editedFlowsFile(file, fixed.edits, fixed.changes)
+      // An inserted node (the singleton) moves every later index: parse again as well.
+      return fixed.reparse ? parseFlowsText(fixed.text, file.path) : editedFlowsFile(file, fixed.edits, fixed.changes)
     })
     // Report what is left after the fix, as ESLint does.
     if (!opts.dryRun && fixes.length) result = lintWithFixes(files, lintOptions)
   }
-  const {fixes: _unused, ...report} = result
+  // What --fix leaves, from the lint before the fix (positions in the file as it was read).
+  const notFixed: Array<NotFixed & {path: string}> = []
+  if (opts.fix) for (const [path, list] of firstNotFixed) for (const n of list) notFixed.push({...n, path})
+  const {fixes: _unused, notFixed: _left, ...report} = result
   const ctx: ReportContext = {modeSource, rules: allRules, colour: opts.colour, version: opts.version}
   const formatted = reporters[opts.format](report, ctx)
   // One node can take two fixes (its topic and its type): the note counts nodes, as it says.
@@ -130,10 +137,11 @@ export function runLintFlows(opts: LintFlowsOptions): LintFlowsResult {
     stderr += `${summaryLine(report, opts.colour)}\n${modeLine(report, ctx)}\nReport written to ${opts.output} (${opts.format}).\n`
   } else stdout += formatted
   if (fixNote) stderr += fixNote
+  if (notFixed.length) stderr += notFixedNote(notFixed)
   const {errors, warnings} = report.summary
   const overWarnings = opts.maxWarnings !== undefined && opts.maxWarnings >= 0 && warnings > opts.maxWarnings
   if (overWarnings) stderr += `Too many warnings: ${warnings} (--max-warnings ${opts.maxWarnings}).\n`
-  const json = {...jsonReport(report, ctx), ...(opts.fix ? {fixes} : {})}
+  const json = {...jsonReport(report, ctx), ...(opts.fix ? {fixes, notFixed} : {})}
   return {report, json, stdout, stderr, exitCode: errors > 0 || overWarnings ? 1 : 0}
 }
 
@@ -165,6 +173,13 @@ function identity(path: string): string | undefined {
   } catch {
     return undefined
   }
+}
+
+/** The findings --fix could not rewrite, one line each (capped: a big file can have thousands). */
+function notFixedNote(list: Array<NotFixed & {path: string}>): string {
+  const shown = list.slice(0, 20).map(n => printable(`  ${n.path}:${n.line}:${n.column} ${n.nodeType} ${n.nodeId} (${n.ruleId}): ${n.reason}`))
+  const more = list.length > 20 ? [`  and ${list.length - 20} more (--json lists them all)`] : []
+  return [`Not rewritten by --fix: ${list.length} finding${list.length === 1 ? '' : 's'}.`, ...shown, ...more].join('\n') + '\n'
 }
 
 function fixSummary(n: number, dryRun: boolean): string {

@@ -49,12 +49,33 @@ export interface LintReport {
   summary: {errors: number; warnings: number; infos: number; suppressed: number}
 }
 
-/** A text change `--fix` can make: set a string property of one node. */
+/** A text change `--fix` can make: set a string property of one node, or (with `insert`) replace its
+ * `wires` and add a node after it in the file. */
 export interface Fix {
   index: number
   key: string
   from: string
   to: string
+  /** Replace the node's wires with `wires` and insert `node` right after it (lint --fix's singleton). */
+  insert?: {wires: string[][]; node: FlowNode}
+}
+
+/** A finding of a fixable rule that --fix leaves as it is, and why. */
+export interface NotFixed {
+  ruleId: string
+  nodeId: string
+  nodeType: string
+  line: number
+  column: number
+  reason: string
+}
+
+/** What rules read from the HA profile (lint --profile); rules see none without a profile. */
+export interface LintProfileView {
+  /** http.sticky: cookie-based sticky sessions in the rendered proxy. */
+  sticky: boolean
+  /** Context stores that are ff-ha's shared store: the default store ('' ) and/or named ones. */
+  sharedContextStores: ReadonlySet<string>
 }
 
 export interface RuleMeta {
@@ -75,8 +96,11 @@ export interface RuleContext {
   readonly feeding: Feeding
   /** The MQTT share group for fixes and messages. */
   shareGroup: string
-  /** Severity defaults to the rule's for this mode; a rule may lower it and say why in the message. */
-  report(finding: {index: number; message: string; severity?: Severity; fix?: Fix}): void
+  /** The HA profile's settings rules read, when lint has one (--profile). */
+  profile?: LintProfileView
+  /** Severity defaults to the rule's for this mode; a rule may lower it and say why in the message.
+   * `notFixed`: why --fix leaves a finding of a fixable rule as it is (listed with --fix). */
+  report(finding: {index: number; message: string; severity?: Severity; fix?: Fix; notFixed?: string}): void
 }
 
 export interface Rule {

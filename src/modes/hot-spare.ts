@@ -8,7 +8,9 @@ export const hotSpare = {
   traffic: {to: 'the-active', checkPath: '/active', fall: 1, editorNeedsSticky: false},
   // The handover goes through the lease at once: a drain would only slow it.
   agent: {drainsOnStop: false},
-  deploy: {defaultStrategy: 'parallel', roles: true},
+  // Hand the lease to an updated spare instead of restarting the active's flows (a failover's gap, not a
+  // full restart's); the old in-place deploy stays available.
+  deploy: {defaultStrategy: 'handover', strategies: ['handover', 'in-place', 'parallel', 'rolling'], roles: true},
   kubernetes: {podDisruptionBudget: false, rollingUpdate: false, preStop: false},
   drill: {victim: 'the-active', deployFailsNoRequest: false},
 } as const satisfies Mode<'hot-spare'>

@@ -1,6 +1,6 @@
 import {hotSpare} from './hot-spare.js'
 import {loadBalanced} from './load-balanced.js'
-import type {Mode} from './types.js'
+import type {DeployStrategy, Mode} from './types.js'
 
 export type {DeployStrategy, Mode} from './types.js'
 
@@ -12,6 +12,9 @@ export const MODES = {
 } as const satisfies {[Id in string]: Mode<Id>}
 
 export type ModeId = keyof typeof MODES
+
+/** Every strategy some mode accepts (the --strategy options), in registry order. */
+export const STRATEGY_IDS = [...new Set(Object.values(MODES).flatMap(m => m.deploy.strategies))] as [DeployStrategy, ...DeployStrategy[]]
 
 /** Every mode id, in registry order (a non-empty tuple, as z.enum wants). */
 export const MODE_IDS = Object.keys(MODES) as [ModeId, ...ModeId[]]

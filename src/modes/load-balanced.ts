@@ -8,7 +8,7 @@ export const loadBalanced = {
   traffic: {to: 'every-healthy', checkPath: '/healthz', fall: 2, editorNeedsSticky: true},
   agent: {drainsOnStop: true},
   // Rolling keeps N-1 replicas serving.
-  deploy: {defaultStrategy: 'rolling', roles: false},
+  deploy: {defaultStrategy: 'rolling', strategies: ['rolling', 'parallel'], roles: false},
   kubernetes: {podDisruptionBudget: true, rollingUpdate: true, preStop: true},
   drill: {victim: 'each-in-turn', deployFailsNoRequest: true},
 } as const satisfies Mode<'load-balanced'>

@@ -1,8 +1,13 @@
 // What an HA mode must answer. Every question is a required property, so a new mode cannot silently inherit
 // another mode's behaviour: the compiler names each answer it is missing (docs/design/adding-a-mode.md).
 
-/** How a deploy orders replicas by default: all at once, or waves of maxUnavailable. */
-export type DeployStrategy = 'parallel' | 'rolling'
+/**
+ * How a deploy goes. parallel: every replica at once (hot-spare: the spares at once, then the active in
+ * place); rolling: waves of maxUnavailable (hot-spare: the spares so, then the active in place); in-place:
+ * hot-spare's old default, the same as parallel; handover: the spares first, then the lease handed from the
+ * active to an updated spare, then the old active, now a spare (docs/design/handover-deploy.md).
+ */
+export type DeployStrategy = 'parallel' | 'rolling' | 'in-place' | 'handover'
 
 export interface Mode<Id extends string = string> {
   readonly id: Id
@@ -30,6 +35,8 @@ export interface Mode<Id extends string = string> {
   }
   readonly deploy: {
     readonly defaultStrategy: DeployStrategy
+    /** The strategies this mode accepts (--strategy); the default among them. */
+    readonly strategies: readonly DeployStrategy[]
     /** Replicas have roles (active, spare) that a deploy orders by (spares first, active last) and shows. */
     readonly roles: boolean
   }

@@ -148,6 +148,13 @@ const EXAMPLES: Record<string, string> = {
   name: 'orders',
   'nodeRed.image': 'registry.example.com/team/node-red:4.1.8',
   'failover.witness': 'haproxy:1880',
+  'failover.etcd.endpoints': '[http://10.0.0.5:2379, http://10.0.0.6:2379, http://10.0.0.7:2379]',
+  'failover.etcd.endpoints.*': 'http://10.0.0.5:2379',
+  'failover.etcd.usernameEnv': 'ETCD_USERNAME',
+  'failover.etcd.passwordEnv': 'ETCD_PASSWORD',
+  'failover.etcd.tls.caFile': '/etc/ff-ha/etcd/ca.crt',
+  'failover.etcd.tls.certFile': '/etc/ff-ha/etcd/client.crt',
+  'failover.etcd.tls.keyFile': '/etc/ff-ha/etcd/client.key',
   'failover.leaseDurationMs': '2000',
   'failover.renewDeadlineMs': '1500',
   'failover.retryPeriodMs': '200',
@@ -177,7 +184,8 @@ const EXAMPLES: Record<string, string> = {
 function example(path: PropertyKey[]): string | undefined {
   const key = path.map(k => (typeof k === 'number' ? '*' : String(k))).join('.')
   const last = String(path[path.length - 1] ?? '')
-  if (EXAMPLES[key]) return `${last}: ${EXAMPLES[key]}`
+  // A list item is written as one: "- value", not "0: value".
+  if (EXAMPLES[key]) return typeof path[path.length - 1] === 'number' ? `- ${EXAMPLES[key]}` : `${last}: ${EXAMPLES[key]}`
   const value = defaultAt(path)
   if (value === undefined || (typeof value === 'object' && value !== null)) return undefined
   return `${last}: ${typeof value === 'string' && /^[\w./-]+$/.test(value) ? value : JSON.stringify(value)}`

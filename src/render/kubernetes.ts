@@ -13,11 +13,12 @@ import {modeOf} from '../modes/index.js'
 import {drainMs} from '../model/proxy-checks.js'
 import {stopBoundMs} from '../model/lease-timing.js'
 import {ENV} from '../model/env.js'
+import {contextPlan} from '../model/context-storage.js'
 
 export {commonLabels, configMapName, headlessServiceName, selectorLabels} from './kubernetes-meta.js'
 
 /** Keys in the Kubernetes Secret that `secrets.kubernetesSecret` names (created by the user, never rendered). */
-export const SECRET_KEYS = {adminToken: 'admin-token', credentialSecret: 'credential-secret', statusToken: 'status-token'} as const
+export const SECRET_KEYS = {adminToken: 'admin-token', credentialSecret: 'credential-secret', statusToken: 'status-token', contextDatabaseUrl: 'context-database-url'} as const
 
 /** Every Kubernetes object ff-ha renders, keyed by file name. */
 export function kubernetesObjects(profile: Profile, version = cliVersion()): Record<string, Obj> {
@@ -95,11 +96,13 @@ function env(profile: Profile): Obj[] {
     // The pod's address: the kubelet's probes reach the agent there (its default is 127.0.0.1).
     {name: ENV.statusHost, value: '0.0.0.0'},
     {name: ENV.nodeRedPort, value: String(profile.http.port)},
-    ...(kubernetesLease(profile)?.env ?? []),
+    ...(kubernetesLease(profile)?.env ?? []).map(e => ('secretKey' in e ? {name: e.name, ...secret(e.secretKey)} : e)),
     {name: profile.secrets.adminTokenEnv, ...secret(SECRET_KEYS.adminToken)},
     {name: profile.secrets.credentialSecretEnv, ...secret(SECRET_KEYS.credentialSecret)},
     // Optional key: when present, /status and /metrics need it as a bearer token.
     {name: profile.secrets.statusTokenEnv, valueFrom: {secretKeyRef: {name: profile.secrets.kubernetesSecret, key: SECRET_KEYS.statusToken, optional: true}}},
+    // The shared context store on PostgreSQL (a sqlite file cannot be shared across nodes: a profile error).
+    ...(contextPlan(profile).shared?.backend === 'postgres' ? [{name: contextPlan(profile).shared!.connectionStringEnv, ...secret(SECRET_KEYS.contextDatabaseUrl)}] : []),
     // The root filesystem is read-only; npm and Node-RED write scratch files under /tmp.
     {name: 'NPM_CONFIG_CACHE', value: '/tmp/.npm'},
   ]

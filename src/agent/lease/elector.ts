@@ -5,6 +5,7 @@ import {
   isLeading,
   leaderDeadline,
   observe,
+  observeHolderGone,
   plan,
   planRelease,
   resign,
@@ -13,6 +14,7 @@ import {
   type LeaseTimings,
   type Plan,
 } from './machine.js'
+import type {HolderLiveness} from './liveness.js'
 import type {LeaseStore} from './store.js'
 
 export interface ElectorHooks {
@@ -22,6 +24,8 @@ export interface ElectorHooks {
   onLost(reason: 'lost' | 'renew-deadline'): void
   /** A store failure (logged by the caller; the next tick tries again). */
   onStoreError?(err: unknown): void
+  /** The holder was proven gone (liveness.ts): we take the lease before it expires. */
+  onHolderGone?(holder: string): void
 }
 
 // The I/O loop around machine.ts: read, observe, plan, write, one operation at a time (a chain), so that a
@@ -42,6 +46,8 @@ export class LeaseElector {
     timings: LeaseTimings,
     private readonly clock: Clock,
     private readonly hooks: ElectorHooks,
+    /** Where the backend can prove a holder gone (sqlite on a local filesystem); else expiry only. */
+    private readonly liveness: HolderLiveness | null = null,
   ) {
     this.state = initialLeaseState(identity, timings)
   }
@@ -89,14 +95,14 @@ export class LeaseElector {
     return this.enqueue(() => this.round(want))
   }
 
-  /** Give the lease up if the record names us (after flows are stopped). */
-  release(): Promise<boolean> {
+  /** Give the lease up if the record names us (after flows are stopped); `to`: hand it to that replica. */
+  release(to: string | null = null): Promise<boolean> {
     return this.enqueue(async () => {
       this.resignNow()
       try {
         const obs = await this.store.read()
         this.state = observe(this.state, obs, this.clock.now()).state
-        const p = planRelease(this.state, this.clock.wall())
+        const p = planRelease(this.state, this.clock.wall(), to)
         if (!p || p.kind !== 'release') return false
         const sentAt = this.clock.now()
         const version = await this.store.write(p.record, p.version)
@@ -135,7 +141,12 @@ export class LeaseElector {
       return 'idle'
     }
     if (this.checkDeadline()) return 'idle'
-    const p = plan(this.state, this.clock.now(), this.clock.wall(), want())
+    let p = plan(this.state, this.clock.now(), this.clock.wall(), want())
+    if (p.kind === 'wait' && this.liveness?.holderGone(p.holder)) {
+      this.state = observeHolderGone(this.state, obs.version)
+      this.hooks.onHolderGone?.(p.holder)
+      p = plan(this.state, this.clock.now(), this.clock.wall(), want())
+    }
     if (p.kind === 'wait' || p.kind === 'idle') return p.kind
     const epoch = this.epoch
     const sentAt = this.clock.now()

@@ -16,6 +16,10 @@
 //    outlives the record it wrote.
 // 6. The fencing token (record.transitions) grows by one at every new tenure, even when the same identity
 //    takes the lease again after losing or releasing it, so a stale holder's token is always smaller.
+// 7. Expiry has one exception: a holder PROVEN GONE (observeHolderGone, from liveness.ts: no live process of
+//    that replica holds its liveness lock). The proof is bound to the record version it was made for; any
+//    change of the record voids it, and the takeover is still a compare-and-swap on that version (4) with
+//    a greater token (6). Proof of safety: liveness.ts's header, docs/design/supervisor.md.
 
 /** What a lease store holds. Times inside are epoch ms and for humans only (invariant 3). */
 export interface LeaseRecord {
@@ -51,6 +55,8 @@ export interface LeaseState {
   renewedAt: number | null
   /** Our fencing token while leading. */
   token: number | null
+  /** The record version whose holder was proven gone (invariant 7); void once the version changes. */
+  goneVersion?: string | null
 }
 
 export type Plan =
@@ -121,7 +127,8 @@ export function plan(state: LeaseState, now: number, wallNow: number, want: bool
   if (!want) return {kind: 'idle'}
   if (record?.holder && record.holder !== state.identity) {
     const expiry = (state.observedAt ?? now) + record.leaseDurationMs
-    if (now < expiry) return {kind: 'wait', holder: record.holder, expiresAt: expiry}
+    const provenGone = state.goneVersion != null && state.goneVersion === version
+    if (now < expiry && !provenGone) return {kind: 'wait', holder: record.holder, expiresAt: expiry}
   }
   const leaseDurationMs = state.timings.leaseDurationMs
   if (leading && record?.holder === state.identity) {
@@ -136,11 +143,28 @@ export function plan(state: LeaseState, now: number, wallNow: number, want: bool
   }
 }
 
-/** A write that gives the lease up (holder null) so that a candidate may take it without waiting for expiry. */
-export function planRelease(state: LeaseState, wallNow: number): Plan | null {
+/**
+ * Take in a proof that the holder named by the record of `version` has no live process (invariant 7). A
+ * proof about another version, about nobody, or about ourselves changes nothing.
+ */
+export function observeHolderGone(state: LeaseState, version: string | null): LeaseState {
+  const obs = state.observed
+  if (version === null || obs?.version !== version || !obs.record?.holder || obs.record.holder === state.identity) return state
+  return {...state, goneVersion: version}
+}
+
+/**
+ * A write that gives the lease up (holder null) so that a candidate may take it without waiting for expiry.
+ * `to` (a handover): the record names that replica instead. It is no tenure yet (the token stays): the named
+ * replica sees its own name at its next read and acquires it with a new token (plan: not leading, so a new
+ * tenure); every other candidate sees a record that changed and waits leaseDuration, as for any holder. If
+ * the named replica never takes it, it expires like any lease and anyone may.
+ */
+export function planRelease(state: LeaseState, wallNow: number, to: string | null = null): Plan | null {
   const record = state.observed?.record
   if (!record || record.holder !== state.identity) return null
-  return {kind: 'release', version: state.observed!.version, record: {...record, holder: null, renewTime: wallNow}}
+  const holder = to === state.identity ? null : to
+  return {kind: 'release', version: state.observed!.version, record: {...record, holder, renewTime: wallNow}}
 }
 
 /** Take in a successful write of `record` (new `version`) that was SENT at monotonic `sentAt`. */

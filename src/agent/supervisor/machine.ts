@@ -28,6 +28,14 @@
 //    keeps wanting it until a fence or a stop: a renew is never skipped by accident.
 // 8. Shutdown: flows stop before the lease is released (hot-spare), /healthz fails for drainMs before
 //    Node-RED is stopped (load-balanced), and no fence or restart begins once stopping.
+// 9. Handover on request (POST /handover, a deploy's hand-off to an updated spare): only a settled active
+//    (leading, flows confirmed started, no start, stop, fence or shutdown under way) hands over. It leaves
+//    the active role at once (/active 503) and keeps renewing the lease while it stops its flows, so nobody
+//    may take it meanwhile. Only after the stop is confirmed does it write the record to the named replica
+//    (or release it). Then it does not want the lease for leaseDuration (the hold-off), so that a spare, not
+//    itself, takes it. The stop has stopBoundMs, as in a graceful stop: Node-RED's MQTT broker node can take
+//    2 s to close when its broker does not answer, and the spare must not wait that long; after the bound
+//    Node-RED is killed, and its exit releases the lease (4). A lease lost meanwhile is a fence (2).
 import type {FlowsState} from '../../admin/types.js'
 import {DeployWindow, type DeploySignal} from '../deploy-window.js'
 import {RestartPolicy, describeExit, type RestartPolicyOptions} from '../restart-policy.js'
@@ -124,6 +132,8 @@ export type SupervisorEvent =
   | {kind: 'lease-released'; reason: string; released: boolean; forFence: boolean}
   | {kind: 'witness-probed'; ok: boolean; startedAt: number}
   | {kind: 'terminated'; gen: number}
+  /** Hand the lease over (POST /handover): to the named replica, or to whichever spare takes it first. */
+  | {kind: 'handover'; id: number; to: string | null}
 
 export type Metric = 'fences' | 'restarts' | 'healthFailures' | 'failovers' | 'leaseReleases'
 
@@ -145,7 +155,9 @@ export type Command =
   | {kind: 'start-flows'; gen: number; id: number}
   | {kind: 'stop-flows'; gen: number; id: number}
   | {kind: 'resign-lease'; lost: boolean}
-  | {kind: 'release-lease'; reason: string; forFence: boolean}
+  | {kind: 'release-lease'; reason: string; forFence: boolean; to?: string | null}
+  /** The handover `id` is over: `ok` when the lease was given up, else why not (answers POST /handover). */
+  | {kind: 'handover-settled'; id: number; ok: boolean; reason: string}
   | {kind: 'boot-stopped'}
   | {kind: 'cleanup-preload'}
   | {kind: 'finish'; reason: string}
@@ -186,6 +198,14 @@ interface Fence {
   phase: 'await-start' | 'stopping' | 'killing' | 'releasing'
 }
 
+interface Handover {
+  /** The request's id (the shell's), answered by handover-settled. */
+  id: number
+  to: string | null
+  phase: 'stopping' | 'releasing'
+  t0: number
+}
+
 interface Shutdown {
   reason: string
   phase: 'await-fence' | 'await-start' | 'stopping' | 'releasing' | 'draining' | 'terminating' | 'done'
@@ -221,6 +241,9 @@ export interface SupervisorState {
   stopOp: FlowsStop | null
   fence: Fence | null
   shutdown: Shutdown | null
+  handover: Handover | null
+  /** Monotonic ms until which a replica that handed over does not want the lease back (invariant 9). */
+  holdOffUntil: number
   lastWatch: number
   lastPauseAt: number
   witnessOkAt: number | null
@@ -252,6 +275,8 @@ export function initialState(config: SupervisorConfig, now: number, wall: number
     stopOp: null,
     fence: null,
     shutdown: null,
+    handover: null,
+    holdOffUntil: -Infinity,
     lastWatch: now,
     lastPauseAt: -Infinity,
     witnessOkAt: null,
@@ -292,6 +317,7 @@ export function witnessReachable(s: SupervisorState, now: number): boolean {
 export function wantsLease(s: SupervisorState, now: number, leading: boolean): boolean {
   if (s.shutdown || s.fence || !s.child || !s.child.ready) return false
   if (leading) return true
+  if (now < s.holdOffUntil || s.handover) return false
   if (s.config.witness && !witnessReachable(s, now)) return false
   return !s.restartPolicy.crashLooping && s.healthFailures === 0 && s.flowsState === 'stop'
 }
@@ -331,6 +357,7 @@ class Transition {
       stopOp: prev.stopOp && {...prev.stopOp},
       fence: prev.fence && {...prev.fence},
       shutdown: prev.shutdown && {...prev.shutdown},
+      handover: prev.handover && {...prev.handover},
       restartPolicy: prev.restartPolicy.clone(),
       deploys: prev.deploys.clone(),
     }
@@ -346,7 +373,7 @@ class Transition {
 
   /** Leading as the elector says, unless this step already resigned (a fence). */
   private get leading(): boolean {
-    return !this.s.fence && !!this.lease?.leading
+    return !this.s.fence && !this.s.handover && !!this.lease?.leading
   }
 
   private log(event: string, fields: Record<string, unknown> = {}): void {
@@ -443,6 +470,8 @@ class Transition {
       case 'terminated':
         if (this.s.shutdown?.phase === 'terminating') this.finish()
         return
+      case 'handover':
+        return this.beginHandover(e.id, e.to)
     }
   }
 
@@ -615,6 +644,8 @@ class Transition {
     const reason = e.error ? `could not be started (${e.error})` : describeExit(e.code, e.signal)
     this.log('node-red-exit', {pid, code: e.code, signal: e.signal, reason: `Node-RED ${reason}`, ranMs})
     this.out.push({kind: 'boot-stopped'})
+    // Dead, so no flows run here, and the lease is released just below (invariant 4): the handover happened.
+    if (s.handover) this.settleHandover(true, `Node-RED ${reason}; its lease was released`)
     if (s.shutdown) return this.stopsOver(e.gen)
     if (this.c.leased && this.lease) {
       // Invariant 4: dead, no flows run, so give the lease up now instead of letting it expire.
@@ -657,7 +688,7 @@ class Transition {
     if (s.shutdown) return
     const child = s.child
     // Invariant 5: a start or a stop in flight has its own bound.
-    if (!child || !child.ready || s.start?.inFlight || s.fence) {
+    if (!child || !child.ready || s.start?.inFlight || s.fence || s.handover) {
       this.timer('health', this.c.timings.healthIntervalMs, 0)
       return
     }
@@ -686,7 +717,7 @@ class Transition {
     s.healthFailures = 0
     const fresh = h.epoch === s.flowsEpoch
     if (fresh) s.flowsState = state
-    const unleased = this.c.leased && state === 'start' && !this.leading && !s.start?.inFlight && !s.fence && !s.shutdown && fresh
+    const unleased = this.c.leased && state === 'start' && !this.leading && !s.start?.inFlight && !s.fence && !s.shutdown && !s.handover && fresh
     if (!unleased) s.unleasedStartSince = null
     else if (s.unleasedStartSince === null) s.unleasedStartSince = this.now
     else if (this.now - s.unleasedStartSince >= BOOT_MISREPORT_MS / 2) {
@@ -745,7 +776,10 @@ class Transition {
       this.log('lease', {action: 'released', reason})
     }
     if (forFence && this.s.fence?.phase === 'releasing') this.fenceDone()
-    else if (!forFence && this.s.shutdown?.phase === 'releasing') this.shutdownDrain()
+    else if (reason === 'handover') {
+      // (a handover's release never moves a shutdown on: the shutdown waits for its own)
+      if (this.s.handover?.phase === 'releasing') this.handoverDone(released)
+    } else if (!forFence && this.s.shutdown?.phase === 'releasing') this.shutdownDrain()
   }
 
   // ---- flows ----
@@ -870,6 +904,7 @@ class Transition {
   }
 
   private stopDone(stopped: boolean): void {
+    if (this.s.handover?.phase === 'stopping') return this.handoverStopped(stopped)
     if (this.s.fence?.phase === 'stopping') {
       if (this.c.leased && stopped) {
         this.s.fence.phase = 'releasing'
@@ -890,6 +925,8 @@ class Transition {
   private beginFence(reason: string): void {
     const s = this.s
     if (s.fence || s.shutdown) return
+    // (a handover under way gives way: the fence stops the flows itself, and releases only what it holds)
+    if (s.handover) this.settleHandover(false, `the lease could not be kept during the handover (${reason})`)
     const lastRenew = this.lease?.lastRenewSentAt ?? null
     this.out.push({kind: 'resign-lease', lost: true})
     this.count('fences')
@@ -935,11 +972,63 @@ class Transition {
     else this.setRole('starting')
   }
 
+  // ---- handover (invariant 9) ----
+
+  private beginHandover(id: number, to: string | null): void {
+    const refusal = this.handoverRefusal(to)
+    if (refusal) {
+      this.out.push({kind: 'handover-settled', id, ok: false, reason: refusal})
+      return
+    }
+    // Out of the active role now (/active 503: the proxies move on); the lease is renewed until the flows
+    // are confirmed stopped, so nobody may take it meanwhile.
+    this.s.handover = {id, to, phase: 'stopping', t0: this.now}
+    this.setRole('fenced', {reason: 'handover', to})
+    if (!this.stopFlows('handover')) this.handoverStopped(false)
+  }
+
+  private handoverRefusal(to: string | null): string | undefined {
+    const s = this.s
+    if (!this.c.leased) return 'this mode has no lease to hand over'
+    if (s.shutdown) return 'the agent is stopping'
+    if (s.handover) return 'a handover is already under way'
+    if (to === this.c.replica) return `cannot hand over to itself (${to})`
+    if (s.role !== 'active' || !this.leading || s.flowsState !== 'start') return `it is not the active replica (it is ${s.role})`
+    if (s.fence || s.start || s.stopOp) return 'its flows are starting or stopping: try again in a moment'
+    return undefined
+  }
+
+  /** The flows are stopped (or could not be): hand the record over, only after a confirmed stop. */
+  private handoverStopped(stopped: boolean): void {
+    const h = this.s.handover!
+    if (!stopped) return this.settleHandover(false, 'its flows could not be confirmed stopped')
+    h.phase = 'releasing'
+    this.out.push({kind: 'release-lease', reason: 'handover', forFence: false, to: h.to})
+  }
+
+  private handoverDone(released: boolean): void {
+    const child = this.s.child
+    this.settleHandover(released, released ? '' : 'the lease store did not take the release: the lease expires after leaseDuration')
+    this.setRole(child?.ready ? 'spare' : 'starting')
+  }
+
+  /** The handover is over; from now on, and for leaseDuration, this replica does not want the lease. */
+  private settleHandover(ok: boolean, reason: string): void {
+    const h = this.s.handover
+    if (!h) return
+    this.s.handover = null
+    this.s.holdOffUntil = this.now + this.c.timings.leaseDurationMs
+    this.log('handover', {ok, to: h.to, ms: Math.round(this.now - h.t0), holdOffMs: this.c.timings.leaseDurationMs, ...(reason ? {reason} : {})})
+    this.out.push({kind: 'handover-settled', id: h.id, ok, reason})
+  }
+
   // ---- shutdown (invariant 8) ----
 
   private beginShutdown(reason: string): void {
     const s = this.s
     if (s.shutdown) return
+    // The shutdown stops flows and releases the lease itself (its stop supersedes the handover's).
+    if (s.handover) this.settleHandover(false, 'the agent is stopping')
     this.setRole('stopping', {reason})
     s.shutdown = {reason, phase: 'await-fence', holder: false, waitId: 0}
     if (!s.fence) this.shutdownLease()

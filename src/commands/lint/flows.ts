@@ -40,14 +40,14 @@ default; refused from its size, before it is read), or a device such as /dev/zer
 
   static override flags = {
     mode: Flags.string({char: 'm', description: 'HA mode to lint for (default: the profile\'s, else load-balanced).', options: [...MODE_IDS]}),
-    profile: Flags.string({char: 'p', description: 'HA profile (ff-ha.yaml) to take the mode and mqtt.shareGroup from.'}),
+    profile: Flags.string({char: 'p', description: 'HA profile (ff-ha.yaml) to take the mode, mqtt.shareGroup, http.sticky and nodeRed.contextStorage from.'}),
     format: Flags.string({char: 'f', description: 'Report format.', options: [...FORMATS], default: 'stylish'}),
     output: Flags.string({char: 'o', description: 'Write the report to this file instead of stdout.'}),
     'max-warnings': Flags.integer({description: 'Exit 1 when there are more warnings than this.', min: 0}),
     // Non-greedy: `--rule a=off flows.json` must leave flows.json to the file arguments.
     rule: Flags.string({description: 'Set a rule\'s severity: ID=off|info|warning|error (repeatable).', multiple: true, multipleNonGreedy: true}),
     'include-disabled': Flags.boolean({description: 'Lint disabled nodes and tabs too.', default: false}),
-    fix: Flags.boolean({description: 'Rewrite fixable findings in place (mqtt in topic -> $share/<group>/<topic>; QoS 1/2 mqtt in -> ff-ha mqtt in), atomically, keeping the file\'s style.', default: false}),
+    fix: Flags.boolean({description: 'Rewrite fixable findings in place (mqtt in topic -> $share/<group>/<topic>; QoS 1/2 mqtt in -> ff-ha mqtt in; function-node counters -> the shared store\'s atomic increment; an ff-ha singleton after repeating injects), atomically, keeping the file\'s style; list what it could not rewrite.', default: false}),
     'dry-run': Flags.boolean({description: 'With --fix: print the change, write nothing.', default: false}),
     'share-group': Flags.string({description: 'MQTT share group for --fix (default: the profile\'s mqtt.shareGroup, else the flows file name).'}),
     'max-size': Flags.string({description: 'Refuse flows files (and stdin) bigger than this: bytes, or with a unit (600MB, 0.5GB).', default: '512MB'}),

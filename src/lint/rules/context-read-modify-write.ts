@@ -1,8 +1,9 @@
 import type {FlowNode} from '../../admin/types.js'
 import {arrayOf} from '../../flows/model.js'
 import {describeNode, feedVerdict} from '../feeding.js'
-import type {Rule, RuleContext, Severity} from '../types.js'
+import type {Fix, Rule, RuleContext, Severity} from '../types.js'
 import {modeOf} from '../../modes/index.js'
+import {planAtomicRewrite} from '../atomic-rewrite.js'
 
 type Scope = 'context' | 'flow' | 'global'
 
@@ -72,7 +73,7 @@ function check(node: FlowNode, index: number, ctx: RuleContext): void {
     message = `Reads then writes ${keys}: with the default in-memory context store a failover loses the value, and the spare starts from empty. Use a persistent context store the spare can read, or accept the reset.`
   } else {
     const verdict = feedVerdict(ctx.feeding, index, false)
-    message = `Reads then writes ${keys}, and context get/set is not atomic: replicas running this at the same time overwrite each other's updates (with a shared store), or each keeps its own diverging value (with the in-memory store). Keep this value in one place that updates atomically (a database, Redis INCR), or route this flow to one replica.`
+    message = `Reads then writes ${keys}, and context get/set is not atomic: replicas running this at the same time overwrite each other's updates (with a shared store), or each keeps its own diverging value (with the in-memory store). Keep this value in one place that updates atomically (ff-ha's shared context store with its atomic operations: the ff-ha atomic node, or flow.get('$atomic').increment in a function; a database; Redis INCR), or route this flow to one replica.`
     if (verdict.kind === 'spread') {
       severity = 'error'
       message += ` It is fed by ${describeNode(ctx.model, verdict.source)}, which the load balancer spreads.`
@@ -80,8 +81,35 @@ function check(node: FlowNode, index: number, ctx: RuleContext): void {
       severity = 'info'
       message += ` It is fed only by ${describeNode(ctx.model, verdict.source)} on the same replica, so each replica only races with itself; the values still differ between replicas.`
     } else severity = 'warning'
+    const offer = atomicFix(node, index, ctx)
+    message += ` ${offer.say}`
+    ctx.report({index, message, severity, fix: offer.fix, notFixed: offer.notFixed})
+    return
   }
   ctx.report({index, message, severity})
+}
+
+const NEEDS = "ff-ha's shared context store (profile nodeRed.contextStorage: shared)"
+
+/** The atomic rewrite of a function node's counter, when the store it writes is ff-ha's shared one. */
+function atomicFix(node: FlowNode, index: number, ctx: RuleContext): {say: string; fix?: Fix; notFixed?: string} {
+  if (node.type !== 'function') {
+    const why = 'a change node: --fix rewrites function nodes only (use an ff-ha atomic node for a counter)'
+    return {say: `Not fixable: ${why}.`, notFixed: why}
+  }
+  const code = node.func as string
+  const plan = planAtomicRewrite(code)
+  if (!plan.ok) return {say: `--fix cannot rewrite it: ${plan.reason}.`, notFixed: plan.reason}
+  const calls = plan.rewrite.keys.map(k => `await ${k.scope}.get('$atomic'${k.store ? `, '${k.store}'` : ''}).increment('${k.key}', ...)`)
+  const shown = [...new Set(calls)].join(', ')
+  const stores = ctx.profile?.sharedContextStores
+  const outside = plan.rewrite.keys.filter(k => !stores?.has(k.store))
+  if (outside.length) {
+    const where = [...new Set(outside.map(k => (k.store ? `store "${k.store}"` : 'the default context store')))].join(' and ')
+    const why = stores ? `${where} is not ${NEEDS}` : `without --profile, lint cannot tell that ${where} is ${NEEDS}`
+    return {say: `--fix can rewrite it to the atomic ${shown} once the key is in ${NEEDS}; ${why}.`, notFixed: why}
+  }
+  return {say: `Fixable with --fix: rewritten to the atomic ${shown}, which needs ${NEEDS}.`, fix: {index, key: 'func', from: code, to: plan.rewrite.code}}
 }
 
 export const contextReadModifyWrite: Rule = {
@@ -89,8 +117,9 @@ export const contextReadModifyWrite: Rule = {
     id: 'context-read-modify-write',
     summary: 'function and change nodes that read and then write the same context, flow or global key.',
     severity: {'load-balanced': 'error', 'hot-spare': 'warning'},
+    fixable: true,
     docs:
-      'Node-RED context get and set are separate calls with no atomic update. Load-balanced: a read-modify-write (a counter, a list, a last value) on several replicas loses updates with a shared store, and diverges per replica with the in-memory store; an error when a spread source (http in, shared MQTT, listeners) feeds the node, a warning otherwise, info when only a local inject does. Hot-spare: the value lives in the active replica\'s memory and is lost at failover. Reading only is not a hazard. Fix: keep such state in a store with atomic updates, or route the flow to one replica.',
+      'Node-RED context get and set are separate calls with no atomic update. Load-balanced: a read-modify-write (a counter, a list, a last value) on several replicas loses updates with a shared store, and diverges per replica with the in-memory store; an error when a spread source (http in, shared MQTT, listeners) feeds the node, a warning otherwise, info when only a local inject does. Hot-spare: the value lives in the active replica\'s memory and is lost at failover. Reading only is not a hazard. Fix: keep such state in a store with atomic updates, or route the flow to one replica. `ff-ha lint flows --fix` (load-balanced, with --profile) rewrites the simplest function-node counters, flow.set(\'n\', flow.get(\'n\') + x) and let n = flow.get(\'n\') || 0; n += x; flow.set(\'n\', n) (global and context too), to the atomic await flow.get(\'$atomic\').increment(\'n\', x) of ff-ha\'s shared context store, when the profile makes the key\'s store that store (nodeRed.contextStorage: shared); it lists the findings it could not rewrite and why.',
   },
   types: ['function', 'change'],
   check,

@@ -52,6 +52,8 @@ describe('ff-ha agent: freeze of a whole active replica (SIGSTOP agent + Node-RE
     const takeoverMs = watcher.firstRunning(next.name, t0)! - t0
     // The spare may take over only after a whole lease duration (2 s) without seeing the record change:
     expect(takeoverMs).toBeGreaterThan(1700) // 2000 from its last renew, up to a retry period before the freeze
+    // A frozen replica still holds its liveness lock: no early takeover (src/agent/lease/liveness.ts).
+    expect(spare.events.filter(e => e.event === 'lease' && e.action === 'holder-gone')).toEqual([])
     const newToken = (await next.status())!.fencingToken!
     expect(newToken).toBeGreaterThan(oldToken)
     await sleep(300) // the new active runs; the old one is still frozen

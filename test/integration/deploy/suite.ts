@@ -149,6 +149,8 @@ export function deploySuite(major: NodeRedMajor): void {
       const progress: Progress = {start: (id, text) => text.includes('deploying') && order.push(id), succeed() {}, fail() {}, info() {}}
       const report = await deploy(probeFlows(`hot-${major}`), {mode: 'hot-spare', strategy: undefined, progress})
       expect(report.ok, report.error).toBe(true)
+      // no agents here, so the default (handover) cannot be done: in place, and the report says why
+      expect(report).toMatchObject({strategy: 'in-place', note: `deployed in place, not by handover: nr${major}-0 has no agent URL: only an ff-ha agent hands its lease over`})
       expect(order.at(-1)).toBe(`nr${major}-0`)
       expect(order.slice(0, 2).sort()).toEqual([`nr${major}-1`, `nr${major}-2`])
       expect(report.replicas.map(r => [r.role, r.after.state])).toEqual([['active', 'start'], ['spare', 'stop'], ['spare', 'stop']])

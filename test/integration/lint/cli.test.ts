@@ -64,14 +64,17 @@ describe('ff-ha lint flows', () => {
     expect(r.stdout).toContain('+')
     expect(r.stdout).toContain('"topic":"$share/line1/sensors/+/temperature"')
     expect(r.stdout).toContain('Linted for load-balanced mode (from the profile).')
-    expect(r.stderr).toContain('Would fix 1 node (--dry-run: no file written).')
+    // The mqtt in (topic and type) and the repeating inject (an ff-ha singleton after it).
+    expect(r.stdout).toMatch(/@@ -:1:\d+ inject [0-9a-f]+ wires, and a new ff-ha singleton [0-9a-f]{16} after it/)
+    expect(r.stderr).toContain('Would fix 2 nodes (--dry-run: no file written).')
   })
 
   it('--fix rewrites the file atomically, keeps everything else, and reports what is left', async () => {
     const target = join(dir, 'fix.json')
     copyFileSync(example, target)
     const before = readFileSync(target, 'utf8')
-    const r = await ffha([target, '--fix', '--share-group', 'nodered', '--format', 'json'])
+    // The MQTT fixes alone (the singleton insert is tested in test/unit/lint/fix-state.test.ts).
+    const r = await ffha([target, '--fix', '--share-group', 'nodered', '--format', 'json', '--rule', 'timer-every-replica=off'])
     const after = readFileSync(target, 'utf8')
     // Two fixes on the one QoS 1 mqtt in: its topic (shared) and its type (acknowledge after the flow).
     const mqttIn = before.indexOf('"id": "d1e2f3a4b5c60001"')

@@ -7,7 +7,7 @@ import {failoverSchema} from '../../../src/profile/schema.js'
 
 describe('the lease backend registry', () => {
   it('the profile\'s failover.lease enum is the registry\'s ids, and every backend\'s fields are in the failover section', () => {
-    expect(LEASE_BACKEND_IDS).toEqual(['sqlite', 'kubernetes'])
+    expect(LEASE_BACKEND_IDS).toEqual(['sqlite', 'kubernetes', 'etcd'])
     expect(failoverSchema.shape.lease.unwrap().options).toEqual(LEASE_BACKEND_IDS)
     for (const b of LEASE_BACKENDS) for (const field of Object.keys(b.profileFields)) expect(Object.keys(failoverSchema.shape)).toContain(field)
   })
@@ -30,7 +30,7 @@ describe('the lease backend registry', () => {
     const store = await openLeaseStore(config)
     expect(store.describe).toBe('kubernetes lease default/x-leader')
     await store.close()
-    const unknown = {...config, lease: {...config.lease, backend: 'etcd'}} as unknown as AgentConfig
-    await expect(openLeaseStore(unknown)).rejects.toThrow(/no lease backend "etcd"/)
+    const unknown = {...config, lease: {...config.lease, backend: 'zookeeper'}} as unknown as AgentConfig
+    await expect(openLeaseStore(unknown)).rejects.toThrow(/no lease backend "zookeeper"/)
   })
 })

@@ -117,6 +117,22 @@ describe('lease state machine (fake clock)', () => {
     expect(expiresAt(after)).toBeNull()
   })
 
+  it('a handover writes the record to the named replica with the same token; it takes it with a larger one, the others wait', () => {
+    const t = timings
+    let a = initialLeaseState('a', t)
+    a = observe(a, {record: null, version: null}, 0).state
+    const acq = plan(a, 0, 1000, true)
+    a = written(a, acq as Plan & {record: LeaseRecord}, '1', 0)
+    const handed = planRelease(resign(a), 1500, 'b') as Plan & {record: LeaseRecord}
+    expect(handed).toMatchObject({kind: 'release', version: '1', record: {holder: 'b', transitions: 1}})
+    const b = observe(initialLeaseState('b', t), {record: handed.record, version: '2'}, 100).state
+    expect(plan(b, 100, 1600, true)).toMatchObject({kind: 'acquire', version: '2', record: {holder: 'b', transitions: 2}})
+    const c = observe(initialLeaseState('c', t), {record: handed.record, version: '2'}, 100).state
+    expect(plan(c, 100, 1600, true)).toMatchObject({kind: 'wait', holder: 'b'})
+    // handing to itself is a plain release
+    expect((planRelease(a, 1500, 'a') as Plan & {record: LeaseRecord}).record.holder).toBeNull()
+  })
+
   it('does not release a lease that names someone else', () => {
     let s = initialLeaseState('a', timings)
     s = observe(s, {record: other(), version: '3'}, 0).state

@@ -164,19 +164,36 @@ describe('LeasedSingletons: one lease per singleton name (load-balanced)', () =>
     expect(await a.claim('Bad Name')).toMatchObject({state: 'error', validForMs: 0})
     expect((await a.claim('Bad Name')).error).toMatch(/lower-case letters, digits and "-"/)
     expect(await a.claim('unlisted')).toMatchObject({state: 'error', error: 'not in failover.singletons', validForMs: 0})
+    let opens = 0
+    const logged: unknown[] = []
     const broken = new LeasedSingletons({
       replica: 'a',
       timings,
       candidatePollMs: 50,
       clock,
-      log: () => {},
+      log: (event, fields) => logged.push(fields),
       leaseName: n => n,
       open: async () => {
-        throw new Error('cannot open the sqlite lease /x/lease.db (EACCES)')
+        opens++
+        if (opens < 3) throw new Error('cannot open the sqlite lease /x/lease.db (EACCES)')
+        return new MemoryLeaseStore()
       },
     })
     expect(await broken.claim('ticker')).toMatchObject({state: 'error', error: 'cannot open the sqlite lease /x/lease.db (EACCES)', validForMs: 0})
     expect(broken.names()).toEqual([])
+    // Polls meanwhile do not reopen the store or log again; after 2 s one claim tries again.
+    for (let i = 0; i < 9; i++) {
+      clock.advance(200)
+      expect((await broken.claim('ticker')).state).toBe('error')
+    }
+    expect(opens).toBe(1)
+    clock.advance(200)
+    expect((await broken.claim('ticker')).state).toBe('error')
+    expect(opens).toBe(2)
+    expect(logged).toHaveLength(1)
+    clock.advance(2000)
+    expect(await broken.claim('ticker')).toMatchObject({state: 'holder', token: 1})
+    expect(logged).toEqual([{name: 'ticker', action: 'error', error: 'cannot open the sqlite lease /x/lease.db (EACCES)'}, {name: 'ticker', action: 'recovered'}, expect.objectContaining({action: 'acquired'})])
   })
 })
 

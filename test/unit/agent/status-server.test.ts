@@ -116,3 +116,65 @@ describe('status server: nothing secret leaves it', () => {
     expect((await get('/metrics')).code).toBe(200)
   })
 })
+
+describe('status server: POST /handover', () => {
+  let server: Server
+  afterEach(() => new Promise(r => server.close(r)))
+  const token = 'status-token-for-handover-0123456789'
+  const answer = {handedOver: true, from: 'a', to: 'b', taken: true, holder: 'b', fencingToken: 8, ms: 120}
+
+  const start = async (withToken: boolean, seen: unknown[]) => {
+    const port = await freePort()
+    server = await startStatusServer(
+      {
+        status: () => status,
+        health: () => ({ok: true}),
+        active: () => true,
+        metrics: async () => ({contentType: 'text/plain', body: ''}),
+        handover: async req => {
+          seen.push(req)
+          return {code: 200, body: answer}
+        },
+      },
+      {host: '127.0.0.1', port, token: withToken ? token : undefined},
+    )
+    return async (body: string | undefined, headers: Record<string, string> = {}, method: 'POST' | 'GET' = 'POST') => {
+      const res = await request(`http://127.0.0.1:${port}/handover`, {method, body, headers: {'content-type': 'application/json', ...headers}})
+      return {code: res.statusCode, body: JSON.parse(await res.body.text()) as Record<string, unknown>}
+    }
+  }
+
+  it('is refused (403) by an agent without a status token, whoever asks, even from 127.0.0.1: flows run on that host too', async () => {
+    const seen: unknown[] = []
+    const post = await start(false, seen)
+    const r = await post('{"to": "b"}', {authorization: 'Bearer anything'})
+    expect(r.code).toBe(403)
+    expect(r.body.error).toMatch(/^handover is disabled on this agent: it has no status token; set the variable named by secrets.statusTokenEnv/)
+    expect(seen).toEqual([])
+  })
+
+  it('needs the status token as a bearer token; then passes the parsed request to the agent and its answer back', async () => {
+    const seen: unknown[] = []
+    const post = await start(true, seen)
+    expect((await post('{}')).code).toBe(401)
+    expect((await post('{}', {authorization: 'Bearer wrong'})).code).toBe(401)
+    expect((await post('{}', {authorization: `Bearer ${token}`}, 'GET')).code).toBe(405)
+    expect(seen).toEqual([])
+    const ok = await post('{"to": "b", "timeoutMs": 5000}', {authorization: `Bearer ${token}`})
+    expect(ok).toEqual({code: 200, body: answer})
+    await post(undefined, {authorization: `Bearer ${token}`})
+    expect(seen).toEqual([{to: 'b', timeoutMs: 5000}, {}])
+  })
+
+  it('answers 400 with one line for a body it cannot use, and never calls the agent', async () => {
+    const seen: unknown[] = []
+    const post = await start(true, seen)
+    const auth = {authorization: `Bearer ${token}`}
+    expect(await post('not json', auth)).toEqual({code: 400, body: {error: 'the body is not JSON: send {"to": "<replica>"} or nothing'}})
+    expect(await post('{"to": "../etc"}', auth)).toEqual({code: 400, body: {error: '"to" must be a replica name'}})
+    expect(await post('{"to": "b", "timeoutMs": -1}', auth)).toEqual({code: 400, body: {error: '"timeoutMs" must be a number of ms from 0 to 600000'}})
+    expect(await post('[1]', auth)).toEqual({code: 400, body: {error: 'the body must be a JSON object'}})
+    expect((await post(JSON.stringify({to: 'b', pad: 'x'.repeat(5000)}), auth)).code).toBe(400)
+    expect(seen).toEqual([])
+  })
+})

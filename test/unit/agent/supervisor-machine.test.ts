@@ -564,6 +564,92 @@ const rows: Row[] = [
     },
   },
   {
+    name: 'handover: out of the active role, flows stopped while the lease is still renewed, only then the record handed to the named spare; then a hold-off of leaseDuration (9)',
+    run(d) {
+      d.boot()
+      d.activate(3)
+      d.send({kind: 'handover', id: 1, to: 'b'})
+      expect(d.state.role).toBe('fenced')
+      expect(isActive(d.state, d.leaseFacts)).toBe(false)
+      expect(d.order('resign-lease', 'stop-flows', 'release-lease')).toEqual(['stop-flows'])
+      // still the leader: it keeps renewing while its flows stop, so nobody may take the lease meanwhile
+      expect(wantsLease(d.state, d.clock.now(), true)).toBe(true)
+      d.clock.advance(10)
+      d.send({kind: 'stop-answered', id: d.last('stop-flows').id, state: 'stop'})
+      expect(d.last('release-lease')).toEqual({kind: 'release-lease', reason: 'handover', forFence: false, to: 'b'})
+      expect(d.has('handover-settled')).toBe(false)
+      d.send({kind: 'lease-released', reason: 'handover', released: true, forFence: false})
+      expect(d.last('handover-settled')).toEqual({kind: 'handover-settled', id: 1, ok: true, reason: ''})
+      expect(d.state.role).toBe('spare')
+      expect(d.logs('handover')).toEqual([{ok: true, to: 'b', ms: 10, holdOffMs: 2000}])
+      // no fence was counted: a handover is no doubt about the lease
+      expect(d.commands.filter(c => c.kind === 'count' && c.metric === 'fences')).toEqual([])
+      expect(wantsLease(d.state, d.clock.now(), false)).toBe(false)
+      d.clock.advance(1999)
+      expect(wantsLease(d.state, d.clock.now(), false)).toBe(false)
+      d.clock.advance(1)
+      expect(wantsLease(d.state, d.clock.now(), false)).toBe(true)
+    },
+  },
+  {
+    name: 'handover: refused unless a settled active (not a spare, not to itself, not while starting) (9)',
+    run(d) {
+      d.boot()
+      d.send({kind: 'handover', id: 1, to: null})
+      expect(d.last('handover-settled')).toMatchObject({id: 1, ok: false, reason: 'it is not the active replica (it is spare)'})
+      d.acquire(1)
+      d.send({kind: 'handover', id: 2, to: null})
+      expect(d.last('handover-settled')).toMatchObject({id: 2, ok: false})
+      d.send({kind: 'start-answered', id: d.last('start-flows').id, state: 'start'})
+      d.send({kind: 'handover', id: 3, to: 'a'})
+      expect(d.last('handover-settled')).toMatchObject({id: 3, ok: false, reason: 'cannot hand over to itself (a)'})
+      expect(d.has('stop-flows')).toBe(false)
+      expect(d.state.role).toBe('active')
+    },
+  },
+  {
+    name: 'handover: a stop that does not answer within stopBoundMs (as in a graceful stop) kills Node-RED, whose exit releases the lease and settles the handover (4, 9)',
+    run(d) {
+      d.boot()
+      d.activate(1)
+      d.send({kind: 'handover', id: 5, to: null})
+      d.clock.advance(249)
+      expect(d.has('kill')).toBe(false)
+      d.clock.advance(1)
+      expect(d.last('kill')).toEqual({kind: 'kill', gen: 1})
+      expect(d.logs('flows').at(-1)).toEqual({action: 'kill', reason: 'Node-RED did not confirm the stop within 250 ms'})
+      expect(d.has('release-lease')).toBe(false)
+      d.send({kind: 'exited', gen: 1, code: null, signal: 'SIGKILL', logTail: ''})
+      expect(d.last('handover-settled')).toMatchObject({id: 5, ok: true})
+      expect(d.last('release-lease')).toMatchObject({reason: 'node-red-exit'})
+    },
+  },
+  {
+    name: 'handover: a SIGTERM during it answers the request and the shutdown stops and releases as usual (8, 9)',
+    run(d) {
+      d.boot()
+      d.activate(1)
+      d.send({kind: 'handover', id: 6, to: 'b'})
+      d.send({kind: 'stop', reason: 'SIGTERM'})
+      expect(d.last('handover-settled')).toMatchObject({id: 6, ok: false, reason: 'the agent is stopping'})
+      d.send({kind: 'stop-answered', id: d.last('stop-flows').id, state: 'stop'})
+      expect(d.last('release-lease')).toMatchObject({reason: 'shutdown'})
+    },
+  },
+  {
+    name: 'handover: the lease lost during the stop is a fence, which answers the request first (2, 9)',
+    run(d) {
+      d.boot()
+      d.activate(1)
+      d.send({kind: 'handover', id: 7, to: 'b'})
+      d.holder = 'b'
+      d.send({kind: 'lease-lost', reason: 'lost'})
+      expect(d.last('handover-settled')).toMatchObject({id: 7, ok: false, reason: 'the lease could not be kept during the handover (lease-lost)'})
+      expect(d.state.role).toBe('fenced')
+      expect(d.last('kill')).toEqual({kind: 'kill', gen: 1})
+    },
+  },
+  {
     name: 'answers about an older Node-RED change nothing (6)',
     run(d) {
       d.answersHealth = false

@@ -3,10 +3,10 @@ import {describe, expect, it} from 'vitest'
 import DeployCommand from '../../../src/commands/deploy.js'
 import InitCommand from '../../../src/commands/init.js'
 import LintFlowsCommand from '../../../src/commands/lint/flows.js'
-import {planWaves, defaultStrategy} from '../../../src/deploy/strategy.js'
+import {planWaves, defaultStrategy, resolveStrategy} from '../../../src/deploy/strategy.js'
 import {activesProblem, roleOf} from '../../../src/deploy/preflight.js'
 import {drainMs} from '../../../src/model/proxy-checks.js'
-import {MODE_IDS, MODES, modeOf, type ModeId} from '../../../src/modes/index.js'
+import {MODE_IDS, MODES, STRATEGY_IDS, modeOf, type ModeId} from '../../../src/modes/index.js'
 import {parseProfileText} from '../../../src/profile/load.js'
 import {renderProject} from '../../../src/render/project.js'
 import {allRules as rules} from '../../../src/lint/rules/index.js'
@@ -23,8 +23,9 @@ describe('the mode registry', () => {
     expect(MODE_IDS).toEqual(Object.keys(MODES))
   })
 
-  it('gives its ids to every --mode flag', () => {
+  it('gives its ids to every --mode flag, and its strategies to --strategy', () => {
     for (const command of [DeployCommand, InitCommand, LintFlowsCommand]) expect(command.flags.mode.options).toEqual(MODE_IDS)
+    expect(DeployCommand.flags.strategy.options).toEqual(STRATEGY_IDS)
   })
 
   it('lets the profile schema refuse a mode it does not hold, naming the known ones', () => {
@@ -69,6 +70,11 @@ describe.each(MODE_IDS.map(id => [id, modeOf(id)] as const))('mode %s', (id: Mod
   it('answers its policy the same way everywhere it is asked', () => {
     const profile = parseProfileText(profileText(id, 'compose'))
     expect(defaultStrategy(id)).toBe(mode.deploy.defaultStrategy)
+    expect(mode.deploy.strategies).toContain(mode.deploy.defaultStrategy)
+    expect(STRATEGY_IDS).toEqual(expect.arrayContaining([...mode.deploy.strategies]))
+    // a handover needs a lease to hand over
+    expect(mode.deploy.strategies.includes('handover')).toBe(mode.singleActive)
+    for (const other of STRATEGY_IDS.filter(s => !mode.deploy.strategies.includes(s))) expect(() => resolveStrategy(id, other)).toThrow(`--strategy ${other} does not apply to ${id}`)
     expect(drainMs(profile) > 0).toBe(mode.agent.drainsOnStop)
     const role = roleOf(id, {state: 'start', agentRole: 'active'} as Parameters<typeof roleOf>[1])
     expect(role === 'member').toBe(!mode.deploy.roles)

@@ -1,12 +1,13 @@
 // The lease backends, one module each (model: ESLint's rule registry). The profile's `failover.lease` enum,
 // its per-backend fields and default timings, the agent's lease config and store, and render's lease pieces
 // are all read from this list: adding a backend is a module plus its line here (docs/design/adding-a-lease-backend.md).
+import {etcdLeaseBackend} from './etcd.js'
 import {kubernetesLeaseBackend} from './kubernetes.js'
 import {sqliteLeaseBackend} from './sqlite.js'
 import type {LeaseBackend, LeaseIdentity, LeaseTarget} from './types.js'
 import {BugError} from '../../../errors.js'
 
-export const LEASE_BACKENDS = [sqliteLeaseBackend, kubernetesLeaseBackend] as const
+export const LEASE_BACKENDS = [sqliteLeaseBackend, kubernetesLeaseBackend, etcdLeaseBackend] as const
 
 type Registered = (typeof LEASE_BACKENDS)[number]
 export type LeaseBackendId = Registered['id']

@@ -66,6 +66,15 @@ export const sqliteLeaseBackend: LeaseBackend<'sqlite', SqliteLeaseOptions, type
       })
     }
   },
+  // One kernel, one shared local directory: a whole replica's death frees its POSIX locks (liveness.ts).
+  async openLiveness({file, name}, replica, covered) {
+    const {LivenessLocks, nonLocalFilesystem} = await import('../liveness.js')
+    const why = nonLocalFilesystem(dirname(file))
+    if (why) return {liveness: null, disabled: `${why}: a dead replica is taken over at lease expiry only`}
+    const locks = new LivenessLocks(file, name, replica, covered)
+    locks.hold()
+    return {liveness: locks}
+  },
   render: {
     // One host: the lease file's directory is a volume that every replica mounts.
     compose: profile => ({

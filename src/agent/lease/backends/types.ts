@@ -1,6 +1,7 @@
 import type {z} from 'zod'
 import type {ProfileIssue} from '../../../profile/checks.js'
 import type {Profile, Timings} from '../../../profile/schema.js'
+import type {LivenessOpening} from '../liveness.js'
 import type {LeaseStore} from '../store.js'
 
 /** Where a replica runs: the profile's target. */
@@ -32,7 +33,8 @@ export interface ComposeLeasePiece {
 
 /** The agent's environment in a pod, and the Lease RBAC it needs (null: none). */
 export interface KubernetesLeasePiece {
-  env: {name: string; value: string}[]
+  /** A value, or a key of the profile's Kubernetes Secret (secrets.kubernetesSecret) for a credential. */
+  env: ({name: string; value: string} | {name: string; secretKey: string})[]
   /** The leases the agent's ServiceAccount may get/create/update (coordination.k8s.io). */
   rbac: {resourceNames: string[]} | null
 }
@@ -66,6 +68,11 @@ export interface LeaseBackend<Id extends string = string, Options extends object
   options(input: LeaseOptionsInput): Options
   /** Open the store. Throws RemoteError (naming the replica, with a hint) when it cannot. */
   open(config: LeaseIdentity & Options, replica: string): Promise<LeaseStore>
+  /**
+   * Where a whole replica's death can be proven at once (liveness.ts: one kernel, a local filesystem), hold
+   * this replica's liveness and probe others'. `covered`: its Node-RED can hold the lock too.
+   */
+  openLiveness?(config: LeaseIdentity & Options, replica: string, covered: boolean): Promise<LivenessOpening>
   /** What render adds to each replica, per target it serves. */
   readonly render: {
     compose?(profile: Profile): ComposeLeasePiece

@@ -4,7 +4,7 @@ import {describe, expect, it} from 'vitest'
 import type {FlowNode} from '../../../../src/admin/types.js'
 import {parseFlowsText} from '../../../../src/flows/parse.js'
 import {lintFiles} from '../../../../src/lint/engine.js'
-import type {HaMode, Rule, Severity} from '../../../../src/lint/types.js'
+import type {HaMode, LintProfileView, Rule, Severity} from '../../../../src/lint/types.js'
 
 let seq = 0
 /** A flow node on tab `t` with a position (so it is not a config node). */
@@ -34,11 +34,13 @@ export interface Case {
   /** Words the message must contain. */
   says?: RegExp
   count?: number
+  /** What the rule reads from the HA profile (lint --profile). */
+  profile?: LintProfileView
 }
 
-export function lintNodes(rule: Rule, nodes: FlowNode[], mode: HaMode) {
+export function lintNodes(rule: Rule, nodes: FlowNode[], mode: HaMode, profile?: LintProfileView) {
   const file = parseFlowsText(JSON.stringify([TAB, ...nodes], null, 4), 'case.json')
-  return lintFiles([file], {mode, ruleSet: [rule]}).files[0].findings
+  return lintFiles([file], {mode, ruleSet: [rule], profile}).files[0].findings
 }
 
 export function ruleTable(rule: Rule, table: {valid: Case[]; invalid: Case[]}): void {
@@ -54,13 +56,13 @@ export function ruleTable(rule: Rule, table: {valid: Case[]; invalid: Case[]}): 
         const modes: HaMode[] = c.mode ? [c.mode] : ['load-balanced', 'hot-spare']
         for (const mode of modes) {
           if (rule.meta.severity[mode] === 'off') continue
-          expect(lintNodes(rule, c.nodes, mode)).toEqual([])
+          expect(lintNodes(rule, c.nodes, mode, c.profile)).toEqual([])
         }
       })
     }
     for (const c of table.invalid) {
       it(`triggers: ${c.name}`, () => {
-        const findings = lintNodes(rule, c.nodes, c.mode ?? 'load-balanced')
+        const findings = lintNodes(rule, c.nodes, c.mode ?? 'load-balanced', c.profile)
         expect(findings).toHaveLength(c.count ?? 1)
         const f = c.at ? findings.find(x => x.nodeId === c.at!.id) : findings[0]
         expect(f, `a finding on ${c.at?.id}`).toBeDefined()

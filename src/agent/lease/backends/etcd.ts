@@ -31,6 +31,9 @@ const endpoint = z.string().superRefine((value, ctx) => {
   const problem = etcdEndpointProblem(value)
   if (problem) ctx.addIssue({code: 'custom', message: problem})
 })
+// A key prefix is a directory of keys: printable, no spaces, ending in "/" (so "<prefix>lease/<name>" reads well).
+const PREFIX = /^[\u0021-\u007e]*\/$/
+const PREFIX_RULE = 'must be printable ASCII without spaces, ending in "/", like /ff-ha/'
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name')
 
 const profileFields = {
@@ -40,7 +43,7 @@ const profileFields = {
       /** The etcd members' client URLs (every member, so that the agent can fail over between them). */
       endpoints: z.array(endpoint).default([]),
       /** Key prefix: the lease lives at <prefix>lease/<name> and its fencing token at <prefix>fence/<name>. */
-      prefix: z.string().regex(/^[\u0021-\u007e]+$/, 'must be printable ASCII without spaces, like /ff-ha/').max(200).default('/ff-ha/'),
+      prefix: z.string().regex(PREFIX, PREFIX_RULE).max(200).default('/ff-ha/'),
       /** TLS to the members: the CA that signed their certificates, and a client certificate and key (paths in the replica). */
       tls: z.strictObject({caFile: containerPath.optional(), certFile: containerPath.optional(), keyFile: containerPath.optional()}).optional(),
       /** The environment variables that hold etcd's user name and password (etcd auth enabled). */
@@ -147,9 +150,11 @@ export const etcdLeaseBackend: LeaseBackend<'etcd', EtcdLeaseOptions, typeof pro
       auth = {username: env[e.usernameEnv!]!, password: env[e.passwordEnv!]!}
       registerSecret(auth.password)
     }
+    const prefix = env[ENV.etcdPrefix] || e.prefix
+    if (!PREFIX.test(prefix) || prefix.length > 200) throw new InputError(`${ENV.etcdPrefix}: ${JSON.stringify(prefix)} ${PREFIX_RULE}`, `set ${ENV.etcdPrefix} like /ff-ha/, or unset it to use failover.etcd.prefix`)
     return {
       endpoints,
-      prefix: env[ENV.etcdPrefix] || e.prefix,
+      prefix,
       ...(tls && Object.keys(tls).length ? {tls} : {}),
       ...(auth ? {auth} : {}),
       ...etcdDeadlines(profile.failover.renewDeadlineMs),

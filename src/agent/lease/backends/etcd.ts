@@ -1,3 +1,4 @@
+import {performance} from 'node:perf_hooks'
 import {z} from 'zod'
 import {InputError, RemoteError, errorMessage} from '../../../errors.js'
 import {ENV} from '../../../model/env.js'
@@ -72,6 +73,9 @@ export function etcdDeadlines(renewDeadlineMs: number): {operationTimeoutMs: num
   const operationTimeoutMs = Math.max(200, Math.floor(renewDeadlineMs / 3))
   return {operationTimeoutMs, attemptTimeoutMs: Math.max(100, Math.floor(operationTimeoutMs / 2))}
 }
+
+/** How long an agent waits at start for the etcd members to answer before it exits 1. */
+export const START_WAIT_MS = 10_000
 
 /** Endpoints from FF_HA_ETCD_ENDPOINTS (comma-separated), checked like the profile's. */
 function endpointsFromEnv(value: string): string[] {
@@ -162,20 +166,32 @@ export const etcdLeaseBackend: LeaseBackend<'etcd', EtcdLeaseOptions, typeof pro
   },
   async open(config, replica) {
     const {EtcdLeaseStore} = await import('../etcd.js')
+    const {EtcdAnswerError} = await import('../etcd-client.js')
     const store = new EtcdLeaseStore({...config, name: config.name})
-    // One read at start: a wrong URL, a member that does not answer or a refused login is said now, in one
-    // line naming the endpoints, rather than as a spare that never becomes active.
-    try {
-      await store.read()
-    } catch (err) {
-      await store.close()
-      if (err instanceof InputError) throw err
-      throw new RemoteError(`${replica}: cannot reach the etcd lease at ${config.endpoints.join(', ')}: ${errorMessage(err).replace(/^etcd unreachable: /, '')}`, {
-        replica,
-        hint: 'start the etcd members (and check that this host reaches them), or correct failover.etcd.endpoints',
-      })
+    // Read once at start: a wrong URL, members that do not answer or a refused login are said now, in one line
+    // naming the endpoints, rather than as a spare that never becomes active. Members that do not answer get
+    // START_WAIT_MS first: hosts that boot together start their agent and their etcd member at once, and a
+    // cluster needs a quorum of members up before it answers. A definite answer (auth refused) fails at once.
+    const started = performance.now()
+    for (;;) {
+      try {
+        await store.read()
+        return store
+      } catch (err) {
+        const waited = performance.now() - started
+        if (!(err instanceof InputError) && !(err instanceof EtcdAnswerError) && waited < START_WAIT_MS) {
+          await new Promise(resolve => setTimeout(resolve, 500))
+          continue
+        }
+        await store.close()
+        if (err instanceof InputError) throw err
+        const after = err instanceof EtcdAnswerError ? '' : ` (for ${Math.round(waited / 1000)} s)`
+        throw new RemoteError(`${replica}: cannot reach the etcd lease at ${config.endpoints.join(', ')}${after}: ${errorMessage(err).replace(/^etcd unreachable: /, '')}`, {
+          replica,
+          hint: 'start the etcd members (and check that this host reaches them), or correct failover.etcd.endpoints',
+        })
+      }
     }
-    return store
   },
   render: {
     // No volume: the lease is in etcd. The credentials' values come from the shell or .env at `up`.

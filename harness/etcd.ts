@@ -7,7 +7,7 @@ import {spawn, type ChildProcess} from 'node:child_process'
 import {mkdirSync, mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {request} from 'undici'
+import {Agent, request, type Dispatcher} from 'undici'
 import {which} from '../src/drill/tools.js'
 import {freePorts} from '../src/net/free-port.js'
 
@@ -59,6 +59,8 @@ export interface EtcdClusterOptions {
   extraArgs?: string[]
   /** Directories destroy() removes (the data dirs' parent, when the caller made it for this cluster only). */
   removeOnDestroy?: string[]
+  /** TLS for the harness's own calls (health, leader) when the client URLs are https: CA, client cert and key (PEM). */
+  clientTls?: {ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer}
 }
 
 export interface EtcdMember extends EtcdMemberSpec {
@@ -96,17 +98,17 @@ interface EtcdStatus {
   leader?: string
 }
 
-async function postJson(url: string, body: unknown, timeoutMs: number): Promise<unknown> {
-  const res = await request(url, {method: 'POST', body: JSON.stringify(body), headers: {'content-type': 'application/json'}, signal: AbortSignal.timeout(timeoutMs)})
+async function postJson(url: string, body: unknown, timeoutMs: number, dispatcher?: Dispatcher): Promise<unknown> {
+  const res = await request(url, {method: 'POST', body: JSON.stringify(body), headers: {'content-type': 'application/json'}, signal: AbortSignal.timeout(timeoutMs), dispatcher})
   const text = await res.body.text()
   if (res.statusCode !== 200) throw new Error(`${url}: HTTP ${res.statusCode} ${text.slice(0, 200)}`)
   return JSON.parse(text)
 }
 
 /** True when the member at clientUrl says it is healthy (it has a leader and can serve a linearizable read). */
-export async function etcdHealthy(clientUrl: string, timeoutMs = 1000): Promise<boolean> {
+export async function etcdHealthy(clientUrl: string, timeoutMs = 1000, dispatcher?: Dispatcher): Promise<boolean> {
   try {
-    const res = await request(`${clientUrl}/health`, {signal: AbortSignal.timeout(timeoutMs)})
+    const res = await request(`${clientUrl}/health`, {signal: AbortSignal.timeout(timeoutMs), dispatcher})
     const body = (await res.body.json()) as {health?: string}
     return res.statusCode === 200 && body.health === 'true'
   } catch {
@@ -120,6 +122,7 @@ export async function startEtcdCluster(specs: EtcdMemberSpec[], options: EtcdClu
   if (!bin) throw new Error(`etcd is not installed: ${HOW_TO_GET_ETCD}`)
   const token = options.token ?? `ff-ha-${process.pid}-${Date.now().toString(36)}`
   const initialCluster = specs.map(s => `${s.name}=${s.peerUrl}`).join(',')
+  const dispatcher = options.clientTls ? new Agent({connect: options.clientTls}) : undefined
   type State = {spec: EtcdMemberSpec; child: ChildProcess | null; stderr: string; exited: Promise<void> | null}
   const states = new Map<string, State>(specs.map(s => [s.name, {spec: s, child: null, stderr: '', exited: null}]))
 
@@ -185,7 +188,7 @@ export async function startEtcdCluster(specs: EtcdMemberSpec[], options: EtcdClu
     while (pending.size) {
       for (const st of [...pending]) {
         if (!isRunning(st)) throw new Error(`etcd member ${st.spec.name} exited: ${st.stderr.trim().split('\n').slice(-5).join('\n')}`)
-        if (await etcdHealthy(st.spec.clientUrl)) pending.delete(st)
+        if (await etcdHealthy(st.spec.clientUrl, 1000, dispatcher)) pending.delete(st)
       }
       if (!pending.size) break
       if (Date.now() > deadline) {
@@ -231,7 +234,7 @@ export async function startEtcdCluster(specs: EtcdMemberSpec[], options: EtcdClu
       await Promise.all(
         [...states.values()].filter(isRunning).map(async st => {
           try {
-            const status = (await postJson(`${st.spec.clientUrl}/v3/maintenance/status`, {}, timeoutMs)) as EtcdStatus
+            const status = (await postJson(`${st.spec.clientUrl}/v3/maintenance/status`, {}, timeoutMs, dispatcher)) as EtcdStatus
             ids.set(String(status.header?.member_id), st.spec.name)
             if (status.leader && status.leader !== '0') leaderId ??= String(status.leader)
           } catch {
@@ -245,6 +248,7 @@ export async function startEtcdCluster(specs: EtcdMemberSpec[], options: EtcdClu
       for (const st of states.values()) signal(st, 'SIGCONT')
       await Promise.all([...states.values()].map(st => end(st, 'SIGKILL')))
       for (const dir of options.removeOnDestroy ?? []) rmSync(dir, {recursive: true, force: true})
+      await dispatcher?.close()
     },
   }
 

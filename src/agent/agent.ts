@@ -12,6 +12,7 @@ import {modeOf} from '../modes/index.js'
 import {ensureBootsStopped} from '../nodered/userdir.js'
 import {systemClock, toEpoch, type Clock, type Timer} from './clock.js'
 import {prepareSettings, type AgentConfig} from './config.js'
+import {contextFenceFor, type ContextFence} from './context-fence.js'
 import type {DeploySignal} from './deploy-window.js'
 import {openFlowsSync, type FlowsSync} from './flows-sync.js'
 import {LeaseElector} from './lease/elector.js'
@@ -87,6 +88,8 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
 
 const WATCHDOG_MS = 20
 const TERMINATE_GRACE_MS = 10_000
+/** After a failed raise of the shared context's fence, wait this long before the start is retried. */
+const FENCE_RETRY_MS = 500
 
 /** Node-RED's CPU time so far in clock ticks (Linux /proc; elsewhere null: only deploy signals count). */
 function cpuTicks(pid: number | undefined): number | null {
@@ -147,6 +150,8 @@ class Agent implements AgentHandle {
   /** The ff-ha singleton node's leases, and the token its requests carry (singletons.ts). */
   private readonly singletons: SingletonSource
   private readonly singletonToken = newSingletonToken()
+  private readonly contextFence: ContextFence | null
+  private lastFenceError = ''
 
   constructor(private readonly config: AgentConfig, deps: AgentDeps) {
     this.clock = deps.clock ?? systemClock
@@ -158,6 +163,7 @@ class Agent implements AgentHandle {
     this.nodeRedEnv = {...config.env, ...singletonNodeEnv(config.statusHost, config.statusPort, this.singletonToken)}
     this.launcher = new NodeRedLauncher({...config, env: this.nodeRedEnv})
     const leased = modeOf(config.mode).singleActive
+    this.contextFence = leased ? contextFenceFor(config.profile, config.userDir, config.env) : null
     this.state = initialState(
       {
         replica: config.replica,
@@ -187,6 +193,8 @@ class Agent implements AgentHandle {
   async start(): Promise<void> {
     const c = this.config
     const {rendered} = prepareSettings(c)
+    // A token left by an earlier run (a crash) would let this replica write as if it held the lease.
+    this.contextFence?.clear()
     if (this.state.config.leased) {
       // A store given by a test stands alone: no liveness file beside a lease file it does not use.
       if (!this.store) {
@@ -239,6 +247,7 @@ class Agent implements AgentHandle {
       command: c.command.length ? c.command : null,
       timings: c.timings,
       stopBoundMs: c.stopBoundMs,
+      contextFence: this.contextFence ? this.contextFence.describe() : null,
     })
     this.witness?.start()
     this.flowsSync?.start()
@@ -405,9 +414,14 @@ class Agent implements AgentHandle {
         )
         return
       case 'start-flows':
-        this.startClient.setFlowsState('start').then(
-          state => this.dispatch({kind: 'start-answered', id: c.id, state}),
-          err => this.dispatch({kind: 'start-failed', id: c.id, failure: failure(err)}),
+        this.armContextFence().then(
+          () =>
+            this.startClient.setFlowsState('start').then(
+              state => this.dispatch({kind: 'start-answered', id: c.id, state}),
+              err => this.dispatch({kind: 'start-failed', id: c.id, failure: failure(err)}),
+            ),
+          // the start is retried by the machine; wait a little so that an unreachable store is not hammered
+          err => this.later(FENCE_RETRY_MS, () => this.dispatch({kind: 'start-failed', id: c.id, failure: failure(err)})),
         )
         return
       case 'stop-flows':
@@ -417,6 +431,8 @@ class Agent implements AgentHandle {
         )
         return
       case 'resign-lease':
+        // before anything else: from now on the store refuses this replica's writes
+        this.contextFence?.clear()
         return this.elector?.resignNow(c.lost)
       case 'handover-settled':
         this.handovers.get(c.id)?.({ok: c.ok, reason: c.reason})
@@ -505,6 +521,25 @@ class Agent implements AgentHandle {
     })
   }
 
+  /**
+   * Hot-spare with the shared context store: before flows start, the store's fence is raised to this tenure's
+   * token and the token file written, so every write of the new active carries it and an old one is refused.
+   */
+  private async armContextFence(): Promise<void> {
+    const token = this.elector?.token
+    if (!this.contextFence || token == null) return
+    try {
+      await this.contextFence.arm(token)
+      if (this.lastFenceError) this.log('context', {action: 'fenced', fencingToken: token})
+      this.lastFenceError = ''
+    } catch (err) {
+      const message = errorMessage(err)
+      if (message !== this.lastFenceError) this.log('context', {action: 'error', error: message})
+      this.lastFenceError = message
+      throw err
+    }
+  }
+
   /** The backend's liveness lock (held for the life of the agent), where it can prove a replica dead. */
   private async openLiveness(): Promise<void> {
     const open = leaseBackend(this.config.lease.backend).openLiveness
@@ -558,6 +593,7 @@ class Agent implements AgentHandle {
     this.watchdog?.cancel()
     this.witness?.stop()
     this.child = null
+    this.contextFence?.clear()
     this.bootStopped()
     await Promise.allSettled([this.control.close(), this.healthClient.close(), this.stopClient.close(), this.startClient.close()])
     await this.singletons.close()

@@ -13,6 +13,8 @@ import {leaseTimingProblems} from './lease/machine.js'
 import {stopBoundMs} from '../model/lease-timing.js'
 import {DEFAULT_RESTART_POLICY, type RestartPolicyOptions} from './restart-policy.js'
 import {ENV} from '../model/env.js'
+import {contextPlan} from '../model/context-storage.js'
+import {contextTokenFile} from './context-fence.js'
 
 /** What `ff-ha agent` is given: flags, each of which may also come from the environment. */
 export interface AgentInput {
@@ -149,12 +151,22 @@ export function resolveAgentConfig(input: AgentInput, env: NodeJS.ProcessEnv = p
   const statusToken = env[statusTokenEnv] || undefined
   registerSecret(statusToken)
 
+  // The shared context store on PostgreSQL: Node-RED's settings.js and the agent's fence both need it.
+  const shared = contextPlan(profile).shared
+  if (shared?.backend === 'postgres') {
+    const url = env[shared.connectionStringEnv]
+    if (!url) throw new InputError(`${shared.connectionStringEnv} is not set: the shared context store (nodeRed.contextStorage) needs the PostgreSQL connection string`, `export ${shared.connectionStringEnv}=postgres://user:password@host:5432/db, the same on every replica`)
+    registerSecret(url)
+  }
+
   const passEnv: Record<string, string> = {}
   for (const [k, v] of Object.entries(env)) if (typeof v === 'string') passEnv[k] = v
   // Node-RED has no use for the status token: flows must not be able to read it.
   delete passEnv[statusTokenEnv]
   // Flows can tell which replica they run on (env.get("FF_HA_REPLICA")), whether it came by flag or env.
   passEnv[ENV.replica] = replica
+  // The file holding this replica's lease token, which the shared context store reads at every write.
+  passEnv[ENV.contextTokenFile] = contextTokenFile(userDir)
 
   return {
     replica,

@@ -13,22 +13,15 @@ export function lintProfileView(profile: ProfileForLint): LintProfileView {
 }
 
 /**
- * The context stores that are ff-ha's shared store ('' = the default store), from `nodeRed.contextStorage`:
- * `shared` makes it the default store (also reachable by the name `shared`, as settings.js names it); an object
- * `{default: <store>, <name>: ...}` names it as the default and/or as a named store (`shared`, or one whose
- * `backend` is sqlite or postgres). memory and localfilesystem are never shared between replicas.
+ * The context stores that are ff-ha's shared store ('' = the default store), from `nodeRed.contextStorage` as
+ * settings.js renders it: `shared` (or `{default: shared}`) makes it the default store, also reachable by the
+ * name `shared`; `{default: memory, shared: {...}}` adds it as the store named `shared`. memory and
+ * localfilesystem are never shared between replicas.
  */
 export function sharedContextStores(contextStorage: unknown): ReadonlySet<string> {
-  const shared = new Set<string>()
   if (contextStorage === 'shared') return new Set(['', 'shared'])
-  if (!contextStorage || typeof contextStorage !== 'object') return shared
-  const stores = contextStorage as Record<string, unknown>
-  for (const [name, value] of Object.entries(stores)) {
-    if (name === 'default') continue
-    const isShared = value === 'shared' || name === 'shared' || (value !== null && typeof value === 'object' && ['sqlite', 'postgres', 'shared'].includes(String((value as {backend?: unknown}).backend)))
-    if (isShared) shared.add(name)
-  }
-  const def = stores.default
-  if (def === 'shared' || (typeof def === 'string' && shared.has(def))) shared.add('')
-  return shared
+  if (!contextStorage || typeof contextStorage !== 'object') return new Set()
+  const {default: def, shared} = contextStorage as {default?: unknown; shared?: unknown}
+  if (def === 'shared') return new Set(['', 'shared'])
+  return new Set(shared ? ['shared'] : [])
 }

@@ -27,6 +27,10 @@ export const ENV = {
   flowsRecordUrl: 'FF_HA_FLOWS_RECORD_URL',
   adminUser: 'FF_HA_ADMIN_USER',
   adminPasswordHash: 'FF_HA_ADMIN_PASSWORD_HASH',
+  // the shared context store: the agent writes its lease token to this file (hot-spare fencing); a sqlite
+  // store's file when not the profile's (local drills and tests)
+  contextTokenFile: 'FF_HA_CONTEXT_TOKEN_FILE',
+  contextPath: 'FF_HA_CONTEXT_PATH',
   // agent -> the ff-ha singleton node (read and removed from process.env by nodes/singleton.js at load)
   singletonUrl: 'FF_HA_SINGLETON_URL',
   singletonToken: 'FF_HA_SINGLETON_TOKEN',

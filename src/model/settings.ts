@@ -4,11 +4,15 @@ import {templatesDir} from '../paths.js'
 import type {Profile} from '../profile/schema.js'
 import {BugError} from '../errors.js'
 import {ENV} from './env.js'
+import {contextPlan, type SharedContextPlan} from './context-storage.js'
 
 export interface SettingsValues {
   flowFile: string
   adminRoot: string
-  contextStorage: 'memory' | 'localfilesystem'
+  /** The default store: a Node-RED module name, or "shared" (ff-ha's store, below). */
+  contextStorage: 'memory' | 'localfilesystem' | 'shared'
+  /** ff-ha's shared store; absent or null: none. */
+  sharedContext?: SharedContextPlan | null
   editor: boolean
   port: number
   /** Node-RED's apiMaxLength: the largest admin API request body (a deploy). */
@@ -31,10 +35,13 @@ export const DEFAULT_SETTINGS_VALUES: SettingsValues = {
 }
 
 export function settingsValuesFromProfile(p: Profile): SettingsValues {
+  const context = contextPlan(p)
   return {
     flowFile: p.nodeRed.flowFile,
     adminRoot: p.nodeRed.adminRoot,
-    contextStorage: p.nodeRed.contextStorage,
+    contextStorage: context.default,
+    // only when there is one: the settings of profiles without it stay as they were
+    ...(context.shared ? {sharedContext: context.shared} : {}),
     editor: p.http.editor,
     port: p.http.port,
     apiMaxLength: p.nodeRed.apiMaxLength,

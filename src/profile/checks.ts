@@ -2,8 +2,10 @@ import {LEASE_BACKENDS, leaseBackend} from '../agent/lease/backends/index.js'
 import {leaseTimingChecks} from '../model/lease-timing.js'
 import {ENV} from '../model/env.js'
 import {modeOf} from '../modes/index.js'
+import {contextPlan} from '../model/context-storage.js'
 import type {Profile} from './schema.js'
 import {replicasUseLease} from '../agent/singleton-names.js'
+import {hostsIssues} from './hosts.js'
 
 /** A cross-field problem, at the path of the field that should change. */
 export interface ProfileIssue {
@@ -83,7 +85,29 @@ export function crossFieldIssues(p: Profile): ProfileIssue[] {
   if (p.deploy.discovery === 'static' && !p.deploy.replicas?.length) {
     issues.push({path: ['deploy', 'replicas'], message: 'static discovery needs a list of replicas ({name, url})', hint: 'add deploy.replicas: [{name: node-red-0, url: http://host:1880}, ...], or remove deploy.discovery'})
   }
+  issues.push(...hostsIssues(p, contextPlan(p).shared?.backend))
   // The lease backend's own rules (sqlite: the lease file's directory).
   if (replicasUseLease(p, mode.singleActive)) issues.push(...(lease.profileIssues?.(p) ?? []))
+  issues.push(...sharedContextIssues(p))
   return issues
+}
+
+/** The shared context store: a sqlite file is one host's, and its directory becomes a shared volume. */
+function sharedContextIssues(p: Profile): ProfileIssue[] {
+  const shared = contextPlan(p).shared
+  if (!shared) return []
+  const c = p.nodeRed.contextStorage
+  const at = typeof c === 'string' ? ['nodeRed', 'contextStorage'] : ['nodeRed', 'contextStorage', 'shared', 'backend']
+  if (shared.backend === 'sqlite' && p.target === 'kubernetes') {
+    return [{path: at, message: 'a sqlite shared context is a file on one host; pods on several nodes cannot share it safely', hint: 'use {default: shared, shared: {backend: postgres}} with the connection string in the environment variable shared.connectionStringEnv names'}]
+  }
+  if (shared.backend === 'sqlite') {
+    const dir = shared.path.slice(0, shared.path.lastIndexOf('/'))
+    const under = (d: string) => dir === d || dir.startsWith(`${d}/`)
+    if (dir === '' || dir === '/etc' || ['/data', '/etc/ff-ha', '/usr', '/bin', '/lib', '/proc', '/sys', '/dev'].some(under)) {
+      const path = typeof c === 'string' ? ['nodeRed', 'contextStorage'] : ['nodeRed', 'contextStorage', 'shared', 'path']
+      return [{path, message: `the shared context file must not be in ${dir || '/'}: its directory becomes a volume shared by all replicas`, hint: 'use a path like /var/lib/ff-ha/context.db'}]
+    }
+  }
+  return []
 }

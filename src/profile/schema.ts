@@ -1,8 +1,9 @@
 import {z} from 'zod'
 import {DEFAULT_MODE, MODE_IDS, type ModeId} from '../modes/index.js'
 import {LEASE_BACKEND_IDS, leaseProfileFields, type LeaseBackendId} from '../agent/lease/backends/index.js'
-import {brokerUrl, dns1123Label, dns1123Subdomain, hostPort, httpUrl, imageReference, ingressHost, jsonValue, kubernetesQuantity, singleLine, urlPathPrefix} from './types.js'
+import {brokerUrl, containerPath, dns1123Label, dns1123Subdomain, hostPort, httpUrl, imageReference, ingressHost, jsonValue, kubernetesQuantity, singleLine, urlPathPrefix} from './types.js'
 import {ENV} from '../model/env.js'
+import {hostSchema} from './hosts.js'
 import {SINGLETON_NAME, SINGLETON_NAME_HINT} from '../agent/singleton-names.js'
 
 // The HA profile (ff-ha.yaml). Every object is strict: an unknown key is an error with a did-you-mean.
@@ -11,6 +12,27 @@ import {SINGLETON_NAME, SINGLETON_NAME_HINT} from '../agent/singleton-names.js'
 // left undefined here and filled in by resolveProfile().
 
 const positiveMs = z.number().int().positive()
+
+/** Node-RED's built-in stores, and ff-ha's shared one. */
+export const contextStoreKind = z.enum(['memory', 'localfilesystem', 'shared'])
+
+/** ff-ha's shared context store (nodes/context/store): where its data lives. */
+export const sharedContextSchema = z.strictObject({
+  /** sqlite: one file on a volume every replica of one host mounts (compose). postgres: several hosts,
+   * Kubernetes. Default: sqlite on compose, postgres on kubernetes. */
+  backend: z.enum(['sqlite', 'postgres']).optional(),
+  /** sqlite: the database file inside each replica; its directory becomes a volume all replicas share. */
+  path: containerPath.default('/var/lib/ff-ha/context.db'),
+  /** postgres: the environment variable holding the connection string (never the value itself). */
+  connectionStringEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name').default('FF_HA_CONTEXT_DATABASE_URL'),
+})
+
+const contextStorageObject = z.strictObject({
+  /** The store flow.get(key) uses without a store name. */
+  default: contextStoreKind.default('memory'),
+  /** The shared store, named "shared" (flow.get(key, 'shared')) when it is not the default. */
+  shared: sharedContextSchema.optional(),
+})
 
 export const nodeRedSchema = z.strictObject({
   /** Node-RED version: the tag of the official nodered/node-red image (Compose, Kubernetes). */
@@ -24,8 +46,12 @@ export const nodeRedSchema = z.strictObject({
   flows: singleLine.default('flows.json'),
   /** Node-RED's own flowFile name inside each userDir: explicit, else it is flows_<hostname>.json per pod. */
   flowFile: singleLine.default('flows.json'),
-  /** Context store: memory (lost at failover) or localfilesystem (per replica, never shared). */
-  contextStorage: z.enum(['memory', 'localfilesystem']).default('memory'),
+  /**
+   * Context store: memory (lost at failover), localfilesystem (per replica, never shared), or shared (ff-ha's
+   * store that every replica shares, fenced in hot-spare, with atomic operations; docs/design/shared-context.md).
+   * The object form keeps another default and adds the shared store by name: {default: memory, shared: {...}}.
+   */
+  contextStorage: z.union([contextStoreKind, contextStorageObject]).default('memory'),
   /** httpAdminRoot. */
   adminRoot: urlPathPrefix.default('/'),
   /**
@@ -153,6 +179,8 @@ export const composeSchema = z.strictObject({
       mosquitto: memoryLimit.default('128m'),
     })
     .prefault({}),
+  /** The etcd image of the members that hosts[].etcd runs (several hosts). */
+  etcdImage: imageReference.default('quay.io/coreos/etcd:v3.5.17'),
 })
 
 export const secretsSchema = z.strictObject({
@@ -201,6 +229,8 @@ export const profileSchema = z.strictObject({
   secrets: secretsSchema.prefault({}),
   slo: sloSchema.prefault({}),
   deploy: deploySchema.prefault({}),
+  /** Several hosts without Kubernetes: which host runs which replicas and etcd members (compose; src/profile/hosts.ts). */
+  hosts: z.array(hostSchema).optional(),
 })
 
 export type ProfileInput = z.input<typeof profileSchema>

@@ -10,6 +10,7 @@ import {composeLeasePiece} from './singleton-lease.js'
 import type {ComposeLeasePiece} from '../agent/lease/backends/types.js'
 import {modeOf} from '../modes/index.js'
 import {ENV} from '../model/env.js'
+import {contextPlan, sharedContextDir} from '../model/context-storage.js'
 
 export const MOSQUITTO_SERVICE = 'mosquitto'
 export const HAPROXY_SERVICE = 'haproxy'
@@ -38,6 +39,11 @@ function composeUsage(profile: Profile): string {
   return `# Start (Compose v2 or docker-compose 1.29, from this directory, with the secrets in .env):\n#   docker compose -p ${p} up -d --build     or     docker-compose -p ${p} up -d --build\n`
 }
 
+/** The named volumes that hold the lease (render/lease-volume.ts checks that none is a network one). */
+export function composeLeaseVolumes(profile: Profile): string[] {
+  return composeLease(profile)?.volumes.map(v => v.name) ?? []
+}
+
 /** The lease backend's environment and volumes (load-balanced replicas: for their singletons, singleton-lease.ts). */
 function composeLease(profile: Profile): ComposeLeasePiece | null {
   const backend = leaseBackend(profile.failover.lease)
@@ -64,7 +70,27 @@ export function composeEnvironment(profile: Profile, replica: string): Record<st
     [profile.secrets.credentialSecretEnv]: required(profile.secrets.credentialSecretEnv),
     // Optional: when set, /status and /metrics need it as a bearer token.
     [profile.secrets.statusTokenEnv]: `\${${profile.secrets.statusTokenEnv}:-}`,
+    ...sharedContextEnvironment(profile),
   }
+}
+
+/** The shared context store on PostgreSQL: its connection string, by name, from the shell or .env. */
+function sharedContextEnvironment(profile: Profile): Record<string, string> {
+  const shared = contextPlan(profile).shared
+  if (shared?.backend !== 'postgres') return {}
+  const env = shared.connectionStringEnv
+  return {[env]: `\${${env}:?set ${env} to the PostgreSQL connection string of the shared context store, e.g. in .env beside compose.yaml}`}
+}
+
+/** The shared context store on sqlite: the volume every replica mounts at the database file's directory. */
+function sharedContextVolume(profile: Profile): {name: string; mountPath: string} | null {
+  const shared = contextPlan(profile).shared
+  if (shared?.backend !== 'sqlite') return null
+  const mountPath = sharedContextDir(shared)
+  // the lease's shared volume may already be mounted there (the default: /var/lib/ff-ha, which the image
+  // creates owned by node-red, so a fresh volume is writable): both files live in it
+  if (composeLease(profile)?.volumes.some(v => v.mountPath === mountPath)) return null
+  return {name: 'shared-context', mountPath}
 }
 
 /** Whole seconds, rounded up: docker-compose 1.29 passes a fraction to the engine, which refuses it. */
@@ -72,10 +98,10 @@ export function wholeSeconds(ms: number): string {
   return `${Math.ceil(ms / 1000)}s`
 }
 
-type Service = Record<string, any>
+export type Service = Record<string, any>
 
 /** The template's services, read fresh each time (templates/compose/compose.yaml). */
-function templateServices(): {replica: Service; haproxy: Service; mosquitto: Service} {
+export function templateServices(): {replica: Service; haproxy: Service; mosquitto: Service} {
   const project = yamlTemplate('compose', 'compose.yaml')
   const {'node-red-0': replica, haproxy, mosquitto} = project.services
   return {replica, haproxy, mosquitto}
@@ -107,7 +133,7 @@ export function checkHostPorts(profile: Profile): void {
 
 const loopback = (host: number, container: number) => `127.0.0.1:${host}:${container}`
 
-function replicaService(base: Service, profile: Profile, replica: string, index: number, version: string): Service {
+export function replicaService(base: Service, profile: Profile, replica: string, index: number, version: string): Service {
   const {build, ...rest} = base
   const healthUrl = `http://127.0.0.1:${profile.failover.statusPort}/healthz`
   const [cmd, node, flag, script] = base.healthcheck.test as string[]
@@ -122,6 +148,7 @@ function replicaService(base: Service, profile: Profile, replica: string, index:
     volumes: [
       `${replica}-data:${CONTAINER.userDir}`,
       ...(composeLease(profile)?.volumes.map(v => `${v.name}:${v.mountPath}`) ?? []),
+      ...[sharedContextVolume(profile)].filter(v => v !== null).map(v => `${v.name}:${v.mountPath}`),
       `./${RENDERED.profile}:${CONTAINER.profile}:ro`,
       `./${RENDERED.settings}:${CONTAINER.settings}:ro`,
     ],
@@ -163,6 +190,8 @@ export function composeProject(profile: Profile, version: string): Record<string
   const volumes: Record<string, unknown> = {}
   for (const r of replicas) volumes[`${r}-data`] = {}
   for (const v of composeLease(profile)?.volumes ?? []) volumes[v.name] = {}
+  const context = sharedContextVolume(profile)
+  if (context) volumes[context.name] = {}
   if (profile.mqtt.bundled) volumes['mosquitto-data'] = {}
   // No top-level name: docker-compose 1.29 rejects it. The project name is -p / COMPOSE_PROJECT_NAME.
   return {services, volumes}

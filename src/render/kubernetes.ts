@@ -5,18 +5,20 @@ import {networkPolicy} from './kubernetes-network.js'
 import {ROUTES, clientIpAffinity} from './kubernetes-routes.js'
 import {CONTAINER, RENDERED, cliVersion, replicaImage} from './names.js'
 import {InputError} from '../errors.js'
-import {leaseBackend} from '../agent/lease/backends/index.js'
+import {defaultLeaseName, leaseBackend} from '../agent/lease/backends/index.js'
+import {flowsRecordName} from '../agent/flows-record/record.js'
 import {kubernetesLeasePiece, podsUseLeaseApi} from './singleton-lease.js'
 import type {KubernetesLeasePiece} from '../agent/lease/backends/types.js'
 import {modeOf} from '../modes/index.js'
 import {drainMs} from '../model/proxy-checks.js'
 import {stopBoundMs} from '../model/lease-timing.js'
 import {ENV} from '../model/env.js'
+import {contextPlan} from '../model/context-storage.js'
 
 export {commonLabels, configMapName, headlessServiceName, selectorLabels} from './kubernetes-meta.js'
 
 /** Keys in the Kubernetes Secret that `secrets.kubernetesSecret` names (created by the user, never rendered). */
-export const SECRET_KEYS = {adminToken: 'admin-token', credentialSecret: 'credential-secret', statusToken: 'status-token'} as const
+export const SECRET_KEYS = {adminToken: 'admin-token', credentialSecret: 'credential-secret', statusToken: 'status-token', contextDatabaseUrl: 'context-database-url'} as const
 
 /** Every Kubernetes object ff-ha renders, keyed by file name. */
 export function kubernetesObjects(profile: Profile, version = cliVersion()): Record<string, Obj> {
@@ -71,7 +73,7 @@ function leaseRbac(profile: Profile, leases: string[]): Record<string, Obj> {
   const [role, binding] = [template('role.yaml'), template('rolebinding.yaml')]
   return {
     'serviceaccount.yaml': {...template('serviceaccount.yaml'), metadata: meta(profile, name)},
-    'role.yaml': {...role, metadata: meta(profile, name), rules: role.rules.map((r: Obj) => (r.resourceNames ? {...r, resourceNames: leases} : r))},
+    'role.yaml': {...role, metadata: meta(profile, name), rules: role.rules.map((r: Obj) => (!r.resourceNames ? r : {...r, resourceNames: r.resources.includes('configmaps') ? [flowsRecordName(defaultLeaseName(profile))] : leases}))},
     'rolebinding.yaml': {
       ...binding,
       metadata: meta(profile, name),
@@ -99,6 +101,8 @@ function env(profile: Profile): Obj[] {
     {name: profile.secrets.credentialSecretEnv, ...secret(SECRET_KEYS.credentialSecret)},
     // Optional key: when present, /status and /metrics need it as a bearer token.
     {name: profile.secrets.statusTokenEnv, valueFrom: {secretKeyRef: {name: profile.secrets.kubernetesSecret, key: SECRET_KEYS.statusToken, optional: true}}},
+    // The shared context store on PostgreSQL (a sqlite file cannot be shared across nodes: a profile error).
+    ...(contextPlan(profile).shared?.backend === 'postgres' ? [{name: contextPlan(profile).shared!.connectionStringEnv, ...secret(SECRET_KEYS.contextDatabaseUrl)}] : []),
     // The root filesystem is read-only; npm and Node-RED write scratch files under /tmp.
     {name: 'NPM_CONFIG_CACHE', value: '/tmp/.npm'},
   ]

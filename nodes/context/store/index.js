@@ -153,6 +153,8 @@ class SharedContextStore {
       increment: (key, by = 1) => this.operate(scope, key, 'increment', {by}),
       compareAndSet: (key, expected, value) => this.operate(scope, key, 'compareAndSet', {expected, value}),
       append: (key, value) => this.operate(scope, key, 'append', {value}),
+      // how many writes the fence refused (this store's fence domain): the proof that a stale writer was stopped
+      refusals: async () => this.backend.refusals(),
     }
   }
 
@@ -165,8 +167,25 @@ class SharedContextStore {
 function createSharedContextStore(config) {
   return new SharedContextStore(config)
 }
+
+/**
+ * Raise the fence of config's store to `token`, from outside Node-RED: ff-ha's agent calls this when it takes
+ * the lease, before it starts the flows, so that an old holder that wakes up is refused even before the new
+ * one writes anything. Opens one connection, raises, closes. Rejects with FencedWriteError when the fence is
+ * already higher (a newer holder exists).
+ */
+async function raiseFence(config, token) {
+  const store = new SharedContextStore({...config, token: undefined, tokenFile: undefined})
+  await store.backend.openForFence()
+  try {
+    await store.fence(token)
+  } finally {
+    await store.backend.close()
+  }
+}
 createSharedContextStore.toString = () => 'ff-ha shared context'
 
 module.exports = createSharedContextStore
 module.exports.SharedContextStore = SharedContextStore
 module.exports.ATOMIC_KEY = ATOMIC_KEY
+module.exports.raiseFence = raiseFence

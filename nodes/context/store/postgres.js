@@ -16,6 +16,7 @@ const SCHEMA = `
 CREATE SEQUENCE IF NOT EXISTS ffha_context_version;
 CREATE TABLE IF NOT EXISTS ffha_context (scope text NOT NULL, key text NOT NULL, value text, version bigint NOT NULL, PRIMARY KEY (scope, key));
 CREATE TABLE IF NOT EXISTS ffha_fence (domain text PRIMARY KEY, token bigint NOT NULL);
+CREATE TABLE IF NOT EXISTS ffha_refused (domain text PRIMARY KEY, count bigint NOT NULL, token bigint NOT NULL);
 `
 
 function describeTarget(config) {
@@ -194,31 +195,52 @@ class PostgresBackend {
     }
   }
 
+  /** Count a refused write (after the rollback): refusals() shows that fencing acted. */
+  async refused(c, err) {
+    if (err && err.code === 'FF_HA_FENCED') {
+      await c
+        .query(
+          'INSERT INTO ffha_refused (domain, count, token) VALUES ($1, 1, $2) ON CONFLICT (domain) DO UPDATE SET count = ffha_refused.count + 1, token = EXCLUDED.token',
+          [this.domain, err.token.toString()],
+        )
+        .catch(() => {}) // a count only: the write's own error is what the caller needs
+    }
+    throw err
+  }
+
+  /** How many writes the fence refused in this domain, and the token of the last one refused. */
+  async refusals() {
+    const {rows} = await this.enqueue(c => c.query('SELECT count, token FROM ffha_refused WHERE domain = $1', [this.domain]))
+    return {count: rows[0] ? Number(rows[0].count) : 0, lastToken: rows[0] ? Number(rows[0].token) : null}
+  }
+
   /** Fenced read-modify-write of one row: mutate(json) -> {json, result, changed}. Returns a promise. */
   write(scope, top, mutate) {
     if (this.failed) return Promise.reject(this.failed)
-    return this.enqueue(async c => {
-      const out = await this.transaction(c, async () => {
-        await this.fenceIn(c)
-        // Make the row exist so that FOR UPDATE has something to lock: two first writers of one key wait
-        // for each other here instead of both inserting.
-        await c.query('INSERT INTO ffha_context (scope, key, value, version) VALUES ($1, $2, NULL, 0) ON CONFLICT DO NOTHING', [scope, top])
-        const {rows} = await c.query('SELECT value FROM ffha_context WHERE scope = $1 AND key = $2 FOR UPDATE', [scope, top])
-        const result = mutate(rows[0]?.value ?? null)
-        if (!result.changed) return result
-        const {rows: v} = await c.query(
-          "UPDATE ffha_context SET value = $3, version = nextval('ffha_context_version') WHERE scope = $1 AND key = $2 RETURNING version",
-          [scope, top, result.json],
-        )
-        result.version = BigInt(v[0].version)
-        const big = result.json !== null && Buffer.byteLength(result.json) > MAX_INLINE
-        const payload = JSON.stringify({s: scope, k: top, v: result.version.toString(), j: big ? undefined : result.json, big: big || undefined})
-        await c.query('SELECT pg_notify($1, $2)', [CHANNEL, payload])
-        return result
-      })
-      if (out.changed) this.remember(scope, top, out.json, out.version)
-      return out
+    return this.enqueue(c => this.writeFenced(c, scope, top, mutate).catch(err => this.refused(c, err)))
+  }
+
+  async writeFenced(c, scope, top, mutate) {
+    const out = await this.transaction(c, async () => {
+      await this.fenceIn(c)
+      // Make the row exist so that FOR UPDATE has something to lock: two first writers of one key wait
+      // for each other here instead of both inserting.
+      await c.query('INSERT INTO ffha_context (scope, key, value, version) VALUES ($1, $2, NULL, 0) ON CONFLICT DO NOTHING', [scope, top])
+      const {rows} = await c.query('SELECT value FROM ffha_context WHERE scope = $1 AND key = $2 FOR UPDATE', [scope, top])
+      const result = mutate(rows[0]?.value ?? null)
+      if (!result.changed) return result
+      const {rows: v} = await c.query(
+        "UPDATE ffha_context SET value = $3, version = nextval('ffha_context_version') WHERE scope = $1 AND key = $2 RETURNING version",
+        [scope, top, result.json],
+      )
+      result.version = BigInt(v[0].version)
+      const big = result.json !== null && Buffer.byteLength(result.json) > MAX_INLINE
+      const payload = JSON.stringify({s: scope, k: top, v: result.version.toString(), j: big ? undefined : result.json, big: big || undefined})
+      await c.query('SELECT pg_notify($1, $2)', [CHANNEL, payload])
+      return result
     })
+    if (out.changed) this.remember(scope, top, out.json, out.version)
+    return out
   }
 
   /** Put the committed row back in the cache after a refused or failed write undid an optimistic one. */
@@ -244,6 +266,22 @@ class PostgresBackend {
 
   scopes() {
     return [...this.cache.keys()]
+  }
+
+  /** Open only what fence() needs (one connection, the schema): the agent raising the fence at takeover. */
+  async openForFence() {
+    try {
+      this.writer = this.connection()
+      await this.writer.connect()
+      this.connected.push(this.writer)
+      await this.writer.query(SCHEMA).catch(async err => {
+        if (err.code !== '23505' && err.code !== '42P07') throw err
+        await this.writer.query(SCHEMA)
+      })
+    } catch (err) {
+      await this.close()
+      throw new ConfigError(`cannot reach PostgreSQL at ${this.target}: ${err.code || err.message}; check the shared context's connection string and that the server is up`)
+    }
   }
 
   /** Raise the fence to `token` without writing a value (the agent calls this at takeover). */

@@ -14,6 +14,7 @@ const {ConfigError, FencedWriteError} = require('./errors')
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS ffha_context (scope TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (scope, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ffha_fence (domain TEXT PRIMARY KEY, token INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ffha_refused (domain TEXT PRIMARY KEY, count INTEGER NOT NULL, token INTEGER NOT NULL) WITHOUT ROWID;
 `
 
 class SqliteBackend {
@@ -47,6 +48,8 @@ class SqliteBackend {
       remove: db.prepare('DELETE FROM ffha_context WHERE scope = ? AND key = ?'),
       removeScope: db.prepare('DELETE FROM ffha_context WHERE scope = ?'),
       scopes: db.prepare('SELECT DISTINCT scope FROM ffha_context').pluck(),
+      refused: db.prepare('INSERT INTO ffha_refused (domain, count, token) VALUES (?, 1, ?) ON CONFLICT (domain) DO UPDATE SET count = count + 1, token = excluded.token'),
+      refusals: db.prepare('SELECT count, token FROM ffha_refused WHERE domain = ?').safeIntegers(false),
       fence: db.prepare('INSERT INTO ffha_fence (domain, token) VALUES (?, ?) ON CONFLICT (domain) DO UPDATE SET token = max(token, excluded.token) RETURNING token').pluck().safeIntegers(true),
     }
     // BEGIN IMMEDIATE takes the write lock first, so the fence check, the read and the write see one state.
@@ -54,6 +57,10 @@ class SqliteBackend {
       this.checkFence()
       return fn()
     })
+  }
+
+  openForFence() {
+    this.open()
   }
 
   close() {
@@ -95,8 +102,34 @@ class SqliteBackend {
     if (newest > token) throw new FencedWriteError(token, newest, this.domain)
   }
 
+  /** Count a refused write (outside the rolled-back transaction): refusals() shows that fencing acted. */
+  refused(err) {
+    if (err && err.code === 'FF_HA_FENCED') {
+      try {
+        this.q.refused.run(this.domain, err.token)
+      } catch {
+        // a count only: the write's own error is what the caller needs
+      }
+    }
+    throw err
+  }
+
+  /** How many writes the fence refused in this domain, and the token of the last one refused. */
+  refusals() {
+    const row = this.q.refusals.get(this.domain)
+    return {count: row ? Number(row.count) : 0, lastToken: row ? Number(row.token) : null}
+  }
+
   /** Fenced read-modify-write of one row: mutate(json) -> {json, result, changed}. Synchronous. */
   write(scope, top, mutate) {
+    try {
+      return this.writeFenced(scope, top, mutate)
+    } catch (err) {
+      this.refused(err)
+    }
+  }
+
+  writeFenced(scope, top, mutate) {
     let out
     this.fencedTx.immediate(() => {
       const current = this.q.read.get(scope, top) ?? null

@@ -85,7 +85,8 @@ export class EtcdClient {
       const left = deadline - performance.now()
       if (left <= 0 || tried >= n * 2) break
       const endpoint = this.options.endpoints[this.current]
-      const timeout = Math.max(1, Math.min(left, this.options.attemptTimeoutMs))
+      // Whole ms: AbortSignal.timeout() refuses a fraction (ERR_OUT_OF_RANGE).
+      const timeout = Math.max(1, Math.ceil(Math.min(left, this.options.attemptTimeoutMs)))
       try {
         if (this.options.auth && this.token === null) await this.authenticate(endpoint, timeout)
         return await this.post<T>(endpoint, path, body, timeout)

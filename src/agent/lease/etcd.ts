@@ -5,9 +5,10 @@
 //  - `<prefix>lease/<name>`: the record (JSON), attached to an etcd lease of the holder's (TTL >= the lease
 //    duration) that the holder's every write keeps alive, so that a dead holder's key also goes away in etcd;
 //    a release puts it back without an etcd lease (holder null), so it stays;
-//  - `<prefix>fence/<name>`: the same record, never attached to a lease: it outlives an expired lease key, so
-//    that the fencing token (record.transitions) never goes back, even after the lease key expired and was
-//    created anew (invariant 6). Both keys are written in the same transaction.
+//  - `<prefix>fence/<name>`: the record as of the last new token (or release), never attached to a lease: it
+//    outlives an expired lease key, so that the fencing token (record.transitions) never goes back, even after
+//    the lease key expired and was created anew (invariant 6). Every write that sets a token the fence key may
+//    not hold yet writes both keys in one transaction; a renewal writes the lease key only.
 //
 // The version is the lease key's mod_revision ("123"); when the lease key is gone but the fence key is there
 // it is "f<the fence key's mod_revision>", and a write with it must find the lease key still absent and the
@@ -24,6 +25,12 @@ export interface EtcdLeaseStoreOptions extends EtcdClientOptions {
   name: string
   /** The longest one read() or write() may take, all endpoints and calls included. */
   operationTimeoutMs: number
+  /**
+   * The shortest TTL of our etcd lease, in seconds (default 1; etcd raises it to its own minimum). Longer only
+   * delays when etcd deletes a dead holder's key: the conformance suite sets it, so that a record written by a
+   * worker process that has exited is still there when a slow machine reads it.
+   */
+  minTtlSeconds?: number
 }
 
 interface KeyValue {
@@ -50,6 +57,8 @@ export class EtcdLeaseStore implements LeaseStore {
   private readonly fenceKey: string
   /** The etcd lease our writes attach the lease key to, and its TTL in seconds. */
   private etcdLease: {id: string; ttlSeconds: number} | null = null
+  /** The lease key's version and token as this store last read or wrote them (see write()). */
+  private last: {version: string; transitions: number} | null = null
 
   constructor(private readonly options: EtcdLeaseStoreOptions) {
     this.client = new EtcdClient(options)
@@ -71,7 +80,13 @@ export class EtcdLeaseStore implements LeaseStore {
     )
     const lease = res.responses?.[0]?.response_range?.kvs?.[0]
     const fence = res.responses?.[1]?.response_range?.kvs?.[0]
-    if (lease) return {record: parseRecord(lease), version: lease.mod_revision ?? '0'}
+    if (lease) {
+      const record = parseRecord(lease)
+      const version = lease.mod_revision ?? '0'
+      this.last = {version, transitions: record.transitions}
+      return {record, version}
+    }
+    this.last = null
     if (fence) {
       // The lease key expired with its holder's etcd lease: nobody holds it, and the token carries on.
       return {record: {...parseRecord(fence), holder: null}, version: `f${fence.mod_revision ?? '0'}`}
@@ -84,28 +99,28 @@ export class EtcdLeaseStore implements LeaseStore {
     if (!compare) return null // a version we never issued: nothing can match it
     const deadline = this.deadline()
     const value = b64(JSON.stringify(record))
-    const lease = record.holder === null ? undefined : await this.liveLease(Math.max(1, Math.ceil(record.leaseDurationMs / 1000)), deadline)
+    const lease = record.holder === null ? undefined : await this.liveLease(Math.max(this.options.minTtlSeconds ?? 1, Math.ceil(record.leaseDurationMs / 1000)), deadline)
+    // A renewal (same version as last seen, same token) leaves the fence key alone: if the compare holds, the
+    // lease key still has that token and the fence key already has it. Every other write (a new tenure, a
+    // create, a write after the lease key expired) puts both. This halves the history that etcd keeps.
+    const renewal = this.last !== null && this.last.version === version && this.last.transitions === record.transitions && record.holder !== null
+    const puts = [
+      {request_put: {key: b64(this.leaseKey), value, ...(lease ? {lease} : {})}},
+      ...(renewal ? [] : [{request_put: {key: b64(this.fenceKey), value}}]),
+    ]
     let res: TxnResponse
     try {
-      res = await this.client.call<TxnResponse>(
-        '/v3/kv/txn',
-        {
-          compare,
-          success: [
-            {request_put: {key: b64(this.leaseKey), value, ...(lease ? {lease} : {})}},
-            {request_put: {key: b64(this.fenceKey), value}},
-          ],
-        },
-        deadline,
-      )
+      res = await this.client.call<TxnResponse>('/v3/kv/txn', {compare, success: puts}, deadline)
     } catch (err) {
       // Our etcd lease expired between the keep-alive and the put: grant a new one next time.
       if (err instanceof EtcdAnswerError && /lease not found/i.test(err.etcdMessage)) this.etcdLease = null
       throw err
     }
     if (!res.succeeded) return null
+    const written = res.header?.revision ?? '0'
+    this.last = {version: written, transitions: record.transitions}
     if (record.holder === null) await this.revokeQuietly(deadline)
-    return res.header?.revision ?? '0'
+    return written
   }
 
   private compareFor(version: string | null): Compare[] | null {

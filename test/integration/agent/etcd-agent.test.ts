@@ -94,6 +94,23 @@ describe.skipIf(skip).sequential('ff-ha agent on the etcd lease (real 3-member e
     expect((await next.status())!.role).toBe('active')
   }, 150_000)
 
+  it('a graceful stop (SIGTERM) of the active: it releases the lease, the spare takes it at its next poll, not after the lease', async () => {
+    const active = await set.waitForActive()
+    const spare = set.agents.find(a => a !== active)!
+    const before = (await active.status())!
+    const t0 = performance.now()
+    active.signal('SIGTERM')
+    const next = await set.waitForActive(20_000, active.name)
+    const handoverMs = performance.now() - t0
+    console.log(`etcd lease: graceful handover (SIGTERM of the active agent) in ${Math.round(handoverMs)} ms`)
+    expect(next).toBe(spare)
+    expect(handoverMs).toBeLessThan(2000) // a release, not an expiry (the lease is 2000 ms)
+    expect((await next.status())!.fencingToken!).toBeGreaterThan(before.fencingToken!)
+    expect((await active.exited).code).toBe(0)
+    active.spawn()
+    await active.waitForStatus(st => st.role === 'spare', 90_000, 'spare')
+  }, 150_000)
+
   it('etcd loses quorum (2 of 3 members killed): the active stops its flows before its lease can expire, the spare stays spare, each logs the loss once; when quorum is back each logs it once and one replica leads again', async () => {
     const active = await set.waitForActive()
     const spare = set.agents.find(a => a !== active)!

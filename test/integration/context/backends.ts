@@ -14,6 +14,7 @@ export interface Atomic {
   increment(key: string, by?: number): Promise<number>
   compareAndSet(key: string, expected: unknown, value: unknown): Promise<{ok: boolean; value: unknown}>
   append(key: string, value: unknown): Promise<number>
+  refusals(): Promise<{count: number; lastToken: number | null}>
 }
 export interface Store {
   open(): Promise<void>

@@ -172,6 +172,8 @@ describe.each(BACKENDS)('shared context store on %s', name => {
       await expect(write(old, scope, 'c', 'no-lease')).rejects.toMatchObject({code: 'FF_HA_NO_TOKEN'})
       expect(await getAsync(fresh, scope, 'c')).toBe('newer')
       await until(() => old.get(scope, 'c') === 'newer', "the refused writer's cache to hold the real value")
+      // the store counts what the fence refused (a set and an increment of token 4; no token is not a fence)
+      expect(await fresh.get(scope, '$atomic').refusals()).toEqual({count: 2, lastToken: 4})
     })
 
     it('a plain set that is refused throws (sqlite) or is logged and undone in the cache (PostgreSQL), never applied', async () => {

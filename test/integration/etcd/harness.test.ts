@@ -1,9 +1,13 @@
-import {existsSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
-import {etcdHealthy, skipWithoutEtcd, startEtcd, type EtcdCluster} from '../../../harness/etcd.js'
+import {etcdHealthy, skipWithoutEtcd, startEtcd, startEtcdCluster, type EtcdCluster} from '../../../harness/etcd.js'
+import {freePorts} from '../../../src/net/free-port.js'
 
 // harness/etcd.ts on a REAL etcd (Debian's etcd-server 3.4): a 3-member cluster on loopback, its leader found,
-// killed and replaced, the member started again from its data dir, everything removed at the end. The etcd
+// killed and replaced, the member started again from its data dir, everything removed at the end; and a member
+// run under an exec prefix, as the etcd drill runs each one in a network namespace. The etcd
 // drill and the lease tests build on this harness. Without etcd this file says loudly what did not run (and
 // fails under CI=true or FF_HA_REQUIRE_ETCD=1).
 const skip = skipWithoutEtcd('test/integration/etcd/harness.test.ts (a real 3-member etcd cluster)')
@@ -43,4 +47,18 @@ describe.skipIf(skip)('harness/etcd.ts: a real 3-member etcd cluster', () => {
     expect(existsSync(dataDir)).toBe(false)
     cluster = undefined
   }, 90_000)
+
+  it('runs a member under an exec prefix (here `env`, which execs etcd as `ip netns exec` does): its pid is etcd\'s, and kill stops it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ff-ha-etcd-prefix-'))
+    const [client, peer] = await freePorts(2)
+    cluster = await startEtcdCluster([{name: 'p0', clientUrl: `http://127.0.0.1:${client}`, peerUrl: `http://127.0.0.1:${peer}`, dataDir: join(dir, 'p0'), execPrefix: ['env', 'ETCD_UNSUPPORTED_ARCH=']}], {removeOnDestroy: [dir]})
+    expect(await cluster.leader()).toBe('p0')
+    const pid = cluster.member('p0').process!.pid!
+    expect(readFileSync(`/proc/${pid}/comm`, 'utf8').trim()).toBe('etcd')
+    await cluster.kill('p0')
+    expect(await etcdHealthy(cluster.endpoints[0], 300)).toBe(false)
+    await cluster.destroy()
+    expect(existsSync(dir)).toBe(false)
+    cluster = undefined
+  }, 60_000)
 })

@@ -132,3 +132,26 @@ describe('etcd lease: render pieces', () => {
     })
   })
 })
+
+describe('etcd lease: the rendered files', () => {
+  it('compose: every replica gets the etcd environment and no lease volume', async () => {
+    const {composeProject} = await import('../../../src/render/compose.js')
+    const p = parseProfileText(profile('    endpoints: [http://10.0.0.5:2379, http://10.0.0.6:2379]\n'))
+    const project = composeProject(p, '0.0.0') as {services: Record<string, {environment?: Record<string, string>; volumes?: unknown[]}>; volumes?: Record<string, unknown>}
+    const replicas = Object.entries(project.services).filter(([name]) => name.startsWith('app-'))
+    expect(replicas.length).toBeGreaterThan(1)
+    for (const [, service] of replicas) expect(service.environment).toMatchObject({FF_HA_ETCD_ENDPOINTS: 'http://10.0.0.5:2379,http://10.0.0.6:2379', FF_HA_ETCD_PREFIX: '/ff-ha/'})
+    expect(JSON.stringify(project)).not.toContain('FF_HA_LEASE_FILE')
+    expect(Object.keys(project.volumes ?? {})).not.toContain('lease')
+  })
+
+  it('kubernetes: the etcd env in the pod, the credentials from the Secret, no Lease Role', async () => {
+    const {kubernetesObjects} = await import('../../../src/render/kubernetes.js')
+    const p = parseProfileText(profile('    endpoints: [http://10.0.0.5:2379]\n    usernameEnv: ETCD_USERNAME\n    passwordEnv: ETCD_PASSWORD\n', 'kubernetes'))
+    const objects = kubernetesObjects(p, '0.0.0')
+    const text = JSON.stringify(objects)
+    expect(text).toContain('{"name":"FF_HA_ETCD_ENDPOINTS","value":"http://10.0.0.5:2379"}')
+    expect(text).toContain(`{"name":"ETCD_PASSWORD","valueFrom":{"secretKeyRef":{"name":"app-secrets","key":"etcd-password"}}}`)
+    expect(Object.keys(objects).filter(f => /role/i.test(f))).toEqual([])
+  })
+})

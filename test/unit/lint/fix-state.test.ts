@@ -11,6 +11,7 @@ import {parseFlowsText} from '../../../src/flows/parse.js'
 import {lintFiles, lintWithFixes} from '../../../src/lint/engine.js'
 import {applyFixes} from '../../../src/lint/fix.js'
 import {sharedContextStores} from '../../../src/lint/profile-view.js'
+import {loadProfile} from '../../../src/profile/load.js'
 import {runLintFlows, type LintFlowsOptions} from '../../../src/lint/run.js'
 import type {LintProfileView} from '../../../src/lint/types.js'
 
@@ -96,11 +97,22 @@ describe('context-read-modify-write --fix: counters to the atomic increment', ()
     expect(r.notFixed.get('f.json')![0].reason).toMatch(/change node.*ff-ha atomic/)
   })
 
+  it('a real ff-ha.yaml (--profile): {default: memory, shared: {...}} rewrites a counter on the store named shared, not one on the default store', () => {
+    const yaml = join(dir, 'ff-ha.yaml')
+    writeFileSync(yaml, 'name: plant\nmode: load-balanced\nnodeRed:\n  contextStorage:\n    default: memory\n    shared: {backend: sqlite}\n')
+    const named = {...counter, id: 'f9', func: "flow.set('n', flow.get('n', 'shared') + 1, 'shared');\nreturn msg;"}
+    const p = writeFlows('real-profile.json', [tab, httpIn, named, counter])
+    const r = lint({files: [p], fix: true, dryRun: true, profile: loadProfile(yaml), rules: ['timer-every-replica=off']})
+    expect(r.json.fixes!.map(f => [f.nodeId, f.to])).toEqual([['f9', "await flow.get('$atomic', 'shared').increment('n', 1);\nreturn msg;"]])
+    expect(r.json.notFixed!.map(n => [n.nodeId, n.reason])).toEqual([['f1', expect.stringMatching(/the default context store is not ff-ha's shared context store/)]])
+  })
+
   it("reads the profile's contextStorage: shared as the default store and the store named shared", () => {
     expect([...sharedContextStores('shared')].sort()).toEqual(['', 'shared'])
     expect([...sharedContextStores('memory')]).toEqual([])
     expect([...sharedContextStores({default: 'memory', shared: {backend: 'postgres'}})]).toEqual(['shared'])
-    expect([...sharedContextStores({default: 'db', db: {backend: 'sqlite'}})].sort()).toEqual(['', 'db'])
+    expect([...sharedContextStores({default: 'shared'})].sort()).toEqual(['', 'shared'])
+    expect([...sharedContextStores({default: 'localfilesystem'})]).toEqual([])
   })
 })
 

@@ -27,10 +27,36 @@ const users = process.env.FF_HA_ADMIN_USER && process.env.FF_HA_ADMIN_PASSWORD_H
   ? [{username: process.env.FF_HA_ADMIN_USER, password: process.env.FF_HA_ADMIN_PASSWORD_HASH, permissions: '*'}]
   : []
 
+// ff-ha's shared context store (nodeRed.contextStorage: shared; docs/design/shared-context.md): every replica
+// reads and writes the same data. Its connection string is a secret, read here and removed below like the others.
+const shared = profile.sharedContext || null
+function sharedContextStore() {
+  const nodesDir = process.env.FF_HA_NODES_DIR
+  if (!nodesDir) throw new Error('ff-ha: FF_HA_NODES_DIR is not set; the shared context store ships with ff-ha, and ff-ha agent sets it')
+  const config = {backend: shared.backend, fenceDomain: shared.fenceDomain}
+  if (shared.backend === 'sqlite') config.path = process.env.FF_HA_CONTEXT_PATH || shared.path
+  else {
+    config.connectionString = process.env[shared.connectionStringEnv]
+    if (!config.connectionString) throw new Error('ff-ha: ' + shared.connectionStringEnv + ' is not set; the shared context store needs the PostgreSQL connection string')
+  }
+  // Hot-spare: every write carries the lease token the agent keeps in this file; a spare has none and is refused.
+  if (shared.fenced) {
+    config.tokenFile = process.env.FF_HA_CONTEXT_TOKEN_FILE
+    if (!config.tokenFile) throw new Error('ff-ha: FF_HA_CONTEXT_TOKEN_FILE is not set; in hot-spare mode the shared context store must run under ff-ha agent')
+  }
+  return {module: require(require('path').join(nodesDir, 'context', 'store')), config}
+}
+const contextStorage = !shared
+  ? {default: {module: profile.contextStorage}}
+  : profile.contextStorage === 'shared'
+    ? {default: 'shared', shared: sharedContextStore(), memory: {module: 'memory'}}
+    : {default: {module: profile.contextStorage}, shared: sharedContextStore()}
+
 // Flows read the environment (env.get, $env in JSONata, a change node's env type) and so do the processes
 // they spawn (exec): the secrets are read above and must not stay there. Node-RED reads process.env live,
 // so deleting them here, before any flow runs, hides them from every flow and child process.
 for (const name of [profile.adminTokenEnv, profile.credentialSecretEnv, 'FF_HA_ADMIN_PASSWORD_HASH']) delete process.env[name]
+if (shared && shared.backend === 'postgres') delete process.env[shared.connectionStringEnv]
 
 module.exports = {
   uiPort: Number(process.env.FF_HA_NODE_RED_PORT || profile.port),
@@ -54,7 +80,7 @@ module.exports = {
       return Promise.resolve(sameSecret(token, adminToken) ? {username: 'ff-ha', permissions: '*'} : null)
     },
   },
-  contextStorage: {default: {module: profile.contextStorage}},
+  contextStorage,
   logging: {console: {level: process.env.FF_HA_NODE_RED_LOG_LEVEL || 'info', metrics: false, audit: false}},
   editorTheme: {tours: false, projects: {enabled: false}},
   // ff-ha's own nodes (`ff-ha mqtt in`: acks MQTT messages only when the flow is done with them). The process

@@ -51,6 +51,13 @@ describe('failover-test, local hot-spare (real agents, Node-RED, HAProxy, Mosqui
     }
   })
 
+  it('deploys by handover: the lease moves to the updated spare, never with two replicas running flows', () => {
+    const deploy = json.scenarios.find(s => s.name === 'deploy')!.iterations[0]
+    expect(deploy.newActive).not.toBeNull()
+    expect(deploy.newActive).not.toBe(deploy.faulted)
+    expect(deploy.dualActiveMs).toBe(0)
+  })
+
   it('loses no QoS 1 message in any scenario, deploy included (ff-ha mqtt in acks after the echo), and counts every message', () => {
     for (const s of json.scenarios) {
       expect(s.iterations[0].mqttSent, s.name).toBeGreaterThan(20)

@@ -14,7 +14,7 @@ import {diffFlows} from './diff.js'
 import {activesProblem, expectedStates, preflightProblem, preflightReplica, roleOf, type Preflight} from './preflight.js'
 import {flowsRev, shortRev} from './rev.js'
 import {resolveStrategy, planWaves} from './strategy.js'
-import {handBack, handOver, handoverObstacle, handoverRefusal, type HandoverReport} from './handover.js'
+import {handBack, handOver, handoverObstacle, handoverRefusal, waitSpare, type HandoverReport} from './handover.js'
 import type {DeployOptions, DeployReport, DeployRole, ReplicaReport} from './types.js'
 import type {Party} from './handover.js'
 import {observe, SpareStartedError, waitForRevAndState} from './verify.js'
@@ -282,6 +282,7 @@ async function handOverStep(active: Run, runs: Run[], rev: string, options: Depl
     next.states = ['start']
     next.report.after = {rev, state: 'start'}
     progress.succeed(active.name, `${active.name}: handed over to ${outcome.to} in ${outcome.ms} ms`)
+    await waitSpare(party(active), options.statusToken, timeoutMs)
     return {ok: true, report}
   }
   active.report.status = 'failed'

@@ -119,6 +119,21 @@ export async function handBack(active: Party, spares: Party[], statusToken: stri
   return {ok: false, detail: `${active.name} did not become active again within ${timeoutMs} ms`}
 }
 
+/**
+ * After the handover, wait until the old active's agent says spare with a Node-RED that answers: when its
+ * flows did not stop within the agent's bound it was killed and is restarting (the deploy to it would find
+ * nothing listening). False when it is not back within `timeoutMs` (the deploy to it then says why).
+ */
+export async function waitSpare(party: Party, statusToken: string | undefined, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const s = await getAgentStatus(party.name, party.agentUrl!, AGENT_TIMEOUT_MS, statusToken).catch(() => undefined)
+    if (s?.role === 'spare' && (await party.client.ping(AGENT_TIMEOUT_MS))) return true
+    await new Promise(r => setTimeout(r, 50))
+  }
+  return false
+}
+
 /** Why `spare` must not take the lease now, or undefined: it runs `rev`, stopped, and its agent says spare. */
 async function unfit(spare: Party, rev: string, statusToken: string | undefined): Promise<string | undefined> {
   try {

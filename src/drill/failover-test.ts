@@ -72,13 +72,15 @@ export async function runFailoverTest(input: FailoverTestInput): Promise<Failove
     if (!url) throw new InputError(`--target ${target} attaches to a running set-up: --url (the proxy or Service that clients use) is required`)
     if (target === 'compose' && !input.mqttUrl && profile.mqtt.bundled) input = {...input, mqttUrl: `mqtt://127.0.0.1:${profile.compose.ports.mqtt}`}
     const token = process.env[profile.secrets.adminTokenEnv]
+    const statusToken = process.env[profile.secrets.statusTokenEnv] || undefined
     registerSecret(token)
+    registerSecret(statusToken)
     attach = async () => {
       // --agent-url alone: no discovery (and no deploy of the probe: it must already be there)
       const found = input.agentUrls?.length && !input.targets?.length ? {replicas: [], close: async () => {}} : await discoverReplicas({profile, targets: input.targets, source: input.targets?.length ? undefined : target})
       const replicas = withAgentUrls(found.replicas, input.agentUrls ?? [])
       const faults = target === 'compose' ? composeFaults({project: profile.compose.project, name: profile.name}) : kubernetesFaults(profile.kubernetes.namespace)
-      return attachTopology({target, profile, url, mqttUrl: traffic.has('mqtt') ? input.mqttUrl : undefined, replicas, faults, token, userFlows: flows, deploy: Boolean(token) && replicas.every(r => r.url), close: found.close})
+      return attachTopology({target, profile, url, mqttUrl: traffic.has('mqtt') ? input.mqttUrl : undefined, replicas, faults, token, statusToken, userFlows: flows, deploy: Boolean(token) && replicas.every(r => r.url), close: found.close})
     }
   }
 

@@ -20,12 +20,12 @@ export interface Observer {
   stop(): Promise<Sample[]>
 }
 
-export function startObserver(replicas: ObservedReplica[], options: {token?: string; intervalMs?: number; timeoutMs?: number} = {}): Observer {
+export function startObserver(replicas: ObservedReplica[], options: {token?: string; statusToken?: string; intervalMs?: number; timeoutMs?: number} = {}): Observer {
   const samples: Sample[] = []
   const intervalMs = options.intervalMs ?? 20
   const timeoutMs = options.timeoutMs ?? 150
   const dispatcher = new Agent({connections: 2 * replicas.length, keepAliveTimeout: 1000, connect: {timeout: timeoutMs}})
-  const agents = new AgentStatusClient({timeoutMs})
+  const agents = new AgentStatusClient({timeoutMs, token: options.statusToken})
   let running = true
   const get = async (url: string, headers: Record<string, string> = {}): Promise<unknown> => {
     const res = await request(url, {dispatcher, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, headers})

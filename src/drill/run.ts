@@ -7,6 +7,7 @@ import {iterationMetrics} from './metrics.js'
 import {Resources} from './processes.js'
 import {scenarioResult, skippedScenario} from './slo.js'
 import {startLocalTopology} from './topology/local.js'
+import type {DeployStrategy} from '../modes/index.js'
 import {netnsUnavailable} from './topology/netns.js'
 import type {Topology} from './topology/types.js'
 import {connectMqttTraffic, type MqttTraffic} from './traffic/mqtt.js'
@@ -29,6 +30,8 @@ export interface DrillOptions {
   /** Measure the cold-start baseline (default true). */
   baseline?: boolean
   clusterFile?: string
+  /** Local target: the deploy scenario's strategy (default: the mode's; the bench compares in-place and handover). */
+  deployStrategy?: DeployStrategy
   /** Attach targets: a function that builds the topology (compose, kubernetes). */
   attach?: (resources: Resources) => Promise<Topology>
   /** The caller's registry, so that Ctrl-C can clean up while the drill waits. */
@@ -76,6 +79,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
             mqtt: options.mqtt,
             resources,
             clusterFile: options.clusterFile,
+            deployStrategy: options.deployStrategy,
             log,
           })
       proxy = topology.proxy

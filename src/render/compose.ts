@@ -39,6 +39,11 @@ function composeUsage(profile: Profile): string {
   return `# Start (Compose v2 or docker-compose 1.29, from this directory, with the secrets in .env):\n#   docker compose -p ${p} up -d --build     or     docker-compose -p ${p} up -d --build\n`
 }
 
+/** The named volumes that hold the lease (render/lease-volume.ts checks that none is a network one). */
+export function composeLeaseVolumes(profile: Profile): string[] {
+  return composeLease(profile)?.volumes.map(v => v.name) ?? []
+}
+
 /** The lease backend's environment and volumes (load-balanced replicas: for their singletons, singleton-lease.ts). */
 function composeLease(profile: Profile): ComposeLeasePiece | null {
   const backend = leaseBackend(profile.failover.lease)

@@ -4,6 +4,8 @@ import {statefulSetRecreateWarnings} from './kubernetes-recreate.js'
 import {cliVersion} from './names.js'
 import {packReplicaPackage} from './package-tarball.js'
 import {renderProject} from './project.js'
+import {composeLeaseVolumes} from './compose.js'
+import {checkLeaseVolume} from './lease-volume.js'
 import {checkOutDir, checkRender, hasChanges, writeRender, type FileStatus, type WriteResult} from './write.js'
 import type {ModeId} from '../modes/index.js'
 
@@ -42,6 +44,7 @@ export function renderFromProfile(options: RenderOptions): RenderResult {
   const profileText = readProfileText(options.profileFile)
   const profile = parseProfileText(profileText, options.profileFile)
   checkOutDir(options.outDir, options.profileFile)
+  if (profile.target === 'compose') checkLeaseVolume(options.outDir, composeLeaseVolumes(profile))
   const files = renderProject({profile, profileText, source: basename(options.profileFile), host: options.host})
   // Compared with the StatefulSet on disk, so before the write replaces it.
   const warnings = profile.target === 'kubernetes' ? statefulSetRecreateWarnings(profile, options.outDir, files) : []

@@ -119,6 +119,15 @@ export type LivenessOpening = {liveness: ReplicaLiveness; disabled?: undefined} 
 /** How long the owner waits at start for a candidate's probe (microseconds) or a dying old self. */
 const OWNER_WAIT_MS = 5000
 
+// Held connections hang off the process object: a connection that only an unreachable object refers to is
+// closed by its finalizer when the garbage collector runs, and its lock goes with it (seen: ~8 s after start
+// in a process that kept the LivenessLocks in a module-level const that nothing read again).
+const HELD = Symbol.for('ff-ha.liveness.held')
+function held(): Set<Database.Database> {
+  const p = process as unknown as Record<symbol, Set<Database.Database> | undefined>
+  return (p[HELD] ??= new Set())
+}
+
 function busy(err: unknown): boolean {
   const code = (err as {code?: unknown}).code
   return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
@@ -159,6 +168,7 @@ export class LivenessLocks implements ReplicaLiveness {
       db.exec('BEGIN')
       db.prepare('SELECT covered FROM liveness WHERE id = 1').get()
       this.own = db
+      held().add(db)
     } catch (err) {
       db?.close()
       throw new RemoteError(`${this.identity}: cannot hold the liveness lock ${this.file} (${busy(err) ? 'another process of this replica still holds it' : errorMessage(err)})`, {
@@ -198,6 +208,7 @@ export class LivenessLocks implements ReplicaLiveness {
 
   /** At exit (after the lease is released or the process is dying anyway). */
   close(): void {
+    if (this.own) held().delete(this.own)
     if (this.own?.open) this.own.close()
     this.own = null
   }

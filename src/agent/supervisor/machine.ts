@@ -29,10 +29,13 @@
 // 8. Shutdown: flows stop before the lease is released (hot-spare), /healthz fails for drainMs before
 //    Node-RED is stopped (load-balanced), and no fence or restart begins once stopping.
 // 9. Handover on request (POST /handover, a deploy's hand-off to an updated spare): only a settled active
-//    (leading, flows confirmed started, no start, stop, fence or shutdown under way) hands over. It stops
-//    leading at once, stops its flows, and only after the stop is confirmed writes the record to the named
-//    replica (or releases it). Then it does not want the lease for leaseDuration (the hold-off), so that a
-//    spare, not itself, takes it. A stop that fails kills Node-RED (invariant 3), whose exit releases the lease.
+//    (leading, flows confirmed started, no start, stop, fence or shutdown under way) hands over. It leaves
+//    the active role at once (/active 503) and keeps renewing the lease while it stops its flows, so nobody
+//    may take it meanwhile. Only after the stop is confirmed does it write the record to the named replica
+//    (or release it). Then it does not want the lease for leaseDuration (the hold-off), so that a spare, not
+//    itself, takes it. The stop has stopBoundMs, as in a graceful stop: Node-RED's MQTT broker node can take
+//    2 s to close when its broker does not answer, and the spare must not wait that long; after the bound
+//    Node-RED is killed, and its exit releases the lease (4). A lease lost meanwhile is a fence (2).
 import type {FlowsState} from '../../admin/types.js'
 import {DeployWindow, type DeploySignal} from '../deploy-window.js'
 import {RestartPolicy, describeExit, type RestartPolicyOptions} from '../restart-policy.js'
@@ -922,6 +925,8 @@ class Transition {
   private beginFence(reason: string): void {
     const s = this.s
     if (s.fence || s.shutdown) return
+    // (a handover under way gives way: the fence stops the flows itself, and releases only what it holds)
+    if (s.handover) this.settleHandover(false, `the lease could not be kept during the handover (${reason})`)
     const lastRenew = this.lease?.lastRenewSentAt ?? null
     this.out.push({kind: 'resign-lease', lost: true})
     this.count('fences')
@@ -975,8 +980,8 @@ class Transition {
       this.out.push({kind: 'handover-settled', id, ok: false, reason: refusal})
       return
     }
-    // Stop leading now (no renew from here on), as a fence does, but this is no doubt: not counted as one.
-    this.out.push({kind: 'resign-lease', lost: false})
+    // Out of the active role now (/active 503: the proxies move on); the lease is renewed until the flows
+    // are confirmed stopped, so nobody may take it meanwhile.
     this.s.handover = {id, to, phase: 'stopping', t0: this.now}
     this.setRole('fenced', {reason: 'handover', to})
     if (!this.stopFlows('handover')) this.handoverStopped(false)

@@ -12,7 +12,7 @@ import {registerSecret} from '../../output/secrets.js'
 import {stopProcess, waitForExit, exited} from '../../process/run.js'
 import type {Profile} from '../../profile/schema.js'
 import {startBroker} from '../broker.js'
-import {PROBE_PATH, withProbe} from '../probe.js'
+import {PROBE_PATH, PROBE_WRITES_PATH, probesSharedContext, withProbe} from '../probe.js'
 import type {Resources} from '../processes.js'
 import type {RoleEvent, ScenarioName} from '../types.js'
 import {writeAgentProfile} from './agent-profile.js'
@@ -24,7 +24,7 @@ import {createNetns, type NetnsNetwork} from './netns.js'
 import type {Topology} from './types.js'
 import {unsupportedOn} from '../targets.js'
 import {startWitness} from './witness.js'
-import {modeOf} from '../../modes/index.js'
+import {modeOf, type DeployStrategy} from '../../modes/index.js'
 import {DEFAULT_CLUSTER_FILE} from '../../paths.js'
 
 export {agentProfileText} from './agent-profile.js'
@@ -47,6 +47,8 @@ export interface LocalOptions {
   resources: Resources
   /** Also write the cluster file here (ff-ha deploy's local discovery), e.g. with --keep. */
   clusterFile?: string
+  /** The deploy scenario's strategy (default: the mode's). */
+  deployStrategy?: DeployStrategy
   log?: (line: string) => void
 }
 
@@ -55,13 +57,16 @@ export async function startLocalTopology(options: LocalOptions): Promise<Topolog
   const say = options.log ?? (() => {})
   const dir = resources.dir(mkdtempSync(join(tmpdir(), 'ff-ha-drill-')))
   const token = randomBytes(24).toString('hex')
+  // The agents' status token: POST /handover needs one, so that the deploy scenario hands over.
+  const statusToken = randomBytes(24).toString('hex')
+  registerSecret(statusToken)
   const secret = randomBytes(24).toString('hex')
   registerSecret(token)
   registerSecret(secret)
   const runId = randomBytes(4).toString('hex')
   const mode = profile.mode
   const roleEvents: RoleEvent[] = []
-  const agents = new AgentStatusClient({timeoutMs: 1000})
+  const agents = new AgentStatusClient({timeoutMs: 1000, token: statusToken})
   resources.onCleanup(() => agents.close())
 
   let net: NetnsNetwork | undefined
@@ -82,7 +87,7 @@ export async function startLocalTopology(options: LocalOptions): Promise<Topolog
   })
   const broker = 'broker' in brokerChoice ? brokerChoice.broker : undefined
 
-  const launch: AgentLaunch = {profile, profileFile: writeAgentProfile(dir, options.profileText, witness), leaseFile: join(dir, 'lease.db'), token, secret, resources, roleEvents}
+  const launch: AgentLaunch = {profile, profileFile: writeAgentProfile(dir, options.profileText, witness), leaseFile: join(dir, 'lease.db'), token, statusToken, secret, resources, roleEvents}
   const replicas = await planReplicas(profile, dir, net)
   const byName = new Map(replicas.map(r => [r.name, r]))
 
@@ -91,10 +96,10 @@ export async function startLocalTopology(options: LocalOptions): Promise<Topolog
   await Promise.all(replicas.map(r => waitReady(r, agents, mode, 120_000)))
 
   let generation = 1
-  const drillFlows = (id = runId) => withProbe(options.userFlows, {mode, runId: id, broker: broker && {host: broker.host, port: broker.port}, shareGroup: profile.mqtt.shareGroup, generation})
+  const drillFlows = (id = runId) => withProbe(options.userFlows, {mode, runId: id, broker: broker && {host: broker.host, port: broker.port}, shareGroup: profile.mqtt.shareGroup, generation, sharedContext: probesSharedContext(profile)})
   const targets = replicas.map(r => ({name: r.name, url: nodeRedUrl(r), agentUrl: agentUrl(r)}))
   const deploy = async () => {
-    const report = await deployFlows({flows: drillFlows(), replicas: targets, auth: {token}, mode, verifyTimeoutMs: 30_000})
+    const report = await deployFlows({flows: drillFlows(), replicas: targets, auth: {token}, statusToken, mode, strategy: options.deployStrategy, verifyTimeoutMs: 30_000})
     if (!report.ok) throw new RemoteError(`ff-ha deploy of the drill's flows failed: ${report.error ?? 'see the replicas'}`)
   }
   if (modeOf(mode).singleActive) await waitSettled(replicas, agents, 60_000)
@@ -124,11 +129,13 @@ export async function startLocalTopology(options: LocalOptions): Promise<Topolog
     mode,
     replicas: targets,
     probeUrl,
+    ...(probesSharedContext(profile) ? {probeWritesUrl: new URL(PROBE_WRITES_PATH.slice(1), proxy.url).href} : {}),
     proxy: proxy.name,
     mqttUrl: broker?.url,
     broker: broker ? broker.description : 'off' in brokerChoice ? brokerChoice.off : 'off',
     runId,
     token,
+    statusToken,
     roleEvents,
     async statuses() {
       return new Map(await Promise.all(replicas.map(async r => [r.name, await agents.status(r.name, agentUrl(r))] as const)))

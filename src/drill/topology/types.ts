@@ -32,6 +32,8 @@ export interface Topology {
   replicas: ObservedReplica[]
   /** The probe URL through the proxy / load balancer. */
   probeUrl: string
+  /** The probe's shared-context writes (hot-spare with the shared store), through the proxy. */
+  probeWritesUrl?: string
   proxy: string
   /** The MQTT broker URL for the drill's own clients, or undefined when MQTT is off. */
   mqttUrl?: string
@@ -42,6 +44,8 @@ export interface Topology {
   runId: string
   /** Admin token for /flows/state (the observer). */
   token?: string
+  /** The agents' status token for their /status (the observer), when they have one. */
+  statusToken?: string
   /** Role changes logged by the agents (local target only: their stdout). */
   roleEvents: RoleEvent[]
   /** The agents' /status, by replica (undefined: no answer). */

@@ -145,11 +145,14 @@ describe('ff-ha deploy --strategy handover (real agents, real Node-RED, sqlite l
     })
     expect(report.ok).toBe(false)
     expect(report.handover).toBeUndefined()
-    expect(report.error).toMatch(new RegExp(`^deploy failed: ${spares[1].name}: POST /flows: version_mismatch`))
+    // (the other spare may have been brought to that deploy by its agent first: the shared flows record of
+    // docs/design/editor-deploy.md; then it refuses ours too, else ours is rolled back there)
+    expect(report.error).toMatch(/^deploy failed: \w+: POST \/flows: version_mismatch/)
     const byName = Object.fromEntries(report.replicas.map(r => [r.name, r]))
     expect(byName[active.name]).toMatchObject({status: 'unchanged', role: 'active', after: {rev: beforeRevs[set.agents.indexOf(active)], state: 'start'}})
-    expect(byName[spares[0].name].status).toBe('rolled-back')
     expect(byName[spares[1].name].status).toBe('failed')
+    expect(['rolled-back', 'failed']).toContain(byName[spares[0].name].status)
+    for (const spare of spares) expect(await spare.flowsState(), spare.name).toBe('stop')
     // The active: same rev, same tenure, still serving v1; it never stopped its flows.
     const after = (await active.status())!
     expect(after).toMatchObject({role: 'active', flowsState: 'start', fencingToken: before.fencingToken})

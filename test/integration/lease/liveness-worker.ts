@@ -7,7 +7,13 @@ const [leaseFile, identity, covered] = process.argv.slice(2)
 const locks = new LivenessLocks(leaseFile, 'test-lease', identity, covered === '1')
 try {
   locks.hold()
-  process.stdout.write(JSON.stringify({held: true, file: locks.file, env: locks.childEnv()}) + '\n')
+  const line = JSON.stringify({held: true, file: locks.file, env: locks.childEnv()}) + '\n'
+  // Nothing refers to `locks` after this: a full collection (--expose-gc) before we say "held" proves that
+  // the lock does not depend on the caller keeping the object alive.
+  setImmediate(() => {
+    ;(globalThis as {gc?: () => void}).gc?.()
+    process.stdout.write(line)
+  })
 } catch (err) {
   process.stdout.write(JSON.stringify({held: false, error: errorMessage(err)}) + '\n')
   process.exit(1)

@@ -41,7 +41,7 @@ function firstLine(child: ChildProcess): Promise<Record<string, unknown>> {
 
 /** The agent side of replica `identity`, holding its lock. */
 async function agentSide(identity: string, covered: boolean): Promise<{child: ChildProcess; line: Record<string, unknown>}> {
-  const child = spawn(process.execPath, ['--import', 'tsx', worker, leaseFile, identity, covered ? '1' : '0'], {cwd: packageRoot, stdio: ['ignore', 'pipe', 'pipe']})
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', worker, leaseFile, identity, covered ? '1' : '0'], {cwd: packageRoot, stdio: ['ignore', 'pipe', 'pipe']})
   children.push(child)
   return {child, line: await firstLine(child)}
 }
@@ -135,7 +135,7 @@ describe('liveness locks (real processes, real POSIX locks)', () => {
   it('a second process of the same replica cannot change what the file says while the first lives', async () => {
     const first = await agentSide('a', true)
     expect(first.line.held).toBe(true)
-    const second = spawn(process.execPath, ['--import', 'tsx', worker, leaseFile, 'a', '0'], {cwd: packageRoot, stdio: ['ignore', 'pipe', 'pipe']})
+    const second = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', worker, leaseFile, 'a', '0'], {cwd: packageRoot, stdio: ['ignore', 'pipe', 'pipe']})
     children.push(second)
     const line = await firstLine(second)
     expect(line.held).toBe(false)

@@ -564,15 +564,16 @@ const rows: Row[] = [
     },
   },
   {
-    name: 'handover: resign, stop flows, and only then hand the record to the named spare; then a hold-off of leaseDuration (9)',
+    name: 'handover: out of the active role, flows stopped while the lease is still renewed, only then the record handed to the named spare; then a hold-off of leaseDuration (9)',
     run(d) {
       d.boot()
       d.activate(3)
       d.send({kind: 'handover', id: 1, to: 'b'})
       expect(d.state.role).toBe('fenced')
       expect(isActive(d.state, d.leaseFacts)).toBe(false)
-      expect(d.order('resign-lease', 'stop-flows', 'release-lease')).toEqual(['resign-lease', 'stop-flows'])
-      expect(d.last('resign-lease')).toEqual({kind: 'resign-lease', lost: false})
+      expect(d.order('resign-lease', 'stop-flows', 'release-lease')).toEqual(['stop-flows'])
+      // still the leader: it keeps renewing while its flows stop, so nobody may take the lease meanwhile
+      expect(wantsLease(d.state, d.clock.now(), true)).toBe(true)
       d.clock.advance(10)
       d.send({kind: 'stop-answered', id: d.last('stop-flows').id, state: 'stop'})
       expect(d.last('release-lease')).toEqual({kind: 'release-lease', reason: 'handover', forFence: false, to: 'b'})
@@ -607,13 +608,16 @@ const rows: Row[] = [
     },
   },
   {
-    name: 'handover: a stop that does not answer within stopBoundMs kills Node-RED; its exit releases the lease and settles the handover (3, 4, 9)',
+    name: 'handover: a stop that does not answer within stopBoundMs (as in a graceful stop) kills Node-RED, whose exit releases the lease and settles the handover (4, 9)',
     run(d) {
       d.boot()
       d.activate(1)
       d.send({kind: 'handover', id: 5, to: null})
-      d.clock.advance(250)
+      d.clock.advance(249)
+      expect(d.has('kill')).toBe(false)
+      d.clock.advance(1)
       expect(d.last('kill')).toEqual({kind: 'kill', gen: 1})
+      expect(d.logs('flows').at(-1)).toEqual({action: 'kill', reason: 'Node-RED did not confirm the stop within 250 ms'})
       expect(d.has('release-lease')).toBe(false)
       d.send({kind: 'exited', gen: 1, code: null, signal: 'SIGKILL', logTail: ''})
       expect(d.last('handover-settled')).toMatchObject({id: 5, ok: true})
@@ -630,6 +634,19 @@ const rows: Row[] = [
       expect(d.last('handover-settled')).toMatchObject({id: 6, ok: false, reason: 'the agent is stopping'})
       d.send({kind: 'stop-answered', id: d.last('stop-flows').id, state: 'stop'})
       expect(d.last('release-lease')).toMatchObject({reason: 'shutdown'})
+    },
+  },
+  {
+    name: 'handover: the lease lost during the stop is a fence, which answers the request first (2, 9)',
+    run(d) {
+      d.boot()
+      d.activate(1)
+      d.send({kind: 'handover', id: 7, to: 'b'})
+      d.holder = 'b'
+      d.send({kind: 'lease-lost', reason: 'lost'})
+      expect(d.last('handover-settled')).toMatchObject({id: 7, ok: false, reason: 'the lease could not be kept during the handover (lease-lost)'})
+      expect(d.state.role).toBe('fenced')
+      expect(d.last('kill')).toEqual({kind: 'kill', gen: 1})
     },
   },
   {

@@ -39,7 +39,7 @@ function settings(config: Record<string, unknown>): string {
 }
 
 async function waitUp(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 60_000
+  const deadline = Date.now() + 120_000
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`Node-RED exited (${child.exitCode})`)
     try {
@@ -49,7 +49,7 @@ async function waitUp(url: string, child: ChildProcess): Promise<void> {
     }
     await new Promise(r => setTimeout(r, 100))
   }
-  throw new Error(`Node-RED at ${url} did not serve /get within 60 s`)
+  throw new Error(`Node-RED at ${url} did not serve /get within 120 s`)
 }
 
 describe('a counter rewritten by lint --fix, in two real Node-RED replicas on the shared store', () => {
@@ -78,7 +78,7 @@ describe('a counter rewritten by lint --fix, in two real Node-RED replicas on th
       urls.push(`http://127.0.0.1:${port}/`)
     }
     await Promise.all(urls.map((u, i) => waitUp(u, children[i])))
-  }, 150_000)
+  }, 240_000)
 
   afterAll(async () => {
     await Promise.all(children.map(c => stopChild(c, 3000)))

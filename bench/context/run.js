@@ -2,7 +2,8 @@
 // npm run bench:context — the shared context store, per backend (sqlite file, PostgreSQL on a server this
 // script starts): atomic increments per second (1 process sequential; 4 processes at once), a plain
 // flow.get from the cache (ns per read, against Node-RED's memory store as the baseline), and the cost of
-// fencing per write (a plain set awaited, with the token check and without; the ratio is with/without; best of 3 alternating).
+// fencing per write (a plain set awaited, with the token check and without; the ratio is with/without; best of 3 alternating),
+// and the agent's raise of the fence at a takeover (best of 5).
 // Needs `npm run build` (the PostgreSQL server helper is imported from dist/). Env: BENCH_N (default 2000).
 import {execFile} from 'node:child_process'
 import {mkdtempSync, rmSync} from 'node:fs'
@@ -59,8 +60,16 @@ async function benchBackend(name, config) {
     plainUs = Math.min(plainUs, await writeUs({...config, fenceDomain: 'bench-plain'}, N))
     fencedUs = Math.min(fencedUs, await writeUs({...config, fenceDomain: 'bench-fenced', token: () => 1}, N))
   }
+  // what a takeover adds before the flows start: the agent raising the fence (open, raise, close)
+  let raiseMs = Infinity
+  for (let i = 1; i <= 5; i++) {
+    const t0 = process.hrtime.bigint()
+    await createStore.raiseFence({...config, fenceDomain: 'bench-raise'}, i)
+    raiseMs = Math.min(raiseMs, Number(process.hrtime.bigint() - t0) / 1e6)
+  }
   return {
     backend: name,
+    'fence raise at takeover ms': +raiseMs.toFixed(1),
     'increments/s (1 process)': Math.round(single.accepted / (single.ms / 1000)),
     'increments/s (4 processes)': Math.round((4 * N) / fourS),
     'cached read ns': Math.round(cachedNs),

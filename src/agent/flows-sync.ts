@@ -277,8 +277,22 @@ export async function openFlowsSync(
     return null
   }
   if (!store) return null
-  const poll = leaseBackend(config.lease.backend).candidatePollMs
+  try {
+    await store.head()
+  } catch (err) {
+    // Not allowed to read it (a load-balanced pod rendered without the ConfigMap's RBAC): no record here,
+    // rather than every Deploy refused. Any other error is the store being away for now: keep it.
+    const e = err as {code?: unknown; statusCode?: unknown; response?: {statusCode?: unknown}}
+    const status = [e?.code, e?.statusCode, e?.response?.statusCode].find(v => typeof v === 'number')
+    if (status === 401 || status === 403) {
+      await store.close()
+      deps.log('flows-record', {action: 'disabled', error: `${store.describe}: not allowed (HTTP ${status}); Deploys reach this replica only`})
+      return null
+    }
+  }
+  // A cheap local read (sqlite): every 100 ms. An API server (every read is the whole record): at most 1 s.
+  const poll = leaseBackend(config.lease.backend).candidatePollMs ?? Math.min(config.timings.retryPeriodMs, 1000)
   config.env[ENV.flowsRecordUrl] = new URL(FLOWS_RECORD_PATH.slice(1), statusUrl).href
   deps.log('flows-record', {action: 'open', store: store.describe})
-  return new FlowsSync({replica: config.replica, store, token: config.adminToken, pollMs: poll === null ? config.timings.retryPeriodMs : Math.max(poll, 100), ...deps})
+  return new FlowsSync({replica: config.replica, store, token: config.adminToken, pollMs: Math.max(poll, 100), ...deps})
 }

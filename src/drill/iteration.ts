@@ -1,6 +1,7 @@
 import {pollUntil} from '../io/poll.js'
 import {now, sleep} from './clock.js'
 import {startObserver} from './observer.js'
+import {readProbeWrites, writesBetween} from './shared-context.js'
 import {startHttpTraffic, type HttpTraffic} from './traffic/http.js'
 import type {MqttTraffic} from './traffic/mqtt.js'
 import type {AgentView, AppliedFault, Topology} from './topology/types.js'
@@ -29,6 +30,7 @@ export async function runIteration(topology: Topology, scenario: ScenarioName, o
   const steady = await waitSteady(topology, 90_000)
   const names = topology.replicas.map(r => r.name)
   const victim = modeOf(mode).drill.victim === 'the-active' ? steady.active! : names[(options.iteration - 1) % names.length]
+  const writesBefore = topology.probeWritesUrl ? await readProbeWrites(topology.probeWritesUrl) : undefined
   const start = now()
   const eventsFrom = topology.roleEvents.length
   const observer = startObserver(topology.replicas, {token: topology.token, statusToken: topology.statusToken})
@@ -96,6 +98,7 @@ export async function runIteration(topology: Topology, scenario: ScenarioName, o
     await http.stop()
     const mqtt = options.mqtt ? await options.mqtt.end() : undefined
     const samples = await observer.stop()
+    const sharedContext = topology.probeWritesUrl ? writesBetween(writesBefore, await readProbeWrites(topology.probeWritesUrl)) : undefined
     return {
       mode,
       replicas: names,
@@ -106,6 +109,7 @@ export async function runIteration(topology: Topology, scenario: ScenarioName, o
       roleEvents: topology.roleEvents.slice(eventsFrom),
       http: http.records,
       mqtt,
+      ...(sharedContext ? {sharedContext} : {}),
     }
   }
 }

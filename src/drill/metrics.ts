@@ -35,8 +35,16 @@ export function iterationMetrics(timeline: IterationTimeline, iteration: number,
     mqttDuplicated: mqtt.duplicated,
     dualActiveMs: round1(dual),
     newActive,
+    ...(timeline.sharedContext ? {sharedContext: sharedContextWrites(timeline.sharedContext, timeline.fault.replica)} : {}),
     notes,
   }
+}
+
+/** The fence's proof: no write of the faulted replica lands after another replica's first one. */
+export function sharedContextWrites(c: {log: string[]; refused: number}, faulted: string): {writes: number; staleWrites: number; refused: number} {
+  const firstOther = c.log.findIndex(r => r !== faulted)
+  const staleWrites = firstOther < 0 ? 0 : c.log.slice(firstOther).filter(r => r === faulted).length
+  return {writes: c.log.length, staleWrites, refused: c.refused}
 }
 
 export interface HttpOutage {

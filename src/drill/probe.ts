@@ -1,5 +1,7 @@
 import type {FlowNode} from '../admin/types.js'
 import {modeOf, type ModeId} from '../modes/index.js'
+import {contextPlan} from '../model/context-storage.js'
+import type {Profile} from '../profile/schema.js'
 
 // The probe tab that ff-ha adds to the user's flows for a drill: an HTTP endpoint that answers with the
 // replica's name and a sequence number, and an MQTT subscription that echoes every message (its sequence
@@ -30,6 +32,32 @@ export interface ProbeOptions {
   shareGroup: string
   /** Changes a label, so that a deploy of the probe has a new rev but restarts nothing that serves. */
   generation?: number
+  /** The replicas have ff-ha's shared context store (hot-spare: fenced): add the fenced writer below. */
+  sharedContext?: boolean
+}
+
+/** GET: the shared log of the probe's writes and the store's count of refused writes (sharedContext). */
+export const PROBE_WRITES_PATH = '/ff-ha/probe/writes'
+
+// The fenced writer (sharedContext): every 200 ms the running replica appends its name to a log in the
+// shared store (the store named "shared", whatever the default), and GET PROBE_WRITES_PATH reads it fresh
+// with the store's count of writes the fence refused. A frozen old active that wakes up and writes must be
+// refused: after the new active's first entry, the log holds no entry of the old one.
+function sharedContextWriter(z: string): FlowNode[] {
+  return [
+    {id: 'ff_ha_probe_ctx_tick', type: 'inject', z, name: 'fenced write', repeat: '0.2', once: true, onceDelay: '0.1', topic: '', payload: '', payloadType: 'date', x: 140, y: 220, wires: [['ff_ha_probe_ctx_write']]},
+    functionNode('ff_ha_probe_ctx_write', z, 'append to the shared log', "await flow.get('$atomic', 'shared').append('ff_ha_probe_writes', env.get('FF_HA_REPLICA') || 'unknown')\nreturn null", 360, 220, [[]]),
+    {id: 'ff_ha_probe_ctx_in', type: 'http in', z, name: 'probe writes', url: PROBE_WRITES_PATH, method: 'get', upload: false, swaggerDoc: '', x: 140, y: 260, wires: [['ff_ha_probe_ctx_read']]},
+    functionNode(
+      'ff_ha_probe_ctx_read',
+      z,
+      'shared log and refusals',
+      "flow.get('ff_ha_probe_writes', 'shared', async (err, log) => {\n  if (err) { node.error(err, msg); return }\n  msg.payload = {log: log || [], refused: (await flow.get('$atomic', 'shared').refusals()).count}\n  node.send(msg)\n})\nreturn null",
+      360,
+      260,
+      [['ff_ha_probe_http_out']],
+    ),
+  ]
 }
 
 export function probeTopics(runId: string): {request: string; reply: string} {
@@ -47,6 +75,7 @@ export function probeFlows(options: ProbeOptions): FlowNode[] {
     // of this tab, but the HTTP and MQTT parts are untouched by a "flows"/"nodes" deploy.
     {id: 'ff_ha_probe_generation', type: 'comment', z, name: `probe generation ${options.generation ?? 1}`, info: '', x: 140, y: 20, wires: []},
   ]
+  if (options.sharedContext) nodes.push(...sharedContextWriter(z))
   if (options.broker) {
     const {request, reply} = probeTopics(options.runId)
     const hotSpare = modeOf(options.mode).singleActive
@@ -109,6 +138,11 @@ export function probeFlows(options: ProbeOptions): FlowNode[] {
     )
   }
   return nodes
+}
+
+/** Hot-spare with ff-ha's shared context store: the probe proves the fence (its writer). */
+export function probesSharedContext(profile: Profile): boolean {
+  return modeOf(profile.mode).singleActive && contextPlan(profile).shared !== null
 }
 
 /** The user's flows with the probe tab added (any earlier probe nodes replaced). */

@@ -34,6 +34,7 @@ export function scenarioResult(
     if (it.dualActiveMs > dualLimit) failures.push(`${at}: two replicas ran flows for ${it.dualActiveMs} ms > ${name === 'freeze' ? 'the wake-up allowance' : 'slo.maxDualActiveMs'} ${dualLimit} ms`)
     if (name === 'deploy' && modeOf(mode).drill.deployFailsNoRequest && it.httpFailed > 0) failures.push(`${at}: a rolling deploy failed ${it.httpFailed} requests (must be 0)`)
     if (it.notes.some(n => n.startsWith('HTTP never recovered'))) failures.push(`${at}: HTTP never recovered`)
+    if (it.sharedContext && it.sharedContext.staleWrites > 0) failures.push(`${at}: ${it.sharedContext.staleWrites} shared-context writes of ${it.faulted} were accepted after the new active's first (the fence must refuse them)`)
   }
   return {
     name,

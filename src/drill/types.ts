@@ -87,6 +87,8 @@ export interface IterationTimeline {
   http: HttpRecord[]
   /** Undefined when MQTT traffic was off. */
   mqtt?: MqttRecord[]
+  /** The probe's fenced writes in the shared context store during the iteration (hot-spare with it). */
+  sharedContext?: {log: string[]; refused: number}
 }
 
 export interface IterationMetrics {
@@ -115,6 +117,11 @@ export interface IterationMetrics {
   dualActiveMs: number
   /** The replica that was active after the fault (hot-spare), or null. */
   newActive: string | null
+  /**
+   * The shared context store (hot-spare with it): the probe's accepted writes, those of the faulted replica
+   * accepted after another replica's first (must be 0: the fence), and the writes the fence refused.
+   */
+  sharedContext?: {writes: number; staleWrites: number; refused: number}
   /** Problems that make this iteration's figures doubtful (never silently dropped). */
   notes: string[]
 }

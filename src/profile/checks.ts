@@ -85,7 +85,7 @@ export function crossFieldIssues(p: Profile): ProfileIssue[] {
   if (p.deploy.discovery === 'static' && !p.deploy.replicas?.length) {
     issues.push({path: ['deploy', 'replicas'], message: 'static discovery needs a list of replicas ({name, url})', hint: 'add deploy.replicas: [{name: node-red-0, url: http://host:1880}, ...], or remove deploy.discovery'})
   }
-  issues.push(...hostsIssues(p))
+  issues.push(...hostsIssues(p, contextPlan(p).shared?.backend))
   // The lease backend's own rules (sqlite: the lease file's directory).
   if (replicasUseLease(p, mode.singleActive)) issues.push(...(lease.profileIssues?.(p) ?? []))
   issues.push(...sharedContextIssues(p))

@@ -32,6 +32,7 @@ interface HostsProfile {
   hosts?: Host[]
   failover: {lease: string; etcd?: {endpoints: string[]}}
   mqtt: {bundled: boolean}
+  nodeRed: {contextStorage: unknown}
 }
 
 /** The etcd client URL a member on `host` serves (what failover.etcd.endpoints must list). */
@@ -58,7 +59,7 @@ export function replicasByHost(profile: {replicas: number; hosts?: Host[]}): Map
 }
 
 /** What a `hosts` list must satisfy beyond its fields' types, each at the field to change. */
-export function hostsIssues(p: HostsProfile): ProfileIssue[] {
+export function hostsIssues(p: HostsProfile, sharedContextBackend?: string): ProfileIssue[] {
   const hosts = p.hosts
   if (!hosts) return []
   const issues: ProfileIssue[] = []
@@ -83,6 +84,10 @@ export function hostsIssues(p: HostsProfile): ProfileIssue[] {
   if (hosts.filter(h => h.replicas > 0).length < 2) issues.push({path: ['hosts'], message: 'puts every replica on one host: losing it loses them all', hint: 'give at least two hosts replicas: 1 or more'})
   if (p.failover.lease !== 'etcd') {
     issues.push({path: ['failover', 'lease'], message: `is ${p.failover.lease}, which one host holds: with hosts the lease must be one every host reaches`, hint: 'set failover.lease: etcd and list the members in failover.etcd.endpoints'})
+  }
+  if (sharedContextBackend === 'sqlite') {
+    const path = typeof p.nodeRed.contextStorage === 'string' ? ['nodeRed', 'contextStorage'] : ['nodeRed', 'contextStorage', 'shared', 'backend']
+    issues.push({path, message: 'a sqlite shared context is a file on one host: each host would keep its own, and the replicas on different hosts would not share it', hint: 'use shared: {backend: postgres} with a PostgreSQL every host reaches (its connection string in the variable shared.connectionStringEnv names)'})
   }
   if (p.mqtt.bundled) issues.push({path: ['mqtt', 'bundled'], message: 'a bundled broker would run on each host, each with its own subscribers and queues', hint: 'remove mqtt.bundled and set mqtt.broker to a broker every host reaches'})
   const members = hosts.filter(h => h.etcd)

@@ -5,7 +5,8 @@ import {networkPolicy} from './kubernetes-network.js'
 import {ROUTES, clientIpAffinity} from './kubernetes-routes.js'
 import {CONTAINER, RENDERED, cliVersion, replicaImage} from './names.js'
 import {InputError} from '../errors.js'
-import {leaseBackend} from '../agent/lease/backends/index.js'
+import {defaultLeaseName, leaseBackend} from '../agent/lease/backends/index.js'
+import {flowsRecordName} from '../agent/flows-record/record.js'
 import {kubernetesLeasePiece, podsUseLeaseApi} from './singleton-lease.js'
 import type {KubernetesLeasePiece} from '../agent/lease/backends/types.js'
 import {modeOf} from '../modes/index.js'
@@ -72,7 +73,7 @@ function leaseRbac(profile: Profile, leases: string[]): Record<string, Obj> {
   const [role, binding] = [template('role.yaml'), template('rolebinding.yaml')]
   return {
     'serviceaccount.yaml': {...template('serviceaccount.yaml'), metadata: meta(profile, name)},
-    'role.yaml': {...role, metadata: meta(profile, name), rules: role.rules.map((r: Obj) => (r.resourceNames ? {...r, resourceNames: leases} : r))},
+    'role.yaml': {...role, metadata: meta(profile, name), rules: role.rules.map((r: Obj) => (!r.resourceNames ? r : {...r, resourceNames: r.resources.includes('configmaps') ? [flowsRecordName(defaultLeaseName(profile))] : leases}))},
     'rolebinding.yaml': {
       ...binding,
       metadata: meta(profile, name),

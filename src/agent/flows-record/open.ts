@@ -11,6 +11,11 @@ export async function openFlowsRecordStore(lease: LeaseConfig): Promise<FlowsRec
       const {SqliteFlowsRecordStore} = await import('./sqlite.js')
       return new SqliteFlowsRecordStore(lease.file, lease.name)
     }
+    case 'kubernetes': {
+      const {KubernetesFlowsRecordStore, inClusterConfigMapApi} = await import('./kubernetes.js')
+      const {podNamespace} = await import('../lease/kubernetes.js')
+      return new KubernetesFlowsRecordStore(await inClusterConfigMapApi(), podNamespace(lease.namespace), lease.name)
+    }
     default:
       return null
   }

@@ -47,3 +47,8 @@ export interface FlowsRecordStore {
 export function isEncryptedCredentials(c: unknown): c is EncryptedCredentials {
   return typeof c === 'object' && c !== null && Object.keys(c).length === 1 && typeof (c as {$?: unknown}).$ === 'string'
 }
+
+/** The Kubernetes ConfigMap that holds the record of the Lease `<lease>` (render grants the agent exactly this one). */
+export function flowsRecordName(lease: string): string {
+  return `${lease}-flows`
+}

@@ -31,6 +31,9 @@ export function drillTable(report: DrillReport): string {
     ...rows.map(line),
   ]
   out.push('', ...faultClassLines(report))
+  // hot-spare with the shared context store: the fence's proof, per iteration
+  const fenced = report.scenarios.flatMap(s => s.iterations.filter(i => i.sharedContext).map(i => `  ${s.name} #${i.iteration}: ${i.sharedContext!.writes} writes, ${i.sharedContext!.staleWrites} of ${i.faulted} after the new active's first, ${i.sharedContext!.refused} refused by the fence`))
+  if (fenced.length) out.push('', 'shared context (the probe\'s fenced writes):', ...fenced)
   const failures = report.scenarios.flatMap(s => s.failures.map(f => `  ${s.name}: ${f}`))
   if (failures.length) out.push('', 'SLO missed:', ...failures)
   const notes = report.scenarios.flatMap(s => s.iterations.flatMap(i => i.notes.map(n => `  ${s.name} #${i.iteration}: ${n}`)))

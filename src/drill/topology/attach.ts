@@ -8,7 +8,7 @@ import {RemoteError, errorMessage} from '../../errors.js'
 import type {Profile} from '../../profile/schema.js'
 import {pollUntil} from '../../io/poll.js'
 import {sleep} from '../clock.js'
-import {PROBE_PATH, withProbe} from '../probe.js'
+import {PROBE_PATH, PROBE_WRITES_PATH, probesSharedContext, withProbe} from '../probe.js'
 import {unsupportedOn} from '../targets.js'
 import {isEtcdFault, type EtcdFault, type ScenarioName} from '../types.js'
 import type {AppliedFault, Topology} from './types.js'
@@ -165,7 +165,7 @@ export async function attachTopology(options: AttachOptions): Promise<Topology> 
   const mqttBroker = options.mqttUrl ? new URL(options.mqttUrl.replace(/^tcp:/, 'mqtt:')) : undefined
   // the replicas reach the broker by the profile's URL (inside the network), the drill by --mqtt-url
   const inner = profile.mqtt.broker ? new URL(profile.mqtt.broker.replace(/^tcp:/, 'mqtt:')) : mqttBroker
-  const flows = (id = runId) => withProbe(options.userFlows, {mode, runId: id, broker: inner && {host: inner.hostname, port: Number(inner.port || 1883)}, shareGroup: profile.mqtt.shareGroup, generation})
+  const flows = (id = runId) => withProbe(options.userFlows, {mode, runId: id, broker: inner && {host: inner.hostname, port: Number(inner.port || 1883)}, shareGroup: profile.mqtt.shareGroup, generation, sharedContext: probesSharedContext(profile)})
   const deploy = async () => {
     if (!options.token) throw new RemoteError('the admin token is not set: deploying the probe needs it', {hint: `export ${profile.secrets.adminTokenEnv}`})
     const report = await deployFlows({flows: flows(), replicas: options.replicas, auth: {token: options.token}, statusToken: options.statusToken, mode})
@@ -182,6 +182,7 @@ export async function attachTopology(options: AttachOptions): Promise<Topology> 
     // agents' flowsState instead
     replicas: options.replicas.map(r => ({name: r.name, agentUrl: r.agentUrl})),
     probeUrl: new URL(PROBE_PATH.slice(1), options.url.endsWith('/') ? options.url : options.url + '/').href,
+    ...(probesSharedContext(profile) ? {probeWritesUrl: new URL(PROBE_WRITES_PATH.slice(1), options.url.endsWith('/') ? options.url : options.url + '/').href} : {}),
     proxy: `external (${options.url})`,
     mqttUrl: options.mqttUrl,
     broker: options.mqttUrl ? `external (${mqttBroker!.host})` : 'off: no --mqtt-url',

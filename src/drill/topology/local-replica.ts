@@ -1,6 +1,6 @@
 import type {ChildProcess} from 'node:child_process'
 import {mkdirSync} from 'node:fs'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 import {createInterface} from 'node:readline'
 import {RemoteError} from '../../errors.js'
 import {freePorts} from '../../net/free-port.js'
@@ -80,6 +80,8 @@ export function spawnAgent(r: LocalReplica, launch: AgentLaunch): void {
     [ENV.replica]: r.name,
     [ENV.nodeRedHost]: r.namespace ? '0.0.0.0' : r.host,
     [ENV.nodeRedLogLevel]: 'warn',
+    // a sqlite shared context store beside the drill's lease file, not at the profile's container path
+    [ENV.contextPath]: join(dirname(launch.leaseFile), 'context.db'),
   }
   const [command, argv] = r.namespace ? ['ip', ['netns', 'exec', r.namespace, cmd.command, ...args]] : [cmd.command, args]
   const child = launch.resources.spawn(command, argv, {cwd: packageRoot, env, stdout: 'pipe', stderr: 'pipe'})

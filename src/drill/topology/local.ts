@@ -12,7 +12,7 @@ import {registerSecret} from '../../output/secrets.js'
 import {stopProcess, waitForExit, exited} from '../../process/run.js'
 import type {Profile} from '../../profile/schema.js'
 import {startBroker} from '../broker.js'
-import {PROBE_PATH, withProbe} from '../probe.js'
+import {PROBE_PATH, PROBE_WRITES_PATH, probesSharedContext, withProbe} from '../probe.js'
 import type {Resources} from '../processes.js'
 import type {RoleEvent, ScenarioName} from '../types.js'
 import {writeAgentProfile} from './agent-profile.js'
@@ -96,7 +96,7 @@ export async function startLocalTopology(options: LocalOptions): Promise<Topolog
   await Promise.all(replicas.map(r => waitReady(r, agents, mode, 120_000)))
 
   let generation = 1
-  const drillFlows = (id = runId) => withProbe(options.userFlows, {mode, runId: id, broker: broker && {host: broker.host, port: broker.port}, shareGroup: profile.mqtt.shareGroup, generation})
+  const drillFlows = (id = runId) => withProbe(options.userFlows, {mode, runId: id, broker: broker && {host: broker.host, port: broker.port}, shareGroup: profile.mqtt.shareGroup, generation, sharedContext: probesSharedContext(profile)})
   const targets = replicas.map(r => ({name: r.name, url: nodeRedUrl(r), agentUrl: agentUrl(r)}))
   const deploy = async () => {
     const report = await deployFlows({flows: drillFlows(), replicas: targets, auth: {token}, statusToken, mode, strategy: options.deployStrategy, verifyTimeoutMs: 30_000})
@@ -129,6 +129,7 @@ export async function startLocalTopology(options: LocalOptions): Promise<Topolog
     mode,
     replicas: targets,
     probeUrl,
+    ...(probesSharedContext(profile) ? {probeWritesUrl: new URL(PROBE_WRITES_PATH.slice(1), proxy.url).href} : {}),
     proxy: proxy.name,
     mqttUrl: broker?.url,
     broker: broker ? broker.description : 'off' in brokerChoice ? brokerChoice.off : 'off',

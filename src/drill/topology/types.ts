@@ -32,6 +32,8 @@ export interface Topology {
   replicas: ObservedReplica[]
   /** The probe URL through the proxy / load balancer. */
   probeUrl: string
+  /** The probe's shared-context writes (hot-spare with the shared store), through the proxy. */
+  probeWritesUrl?: string
   proxy: string
   /** The MQTT broker URL for the drill's own clients, or undefined when MQTT is off. */
   mqttUrl?: string

@@ -73,7 +73,7 @@ function check(node: FlowNode, index: number, ctx: RuleContext): void {
     message = `Reads then writes ${keys}: with the default in-memory context store a failover loses the value, and the spare starts from empty. Use a persistent context store the spare can read, or accept the reset.`
   } else {
     const verdict = feedVerdict(ctx.feeding, index, false)
-    message = `Reads then writes ${keys}, and context get/set is not atomic: replicas running this at the same time overwrite each other's updates (with a shared store), or each keeps its own diverging value (with the in-memory store). Keep this value in one place that updates atomically (a database, Redis INCR), or route this flow to one replica.`
+    message = `Reads then writes ${keys}, and context get/set is not atomic: replicas running this at the same time overwrite each other's updates (with a shared store), or each keeps its own diverging value (with the in-memory store). Keep this value in one place that updates atomically (ff-ha's shared context store with its atomic operations: the ff-ha atomic node, or flow.get('$atomic').increment in a function; a database; Redis INCR), or route this flow to one replica.`
     if (verdict.kind === 'spread') {
       severity = 'error'
       message += ` It is fed by ${describeNode(ctx.model, verdict.source)}, which the load balancer spreads.`

@@ -10,9 +10,17 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {probeFlows, sleep, startAgents, type AgentProcess, type AgentSet} from '../../../harness/agents.js'
 import type {FlowNode} from '../../../src/admin/types.js'
+import {startPostgres, type PostgresServer} from '../../../src/context/postgres-server.js'
+import {createRequire} from 'node:module'
+import {BACKENDS, POSTGRES_NOT_RUN} from './backends.js'
 import {PROBE_TAB_ID} from '../../../src/drill/probe.js'
 
+// pg has no types here; the few calls below are all this test needs of it
+interface PgClient {connect(): Promise<void>; query(sql: string, args: unknown[]): Promise<{rows: Record<string, any>[]}>; end(): Promise<void>}
+const pgClient = (createRequire(import.meta.url)('pg') as {Client: new (config: {connectionString: string}) => PgClient}).Client
 const z = PROBE_TAB_ID
+
+if (POSTGRES_NOT_RUN) it.skip(`NOT RUN: the agent's fence on PostgreSQL (${POSTGRES_NOT_RUN})`, () => {})
 // Every 100 ms the running replica appends its name to a shared log; a refused write is counted in the
 // replica's own memory store (beside the shared default), which GET /refused reports.
 const writerFlows: FlowNode[] = [
@@ -35,47 +43,58 @@ const writerFlows: FlowNode[] = [
 
 let set: AgentSet
 let dir: string
+let pg: PostgresServer | undefined
+let backend: 'sqlite' | 'postgres'
 let db: string
 
-function fenceOf(): number | null {
-  const d = new Database(db, {readonly: true})
+/** The store's fence of this profile's domain and the probe's shared log, read from outside. */
+async function peek(): Promise<{fence: number | null; log: string[]}> {
+  if (backend === 'sqlite') {
+    const d = new Database(db, {readonly: true})
+    try {
+      const fence = d.prepare('SELECT token FROM ffha_fence WHERE domain = ?').get('ctx-fence') as {token: number} | undefined
+      const row = d.prepare('SELECT value FROM ffha_context WHERE scope = ? AND key = ?').get(z, 'log') as {value: string} | undefined
+      return {fence: fence?.token ?? null, log: row ? (JSON.parse(row.value) as string[]) : []}
+    } finally {
+      d.close()
+    }
+  }
+  const c = new pgClient({connectionString: pg!.connectionString})
+  await c.connect()
   try {
-    const row = d.prepare('SELECT token FROM ffha_fence WHERE domain = ?').get('ctx-fence') as {token: number} | undefined
-    return row?.token ?? null
+    const fence = await c.query('SELECT token FROM ffha_fence WHERE domain = $1', ['ctx-fence'])
+    const row = await c.query('SELECT value FROM ffha_context WHERE scope = $1 AND key = $2', [z, 'log'])
+    return {fence: fence.rows[0] ? Number(fence.rows[0].token) : null, log: row.rows[0]?.value ? (JSON.parse(row.rows[0].value) as string[]) : []}
   } finally {
-    d.close()
+    await c.end()
   }
 }
-
-function sharedLog(): string[] {
-  const d = new Database(db, {readonly: true})
-  try {
-    const row = d.prepare('SELECT value FROM ffha_context WHERE scope = ? AND key = ?').get(z, 'log') as {value: string} | undefined
-    return row ? (JSON.parse(row.value) as string[]) : []
-  } finally {
-    d.close()
-  }
-}
+const fenceOf = async () => (await peek()).fence
+const sharedLog = async () => (await peek()).log
 
 const tokenFile = (a: AgentProcess) => join(a.userDir, '.ff-ha-context-token')
 
-describe('ff-ha agent fences the shared context store (hot-spare, sqlite)', () => {
-  beforeAll(() => {
+describe.each(BACKENDS)('ff-ha agent fences the shared context store (hot-spare, %s)', name => {
+  beforeAll(async () => {
+    backend = name
     dir = mkdtempSync(join(tmpdir(), 'ff-ha-ctx-fence-'))
     db = join(dir, 'context.db')
+    if (name === 'postgres') pg = await startPostgres()
   })
 
   afterAll(async () => {
     await set?.stop()
+    pg?.stop()
+    pg = undefined
     rmSync(dir, {recursive: true, force: true})
   })
 
   it('the active raised the fence to its token and holds the token file; the spare has none; a frozen old active is refused', async () => {
     set = await startAgents({
       replicas: 2,
-      profile: 'name: ctx-fence\nmode: hot-spare\ntarget: compose\nnodeRed:\n  contextStorage: shared\n',
+      profile: `name: ctx-fence\nmode: hot-spare\ntarget: compose\nnodeRed:\n  contextStorage:\n    default: shared\n    shared: {backend: ${name}}\n`,
       flows: writerFlows,
-      env: {FF_HA_CONTEXT_PATH: db},
+      env: name === 'sqlite' ? {FF_HA_CONTEXT_PATH: db} : {FF_HA_CONTEXT_DATABASE_URL: pg!.connectionString},
       dir,
       sequential: true,
     })
@@ -85,9 +104,9 @@ describe('ff-ha agent fences the shared context store (hot-spare, sqlite)', () =
     const oldToken = (await old.status())!.fencingToken!
     expect(readFileSync(tokenFile(old), 'utf8').trim()).toBe(String(oldToken))
     expect(existsSync(tokenFile(spare))).toBe(false)
-    expect(fenceOf()).toBe(oldToken)
-    await expect.poll(() => sharedLog().length, {timeout: 10_000}).toBeGreaterThan(3)
-    expect(new Set(sharedLog())).toEqual(new Set([old.name]))
+    expect(await fenceOf()).toBe(oldToken)
+    await expect.poll(async () => (await sharedLog()).length, {timeout: 10_000}).toBeGreaterThan(3)
+    expect(new Set(await sharedLog())).toEqual(new Set([old.name]))
 
     // Freeze the whole active; the spare takes over once the lease expires.
     old.signal('SIGSTOP')
@@ -97,9 +116,9 @@ describe('ff-ha agent fences the shared context store (hot-spare, sqlite)', () =
       expect(next).toBe(spare)
       const newToken = (await next.status())!.fencingToken!
       expect(newToken).toBeGreaterThan(oldToken)
-      expect(fenceOf()).toBe(newToken)
+      expect(await fenceOf()).toBe(newToken)
       expect(readFileSync(tokenFile(next), 'utf8').trim()).toBe(String(newToken))
-      await expect.poll(() => sharedLog().includes(next.name), {timeout: 10_000}).toBe(true)
+      await expect.poll(async () => (await sharedLog()).includes(next.name), {timeout: 10_000}).toBe(true)
       // Wake the old Node-RED alone: its agent still sleeps, so nothing stops its flows, and its token file
       // still holds the old token. Its writer keeps trying, every 100 ms.
       old.signalNodeRed('SIGCONT')
@@ -114,11 +133,11 @@ describe('ff-ha agent fences the shared context store (hot-spare, sqlite)', () =
     // The old active fences itself once its agent wakes; its token file goes.
     await old.waitForStatus(s => s.role !== 'active', 30_000, 'not active')
     await expect.poll(() => existsSync(tokenFile(old)), {timeout: 10_000}).toBe(false)
-    const log = sharedLog()
+    const log = await sharedLog()
     const firstNew = log.indexOf(spare.name)
     expect(firstNew).toBeGreaterThan(0)
     // no write of the old active after the new one's first
     expect(log.slice(firstNew).filter(r => r === old.name)).toEqual([])
-    console.log(`[agent-fencing] tokens ${oldToken} -> ${(await spare.status())!.fencingToken}; log: ${firstNew} entries of ${old.name}, then ${log.length - firstNew} of ${spare.name}`)
+    console.log(`[agent-fencing ${name}] tokens ${oldToken} -> ${(await spare.status())!.fencingToken}; log: ${firstNew} entries of ${old.name}, then ${log.length - firstNew} of ${spare.name}`)
   }, 150_000)
 })

@@ -59,7 +59,7 @@ describe('renderHaproxyConfig', () => {
   it('load-balanced retries a 404 (flows restarting in a rolling deploy), a refused connection or an empty answer on another replica', () => {
     const config = renderHaproxyConfig(parseProfileText('name: app\nmode: load-balanced\n'), {servers: localServers, bindPort: 1880})
     const backend = config.slice(config.indexOf('\nbackend replicas'), config.indexOf('\nbackend sticky'))
-    expect(backend).toContain('    retry-on conn-failure empty-response 404\n')
+    expect(backend).toContain('    retry-on conn-failure 404\n')
     expect(backend).toContain('    option redispatch 1\n')
     expect(backend).toContain('    option http-buffer-request\n')
   })

@@ -53,6 +53,15 @@ function flows(store: string | null): FlowNode[] {
     {id: 'in', type: 'http in', z: 't', url: '/w', method: 'post', wires: [['fn']]},
     {id: 'fn', type: 'function', z: 't', func, outputs: 1, wires: [['out']]},
     {id: 'out', type: 'http response', z: 't', wires: []},
+    // the ff-ha atomic node, its errors to a catch node (answered), its status to a status node (kept)
+    {id: 'ain', type: 'http in', z: 't', url: '/a', method: 'post', wires: [['anode']]},
+    {id: 'anode', type: 'ff-ha atomic', z: 't', operation: 'increment', scope: 'flow', key: 'an', store: store ?? '', by: 1, output: 'payload', wires: [['out']]},
+    {id: 'acatch', type: 'catch', z: 't', scope: ['anode'], uncaught: false, wires: [['afail']]},
+    {id: 'afail', type: 'function', z: 't', func: 'msg.payload = {error: msg.error.message}\nreturn msg', outputs: 1, wires: [['out']]},
+    {id: 'astatus', type: 'status', z: 't', scope: ['anode'], wires: [['akeep']]},
+    {id: 'akeep', type: 'function', z: 't', func: "flow.set('astatus', msg.status, 'memory')\nreturn null", outputs: 1, wires: [[]]},
+    {id: 'sin', type: 'http in', z: 't', url: '/status', method: 'get', wires: [['sfn']]},
+    {id: 'sfn', type: 'function', z: 't', func: "msg.payload = {status: flow.get('astatus', 'memory') ?? null}\nreturn msg", outputs: 1, wires: [['out']]},
   ]
 }
 
@@ -91,6 +100,7 @@ describe('the rendered settings.js with the shared context store, in real Node-R
 
   it.skipIf(!!POSTGRES_NOT_RUN)('load-balanced on PostgreSQL: memory stays the default, "shared" is named; the connection string is hidden from flows', async () => {
     const pg: PostgresServer = await startPostgres()
+    let stopped = false
     try {
       const {url, client, child} = await boot('kubernetes-load-balanced-shared-context', {SHOP_CONTEXT_DB: pg.connectionString})
       await waitForFlowsLoaded(client, {child, state: 'stop'})
@@ -103,8 +113,16 @@ describe('the rendered settings.js with the shared context store, in real Node-R
       // not fenced (load-balanced): the write is accepted without any token
       expect(first.n).toBeGreaterThanOrEqual(1)
       expect(await post(url)).toMatchObject({n: (first.n as number) + 1, env: null})
-    } finally {
+      expect(await (await fetch(url + 'a', {method: 'POST'})).json()).toBe(1)
+      // PostgreSQL goes away while Node-RED runs: every write fails visibly, none is dropped quietly
       pg.stop()
+      stopped = true
+      await expect.poll(async () => (await post(url)).error, {timeout: 15_000}).toBe('FF_HA_UNREACHABLE')
+      const failed = (await (await fetch(url + 'a', {method: 'POST'})).json()) as {error: string}
+      expect(failed.error).toMatch(/ff-ha shared context: lost PostgreSQL at 127\.0\.0\.1:\d+\/postgres/)
+      await expect.poll(async () => ((await (await fetch(url + 'status')).json()) as {status: {fill: string; text: string}}).status, {timeout: 5000}).toMatchObject({fill: 'red', text: 'error'})
+    } finally {
+      if (!stopped) pg.stop()
     }
   })
 

@@ -43,6 +43,7 @@ describe('etcd lease: the profile', () => {
     ['a user name without a password', '    endpoints: [http://a:2379]\n    usernameEnv: ETCD_USERNAME\n', 'failover.etcd.passwordEnv: etcd auth needs both a user name and a password variable', /variable names/],
     ['a password value instead of a name', '    endpoints: [http://a:2379]\n    usernameEnv: ETCD_USERNAME\n    passwordEnv: hunter2\n', 'ff-ha.yaml:8:18 failover.etcd.passwordEnv: must be an environment variable name', /ETCD_PASSWORD/],
     ['a relative TLS path', '    endpoints: [https://a:2379]\n    tls: {caFile: ca.crt}\n', 'ff-ha.yaml:7:19 failover.etcd.tls.caFile: must be an absolute path', /\/etc\/ff-ha\/etcd\/ca.crt/],
+    ['a prefix without its final slash', '    endpoints: [http://a:2379]\n    prefix: /plant\n', 'ff-ha.yaml:7:13 failover.etcd.prefix: must be printable ASCII without spaces, ending in "/", like /ff-ha/', /prefix: \/ff-ha\//],
     ['an unknown key', '    endpoint: [http://a:2379]\n', 'failover.etcd.endpoint: unknown key (did you mean "endpoints"?)', /endpoints/],
   ]
   for (const [what, section, message, hint] of BAD) {
@@ -95,6 +96,9 @@ describe('etcd lease: the agent\'s options', () => {
     expect(unset?.hint).toMatch(/export ETCD_PASSWORD=/)
     expect(() => etcdLeaseBackend.options({profile: p, env: {ETCD_USERNAME: 'u', ETCD_PASSWORD: 'p', FF_HA_ETCD_ENDPOINTS: 'http://a:2379,b:2379'}, cwd: '/'})).toThrow(
       'FF_HA_ETCD_ENDPOINTS: "b:2379" has no scheme: write http://b:2379 (or https:// for TLS)',
+    )
+    expect(() => etcdLeaseBackend.options({profile: p, env: {ETCD_USERNAME: 'u', ETCD_PASSWORD: 'p', FF_HA_ETCD_PREFIX: 'two words/'}, cwd: '/'})).toThrow(
+      'FF_HA_ETCD_PREFIX: "two words/" must be printable ASCII without spaces, ending in "/", like /ff-ha/',
     )
   })
 })

@@ -1,4 +1,6 @@
 import {describe, expect, it} from 'vitest'
+import {LeaseElector} from '../../../src/agent/lease/elector.js'
+import {FakeClock, MemoryLeaseStore} from './fakes.js'
 import {initialLeaseState, isLeading, observe, observeHolderGone, plan, written, type LeaseRecord} from '../../../src/agent/lease/machine.js'
 
 // The machine step with the liveness observation (invariant 7): a holder proven gone is taken over before
@@ -47,5 +49,32 @@ describe('lease machine: the holder proven gone', () => {
     const s = observe(initialLeaseState('a', timings), {record: held(), version: '7'}, 10_000).state
     expect(plan(s, 11_999, 0, true).kind).toBe('wait')
     expect(plan(s, 12_000, 0, true).kind).toBe('acquire')
+  })
+})
+
+describe('LeaseElector with a liveness probe (fake clock, memory store)', () => {
+  it('asks the probe only while it waits on another holder, and on a proof takes over at once with a bigger token', async () => {
+    const clock = new FakeClock()
+    const store = new MemoryLeaseStore()
+    const asked: string[] = []
+    let dead = false
+    const gone: string[] = []
+    const a = new LeaseElector(store, 'a', timings, clock, {onAcquired: () => undefined, onLost: () => undefined})
+    const b = new LeaseElector(store, 'b', timings, clock, {onAcquired: () => undefined, onLost: () => undefined, onHolderGone: h => gone.push(h)}, {
+      holderGone: holder => (asked.push(holder), dead),
+    })
+    expect(await b.tick(() => true)).toBe('acquire') // nobody holds it: no probe
+    expect(asked).toEqual([])
+    await b.release()
+    expect(await a.tick(() => true)).toBe('acquire')
+    clock.advance(200)
+    expect(await b.tick(() => false)).toBe('idle') // not wanting it: no probe
+    expect(await b.tick(() => true)).toBe('wait') // a lives
+    expect(asked).toEqual(['a'])
+    dead = true
+    clock.advance(50)
+    expect(await b.tick(() => true)).toBe('acquire') // 250 ms after a's last renew, not 2000
+    expect(gone).toEqual(['a'])
+    expect(store.record).toMatchObject({holder: 'b', transitions: 3})
   })
 })

@@ -20,6 +20,11 @@ function errorOf(text: string): InputError {
 }
 
 describe('profile hosts', () => {
+  it('accepts a PostgreSQL shared context across the hosts', () => {
+    const p = parseProfileText(`${HEAD}nodeRed:\n  contextStorage:\n    default: shared\n    shared: {backend: postgres}\n${GOOD_HOSTS}`)
+    expect(p.hosts).toHaveLength(3)
+  })
+
   it('accepts two Node-RED hosts and a witness, and numbers the replicas across them in order', () => {
     const p = parseProfileText(HEAD + GOOD_HOSTS)
     expect(p.hosts!.map(h => [h.name, h.replicas, h.etcd])).toEqual([['a', 1, true], ['b', 1, true], ['w', 0, true]])
@@ -38,6 +43,7 @@ describe('profile hosts', () => {
     ['a host that runs nothing', `${HEAD}${GOOD_HOSTS}  - {name: idle, address: 10.0.0.8, replicas: 0}\n`, 'ff-ha.yaml:11:47 hosts.3.replicas: host "idle" runs nothing: no replica and no etcd member', /witness/],
     ['a bundled broker', `${HEAD}mqtt: {bundled: true}\n${GOOD_HOSTS}`, 'ff-ha.yaml:7:17 mqtt.bundled: a bundled broker would run on each host, each with its own subscribers and queues', /mqtt\.broker/],
     ['every replica on one host', `${HEAD}hosts:\n  - {name: a, address: 10.0.0.5, replicas: 2, etcd: true}\n  - {name: b, address: 10.0.0.6, replicas: 0, etcd: true}\n  - {name: w, address: 10.0.0.7, replicas: 0, etcd: true}\n`, 'ff-ha.yaml:8:3 hosts: puts every replica on one host: losing it loses them all', /at least two hosts/],
+    ['a sqlite shared context', `${HEAD}nodeRed: {contextStorage: shared}\n${GOOD_HOSTS}`, 'ff-ha.yaml:7:27 nodeRed.contextStorage: a sqlite shared context is a file on one host: each host would keep its own, and the replicas on different hosts would not share it', /backend: postgres/],
     ['kubernetes', `name: plant\ntarget: kubernetes\nhosts:\n  - {name: a, address: 10.0.0.5}\n  - {name: b, address: 10.0.0.6}\n`, 'ff-ha.yaml:4:3 hosts: is for target compose (one Compose project per host); kubernetes places replicas on its nodes itself', /target: compose/],
     ['an address with a port', `${HEAD}hosts:\n  - {name: a, address: "10.0.0.5:22", etcd: true}\n`, 'ff-ha.yaml:8:24 hosts.0.address: must be a host name or an IP address like 10.0.0.5 (no port, no scheme)', /./],
   ]

@@ -1,3 +1,4 @@
+import {performance} from 'node:perf_hooks'
 import {z} from 'zod'
 import {InputError, RemoteError, errorMessage} from '../../../errors.js'
 import {ENV} from '../../../model/env.js'
@@ -31,6 +32,9 @@ const endpoint = z.string().superRefine((value, ctx) => {
   const problem = etcdEndpointProblem(value)
   if (problem) ctx.addIssue({code: 'custom', message: problem})
 })
+// A key prefix is a directory of keys: printable, no spaces, ending in "/" (so "<prefix>lease/<name>" reads well).
+const PREFIX = /^[\u0021-\u007e]*\/$/
+const PREFIX_RULE = 'must be printable ASCII without spaces, ending in "/", like /ff-ha/'
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name')
 
 const profileFields = {
@@ -40,7 +44,7 @@ const profileFields = {
       /** The etcd members' client URLs (every member, so that the agent can fail over between them). */
       endpoints: z.array(endpoint).default([]),
       /** Key prefix: the lease lives at <prefix>lease/<name> and its fencing token at <prefix>fence/<name>. */
-      prefix: z.string().regex(/^[\u0021-\u007e]+$/, 'must be printable ASCII without spaces, like /ff-ha/').max(200).default('/ff-ha/'),
+      prefix: z.string().regex(PREFIX, PREFIX_RULE).max(200).default('/ff-ha/'),
       /** TLS to the members: the CA that signed their certificates, and a client certificate and key (paths in the replica). */
       tls: z.strictObject({caFile: containerPath.optional(), certFile: containerPath.optional(), keyFile: containerPath.optional()}).optional(),
       /** The environment variables that hold etcd's user name and password (etcd auth enabled). */
@@ -69,6 +73,9 @@ export function etcdDeadlines(renewDeadlineMs: number): {operationTimeoutMs: num
   const operationTimeoutMs = Math.max(200, Math.floor(renewDeadlineMs / 3))
   return {operationTimeoutMs, attemptTimeoutMs: Math.max(100, Math.floor(operationTimeoutMs / 2))}
 }
+
+/** How long an agent waits at start for the etcd members to answer before it exits 1. */
+export const START_WAIT_MS = 10_000
 
 /** Endpoints from FF_HA_ETCD_ENDPOINTS (comma-separated), checked like the profile's. */
 function endpointsFromEnv(value: string): string[] {
@@ -147,9 +154,11 @@ export const etcdLeaseBackend: LeaseBackend<'etcd', EtcdLeaseOptions, typeof pro
       auth = {username: env[e.usernameEnv!]!, password: env[e.passwordEnv!]!}
       registerSecret(auth.password)
     }
+    const prefix = env[ENV.etcdPrefix] || e.prefix
+    if (!PREFIX.test(prefix) || prefix.length > 200) throw new InputError(`${ENV.etcdPrefix}: ${JSON.stringify(prefix)} ${PREFIX_RULE}`, `set ${ENV.etcdPrefix} like /ff-ha/, or unset it to use failover.etcd.prefix`)
     return {
       endpoints,
-      prefix: env[ENV.etcdPrefix] || e.prefix,
+      prefix,
       ...(tls && Object.keys(tls).length ? {tls} : {}),
       ...(auth ? {auth} : {}),
       ...etcdDeadlines(profile.failover.renewDeadlineMs),
@@ -157,20 +166,32 @@ export const etcdLeaseBackend: LeaseBackend<'etcd', EtcdLeaseOptions, typeof pro
   },
   async open(config, replica) {
     const {EtcdLeaseStore} = await import('../etcd.js')
+    const {EtcdAnswerError} = await import('../etcd-client.js')
     const store = new EtcdLeaseStore({...config, name: config.name})
-    // One read at start: a wrong URL, a member that does not answer or a refused login is said now, in one
-    // line naming the endpoints, rather than as a spare that never becomes active.
-    try {
-      await store.read()
-    } catch (err) {
-      await store.close()
-      if (err instanceof InputError) throw err
-      throw new RemoteError(`${replica}: cannot reach the etcd lease at ${config.endpoints.join(', ')}: ${errorMessage(err).replace(/^etcd unreachable: /, '')}`, {
-        replica,
-        hint: 'start the etcd members (and check that this host reaches them), or correct failover.etcd.endpoints',
-      })
+    // Read once at start: a wrong URL, members that do not answer or a refused login are said now, in one line
+    // naming the endpoints, rather than as a spare that never becomes active. Members that do not answer get
+    // START_WAIT_MS first: hosts that boot together start their agent and their etcd member at once, and a
+    // cluster needs a quorum of members up before it answers. A definite answer (auth refused) fails at once.
+    const started = performance.now()
+    for (;;) {
+      try {
+        await store.read()
+        return store
+      } catch (err) {
+        const waited = performance.now() - started
+        if (!(err instanceof InputError) && !(err instanceof EtcdAnswerError) && waited < START_WAIT_MS) {
+          await new Promise(resolve => setTimeout(resolve, 500))
+          continue
+        }
+        await store.close()
+        if (err instanceof InputError) throw err
+        const after = err instanceof EtcdAnswerError ? '' : ` (for ${Math.round(waited / 1000)} s)`
+        throw new RemoteError(`${replica}: cannot reach the etcd lease at ${config.endpoints.join(', ')}${after}: ${errorMessage(err).replace(/^etcd unreachable: /, '')}`, {
+          replica,
+          hint: 'start the etcd members (and check that this host reaches them), or correct failover.etcd.endpoints',
+        })
+      }
     }
-    return store
   },
   render: {
     // No volume: the lease is in etcd. The credentials' values come from the shell or .env at `up`.

@@ -100,11 +100,12 @@ for (const c of goldenCases().filter(c => c.profile.target === 'compose')) {
       expect(new Set(dataVolumes).size).toBe(replicas.length)
     })
 
-    it(hotSpare ? 'shares one lease volume across the replicas' : 'has no lease volume', () => {
+    // Hot-spare for its lease, load-balanced for the ff-ha singleton node's named leases.
+    it('shares one lease volume across the replicas', () => {
       for (const r of replicas) {
         const lease = project.services[r].volumes!.filter(v => v.startsWith('lease:'))
-        expect(lease).toEqual(hotSpare ? [`lease:${c.profile.failover.leaseFile.replace(/\/[^/]+$/, '')}`] : [])
-        expect(project.services[r].environment!.FF_HA_LEASE_FILE).toBe(hotSpare ? c.profile.failover.leaseFile : undefined)
+        expect(lease).toEqual([`lease:${c.profile.failover.leaseFile.replace(/\/[^/]+$/, '')}`])
+        expect(project.services[r].environment!.FF_HA_LEASE_FILE).toBe(c.profile.failover.leaseFile)
       }
     })
 

@@ -69,7 +69,6 @@ for (const c of goldenCases().filter(c => c.profile.target === 'compose')) {
   describe(`compose: ${c.name}`, () => {
     const project = parse(c.files[RENDERED.compose]) as Project
     const replicas = replicaNames(c.profile)
-    const hotSpare = c.profile.mode === 'hot-spare'
 
     it('is valid against the Compose Specification schema and has no version key', () => {
       const ok = validateCompose(project)

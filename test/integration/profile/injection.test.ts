@@ -42,7 +42,9 @@ function schemaLeaves(): string[] {
 // 0 s of preStop renders no preStop hook: the only number that renders here, compared with its own structure.
 const BENIGN: Record<string, string | number> = {'nodeRed.image': 'registry.example.com/team/node-red:4.1.8', 'kubernetes.preStopSeconds': 0,
   // A namespace list replaces the default sources: compared with a list of one plain namespace.
-  'kubernetes.networkPolicy.httpFrom.0': 'monitoring', 'kubernetes.networkPolicy.statusFrom.0': 'monitoring'}
+  'kubernetes.networkPolicy.httpFrom.0': 'monitoring', 'kubernetes.networkPolicy.statusFrom.0': 'monitoring',
+  // A load-balanced profile with a singleton gets the RBAC for its lease: compared with one plain name.
+  'failover.singletons.0': 'tick'}
 
 const HOSTILE_STRINGS = [
   '/admin\n    http-request return status 200 content-type text/plain string pwned',

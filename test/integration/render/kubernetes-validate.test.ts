@@ -138,11 +138,14 @@ for (const c of goldenCases().filter(c => c.profile.target === 'kubernetes')) {
       expect(all.map(o => o.kind)).not.toContain('Secret')
       expect(all.filter(o => o.kind.startsWith('Cluster'))).toEqual([])
       const refs = container.env.filter((e: any) => e.valueFrom?.secretKeyRef).map((e: any) => [e.name, e.valueFrom.secretKeyRef.name])
-      expect(refs).toEqual([
+      expect(refs.slice(0, 3)).toEqual([
         [p.secrets.adminTokenEnv, p.secrets.kubernetesSecret],
         [p.secrets.credentialSecretEnv, p.secrets.kubernetesSecret],
         [p.secrets.statusTokenEnv, p.secrets.kubernetesSecret],
       ])
+      // Beyond those, only what the profile names (a shared context's PostgreSQL URL, etcd credentials), from
+      // the same Secret.
+      expect(refs.slice(3).every(([, secret]: string[]) => secret === p.secrets.kubernetesSecret)).toBe(true)
       // The status token is optional: without the key the agent's /status and /metrics are open.
       expect(container.env.find((e: any) => e.name === p.secrets.statusTokenEnv).valueFrom.secretKeyRef.optional).toBe(true)
       expect(container.env.every((e: any) => e.value === undefined || !/token|secret/i.test(e.name) || e.name === 'FF_HA_SETTINGS')).toBe(true)
@@ -215,7 +218,7 @@ for (const c of goldenCases().filter(c => c.profile.target === 'kubernetes')) {
       expect(headless.spec.publishNotReadyAddresses).toBe(true)
     })
 
-    it(hotSpare ? 'hot-spare: the Role allows only create on leases and get/update on its own Lease, bound to the pods\' ServiceAccount' : 'load-balanced: no RBAC and no service account token', () => {
+    it(hotSpare ? 'hot-spare: the Role allows only create on leases and configmaps and get/update on its own Lease and flows record, bound to the pods\' ServiceAccount' : 'load-balanced: no RBAC and no service account token', () => {
       const [role, binding, sa] = [byKind('Role')[0], byKind('RoleBinding')[0], byKind('ServiceAccount')[0]]
       if (!hotSpare) {
         expect([role, binding, sa]).toEqual([undefined, undefined, undefined])
@@ -226,6 +229,9 @@ for (const c of goldenCases().filter(c => c.profile.target === 'kubernetes')) {
       expect(role.rules).toEqual([
         {apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create']},
         {apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: [lease], verbs: ['get', 'update']},
+        // The shared flows record beside the lease (docs/design/editor-deploy.md).
+        {apiGroups: [''], resources: ['configmaps'], verbs: ['create']},
+        {apiGroups: [''], resources: ['configmaps'], resourceNames: [`${lease}-flows`], verbs: ['get', 'update']},
       ])
       expect(lease).toBe(`${p.name}-leader`)
       expect(binding.roleRef).toEqual({apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name})

@@ -282,8 +282,9 @@ export async function openFlowsSync(
   } catch (err) {
     // Not allowed to read it (a load-balanced pod rendered without the ConfigMap's RBAC): no record here,
     // rather than every Deploy refused. Any other error is the store being away for now: keep it.
-    const e = err as {code?: unknown; statusCode?: unknown; response?: {statusCode?: unknown}}
-    const status = [e?.code, e?.statusCode, e?.response?.statusCode].find(v => typeof v === 'number')
+    // (`status`: an etcd user whose role does not cover the record's keys, EtcdAnswerError.)
+    const e = err as {code?: unknown; statusCode?: unknown; status?: unknown; response?: {statusCode?: unknown}}
+    const status = [e?.code, e?.statusCode, e?.status, e?.response?.statusCode].find(v => typeof v === 'number')
     if (status === 401 || status === 403) {
       await store.close()
       deps.log('flows-record', {action: 'disabled', error: `${store.describe}: not allowed (HTTP ${status}); Deploys reach this replica only`})

@@ -16,6 +16,11 @@ export async function openFlowsRecordStore(lease: LeaseConfig): Promise<FlowsRec
       const {podNamespace} = await import('../lease/kubernetes.js')
       return new KubernetesFlowsRecordStore(await inClusterConfigMapApi(), podNamespace(lease.namespace), lease.name)
     }
+    case 'etcd': {
+      // The lease's cluster, endpoints, prefix, TLS and etcd user; a client of its own (its own deadlines).
+      const {EtcdFlowsRecordStore} = await import('./etcd.js')
+      return new EtcdFlowsRecordStore({endpoints: lease.endpoints, prefix: lease.prefix, name: lease.name, ...(lease.tls ? {tls: lease.tls} : {}), ...(lease.auth ? {auth: lease.auth} : {})})
+    }
     default:
       return null
   }

@@ -64,12 +64,15 @@ export async function startHostsTopology(options: HostsOptions): Promise<Topolog
   const dir = resources.dir(mkdtempSync(join(tmpdir(), 'ff-ha-drill-')))
   const token = randomBytes(24).toString('hex')
   const secret = randomBytes(24).toString('hex')
+  // The agents' status token: /status, /metrics and POST /handover (the deploy scenario hands over) need it.
+  const statusToken = randomBytes(24).toString('hex')
   registerSecret(token)
   registerSecret(secret)
+  registerSecret(statusToken)
   const runId = randomBytes(4).toString('hex')
   const mode = profile.mode
   const roleEvents: RoleEvent[] = []
-  const agents = new AgentStatusClient({timeoutMs: 1000})
+  const agents = new AgentStatusClient({timeoutMs: 1000, token: statusToken})
   resources.onCleanup(() => agents.close())
 
   say(`creating ${HOSTS} hosts (network namespaces on a bridge)`)
@@ -93,7 +96,7 @@ export async function startHostsTopology(options: HostsOptions): Promise<Topolog
   const brokerChoice = await startBroker({want: options.mqtt ? 'auto' : 'off', profileBrokerUrl: profile.mqtt.broker, dir, resources, bindAddress: net.gateway, hostForReplicas: net.gateway})
   const broker = 'broker' in brokerChoice ? brokerChoice.broker : undefined
 
-  const launch: AgentLaunch = {profile, profileFile: lease.profileFile, leaseFile: join(dir, 'lease.db'), token, secret, resources, roleEvents}
+  const launch: AgentLaunch = {profile, profileFile: lease.profileFile, leaseFile: join(dir, 'lease.db'), token, statusToken, secret, resources, roleEvents}
   const replicas = await planReplicas(profile, dir, net)
   const byName = new Map(replicas.map(r => [r.name, r]))
   const hostIndex = (r: LocalReplica) => net.replicas.findIndex(h => h.namespace === r.namespace)
@@ -106,7 +109,7 @@ export async function startHostsTopology(options: HostsOptions): Promise<Topolog
   const drillFlows = (id = runId) => withProbe(options.userFlows, {mode, runId: id, broker: broker && {host: broker.host, port: broker.port}, shareGroup: profile.mqtt.shareGroup, generation})
   const targets = replicas.map(r => ({name: r.name, url: nodeRedUrl(r), agentUrl: agentUrl(r)}))
   const deploy = async () => {
-    const report = await deployFlows({flows: drillFlows(), replicas: targets, auth: {token}, mode, verifyTimeoutMs: 30_000})
+    const report = await deployFlows({flows: drillFlows(), replicas: targets, auth: {token}, statusToken, mode, verifyTimeoutMs: 30_000})
     if (!report.ok) throw new RemoteError(`ff-ha deploy of the drill's flows failed: ${report.error ?? 'see the replicas'}`)
   }
   if (modeOf(mode).singleActive) await waitSettled(replicas, agents, 60_000)
@@ -185,6 +188,7 @@ export async function startHostsTopology(options: HostsOptions): Promise<Topolog
     lease: lease.description,
     runId,
     token,
+    statusToken,
     roleEvents,
     async statuses() {
       return new Map(await Promise.all(replicas.map(async r => [r.name, await agents.status(r.name, agentUrl(r))] as const)))

@@ -89,8 +89,11 @@ function hotSpare(profile: Profile, options: HaproxyOptions): string {
   ].join('\n')
 }
 
-// With adminRoot "/" the editor shares the root with http-in endpoints: match the editor's own paths.
-const EDITOR_PATHS = ['/comms', '/flows', '/flow/', '/settings', '/red/', '/vendor/', '/locales/', '/nodes', '/icons/', '/auth/', '/theme', '/plugins', '/library/', '/context/', '/inject/', '/debug/', '/diagnostics', '/credentials/', '/favicon.ico']
+// With adminRoot "/" the editor shares the root with http-in endpoints: match the editor's own paths
+// (@node-red/editor-api's routes). No trailing slash where the route itself has none: the editor's
+// GET /icons?_=... needs the login its replica issued (sessions are per replica), and '/icons/' sent it round
+// robin to the other replica, which answered 401 and left the editor at "Loading" half the time.
+const EDITOR_PATHS = ['/comms', '/flow', '/settings', '/red/', '/vendor/', '/locales/', '/nodes', '/icons', '/auth/', '/projects', '/theme', '/plugins', '/library/', '/context/', '/inject/', '/debug/', '/diagnostics', '/credentials/', '/favicon.ico']
 const DASHBOARD_PATHS = ['/dashboard', '/ui', '/socket.io']
 
 function loadBalanced(profile: Profile, options: HaproxyOptions): string {

@@ -75,6 +75,16 @@ describe('renderHaproxyConfig', () => {
     expect(config).toMatch(/init-addr none/)
   })
 
+  it('pins every route of the editor that needs its login (sessions are per replica), with or without a query or a slash', () => {
+    const config = renderHaproxyConfig(parseProfileText('name: app\nmode: load-balanced\n'), {servers: localServers, bindPort: 1880})
+    const prefixes = config.split('\n').filter(l => l.trim().startsWith('acl editor path_beg')).flatMap(l => l.trim().split(/\s+/).slice(3))
+    // @node-red/editor-api's authenticated routes (admin/index.js, editor/index.js). GET /icons was sent round
+    // robin once ('/icons/' matched only the icon files) and answered 401 on the other replica.
+    for (const path of ['/icons', '/flow', '/flow/abc', '/flows', '/flows/state', '/nodes', '/settings', '/settings/user', '/plugins/messages', '/auth/token', '/context/flow/x', '/library/flows', '/diagnostics', '/projects', '/comms']) {
+      expect(prefixes.some(p => path.startsWith(p)), path).toBe(true)
+    }
+  })
+
   it('without sticky sessions there is no cookie backend', () => {
     const config = renderHaproxyConfig(parseProfileText('name: app\nmode: load-balanced\nhttp: {editor: false, sticky: false}\n'), {servers: localServers, bindPort: 1880})
     expect(config).not.toContain('backend sticky')

@@ -140,6 +140,6 @@ describe('agent orchestration against a fake Node-RED', () => {
     await until('b active', () => b.agent.status().role === 'active', 3000)
     expect(Date.now() - t0).toBeLessThan(1000)
     expect(b.agent.status().fencingToken).toBe(2)
-    expect(a.events.map(e => (e.event === 'lease' ? `lease ${e.action}` : String(e.event))).filter(e => /lease|flows|stopped/.test(e))).toEqual(['lease acquired', 'flows', 'lease released', 'stopped'])
+    expect(a.events.map(e => (e.event === 'lease' ? `lease ${e.action}` : String(e.event))).filter(e => /^(lease .*|flows|stopped)$/.test(e))).toEqual(['lease acquired', 'flows', 'lease released', 'stopped'])
   })
 })
